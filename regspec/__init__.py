@@ -1,0 +1,28 @@
+"""regspec: declarative model specs compiled to Keras models, trained and reported.
+
+Importing regspec never imports TensorFlow; only compiling and training do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["Spec", "SpecError", "__version__", "grid", "load", "random_sample", "zipped"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `regspec --help` and `import regspec` stay cheap.
+    if name in ("Spec", "load"):
+        from . import api
+
+        return getattr(api, name)
+    if name == "SpecError":
+        from .diagnostics import SpecError
+
+        return SpecError
+    if name in ("grid", "zipped", "random_sample"):
+        from . import variants
+
+        return getattr(variants, name)
+    raise AttributeError(f"module 'regspec' has no attribute {name!r}")

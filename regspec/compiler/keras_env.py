@@ -1,0 +1,50 @@
+"""Import Keras on the TensorFlow backend once, quietly, and only when needed."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from types import ModuleType
+
+_keras: ModuleType | None = None
+
+
+def keras() -> ModuleType:
+    """Return the keras module. TensorFlow's start-up chatter is hidden unless the import fails.
+
+    oneDNN stays on (TF_ENABLE_ONEDNN_OPTS is left alone): turning it off to silence
+    its notice halves convolution speed on these CPUs.
+    """
+    global _keras
+    if _keras is not None:
+        return _keras
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if os.environ["KERAS_BACKEND"] != "tensorflow":
+        raise RuntimeError(f"regspec needs KERAS_BACKEND=tensorflow (got {os.environ['KERAS_BACKEND']!r})")
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(sink.fileno(), 2)
+        try:
+            import absl.logging
+            import keras as k
+            import tensorflow  # noqa: F401
+
+            absl.logging.set_verbosity(absl.logging.ERROR)
+        except ImportError as exc:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise ImportError(
+                f"{exc}. Training needs TensorFlow: pip install 'regspec[cpu]' (or 'regspec[gpu]')"
+            ) from exc
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    version = tuple(int(p) for p in k.__version__.split(".")[:3] if p.isdigit())
+    if version < (3, 15, 1):
+        raise ImportError(f"keras {k.__version__} is too old: regspec needs keras >= 3.15.1 (safe-mode fixes)")
+    _keras = k
+    return k

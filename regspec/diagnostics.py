@@ -1,0 +1,40 @@
+"""Structured errors: file, line, column, path, message, hint — carried to the edge."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in one file. Lines and columns are 1-based."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    hint: str | None = None
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: error: "
+        what = f"{self.path}: {self.message}" if self.path else self.message
+        return where + what + (f" ({self.hint})" if self.hint else "")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class SpecError(Exception):
+    """Raised with every diagnostic found; the CLI prints them all and exits 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def format_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps([d.to_dict() for d in diagnostics], indent=2)
+    return "\n".join(d.format() for d in diagnostics)

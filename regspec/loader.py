@@ -1,0 +1,137 @@
+"""Merge `extends` chains and apply `overrides` on raw data, keeping every value's position.
+
+This runs before validation: a parent alone need not be a complete spec.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import paths
+from .diagnostics import Diagnostic, SpecError
+from .source import Document, read_file
+
+MAX_EXTENDS = 16
+
+
+def load_document(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Document:
+    """Read ``path``, merge its ``extends`` parents, apply its ``overrides``."""
+    real = os.path.realpath(path)
+    doc = read_file(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise SpecError([Diagnostic(doc.file, 1, 1, "", "a spec must be a mapping at the top level",
+                                    "start with 'regspec: 1'")])
+    chain = _chain + (real,)
+    parent_ref = data.get("extends")
+    if parent_ref is not None:
+        doc = _merge_parent(doc, parent_ref, chain)
+    return apply_overrides(doc, doc.data.get("overrides"))
+
+
+def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Document:
+    _, line, col = doc.position(("extends",))
+    if not isinstance(ref, str) or not ref:
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", "must be a path to a parent spec")])
+    parent_path = os.path.join(os.path.dirname(doc.file), ref)
+    real = os.path.realpath(parent_path)
+    if real in chain:
+        names = " -> ".join(os.path.relpath(p) for p in chain + (real,))
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"extends cycle: {names}")])
+    if len(chain) > MAX_EXTENDS:
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"extends chain deeper than {MAX_EXTENDS}")])
+    if not os.path.exists(parent_path):
+        names = " -> ".join(os.path.relpath(p) for p in chain)
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} not found",
+                                    f"resolved to {os.path.relpath(parent_path)}; chain: {names}")])
+    parent = load_document(parent_path, chain)
+    child = {k: v for k, v in doc.data.items() if k not in ("extends", "overrides")}
+    merged, values, keys = _deep_merge(parent, doc, child)
+    pending = parent.pending
+    if "overrides" in doc.data:
+        merged["overrides"] = doc.data["overrides"]
+        _copy_under(doc.values, values, ("overrides",))
+        _copy_under(doc.keys, keys, ("overrides",))
+    return Document(doc.file, merged, values, keys, pending)
+
+
+def _deep_merge(parent: Document, child_doc: Document, child: dict) -> tuple[dict, dict, dict]:
+    """Mappings merge key by key; anything else (lists included) is replaced whole."""
+    data = dict(parent.data)
+    data.pop("overrides", None)  # a parent's overrides were applied to the parent already
+    values = {p: v for p, v in parent.values.items() if p[:1] != ("overrides",)}
+    keys = {p: v for p, v in parent.keys.items() if p[:1] != ("overrides",)}
+
+    def merge(dst: dict, src: dict, prefix: paths.Path) -> None:
+        for k, v in src.items():
+            here = prefix + (k,)
+            if isinstance(v, dict) and isinstance(dst.get(k), dict):
+                dst[k] = dict(dst[k])
+                merge(dst[k], v, here)
+            else:
+                dst[k] = v
+                _drop_under(values, here)
+                _drop_under(keys, here)
+            _copy_under(child_doc.values, values, here)
+            _copy_under(child_doc.keys, keys, here)
+
+    merge(data, child, ())
+    values[()] = child_doc.values.get((), (child_doc.file, 1, 1))
+    return data, values, keys
+
+
+def _drop_under(table: dict, prefix: paths.Path) -> None:
+    n = len(prefix)
+    for p in [p for p in table if p[:n] == prefix]:
+        del table[p]
+
+
+def _copy_under(src: dict, dst: dict, prefix: paths.Path) -> None:
+    n = len(prefix)
+    for p, pos in src.items():
+        if p[:n] == prefix:
+            dst[p] = pos
+
+
+def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = None) -> Document:
+    """Apply ``{path: value}`` to the document's data; positions of each value follow it.
+
+    ``source`` is the document the override values come from (default: ``doc``,
+    whose ``overrides`` key holds them).
+    """
+    if overrides is None:
+        return doc
+    src = source or doc
+    if not isinstance(overrides, dict):
+        _, line, col = src.position(("overrides",))
+        raise SpecError([Diagnostic(src.file, line, col, "overrides", "must be a mapping of path -> value")])
+    data = {k: v for k, v in doc.data.items() if k != "overrides"}
+    values = dict(doc.values)
+    keys = dict(doc.keys)
+    errors: list[Diagnostic] = []
+    for text, value in overrides.items():
+        kpos = src.keys.get(("overrides", text)) or src.position(("overrides",))
+        try:
+            target = paths.parse(text)
+            if target[:1] in (("extends",), ("overrides",), ("regspec",)):
+                raise paths.PathError(f"{target[0]} cannot be overridden")
+            data, target = paths.assign(data, target, value)
+        except paths.PathError as exc:
+            errors.append(Diagnostic(kpos[0], kpos[1], kpos[2], f"overrides.{text}", exc.message, exc.hint))
+            continue
+        _drop_under(values, target)
+        _drop_under(keys, target)
+        # Positions of the override value, re-rooted at the target path.
+        origin = ("overrides", text)
+        for p, pos in src.values.items():
+            if p[:2] == origin:
+                values[target + p[2:]] = pos
+        for p, pos in src.keys.items():
+            if p[:2] == origin and len(p) > 2:
+                keys[target + p[2:]] = pos
+        keys.setdefault(target, kpos)
+    # Bad paths are reported together with the validation errors of the rest.
+    return Document(doc.file, data, values, keys, doc.pending + errors)
+
+

@@ -1,0 +1,137 @@
+"""The one path syntax: dotted keys, ``[i]`` list indices, and layer names.
+
+``layers.conv2.kernel_regularizer.l1`` and ``layers[2].dropout`` address the same
+kind of thing: a string segment applied to a list selects the item whose
+``name`` equals it. Overrides, sweeps and error messages all use this module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+Segment = str | int
+Path = tuple[Segment, ...]
+
+_TOKEN = re.compile(r"\.?([A-Za-z0-9_-]+)|\[(\d+)\]")
+
+
+class PathError(ValueError):
+    """A path that does not parse or does not exist; ``hint`` suggests a fix."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def parse(text: str) -> Path:
+    """``"layers[2].kernel_regularizer.l1"`` -> ``("layers", 2, "kernel_regularizer", "l1")``."""
+    if not isinstance(text, str) or not text:
+        raise PathError("empty path")
+    segments: list[Segment] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or (pos == 0 and text[0] == ".") or (pos > 0 and m.group(1) and text[pos] != "."):
+            raise PathError(
+                f"bad path {text!r} at character {pos + 1}",
+                "use dotted keys, [i] indices and layer names, e.g. layers.conv2.kernel_regularizer.l1",
+            )
+        segments.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    return tuple(segments)
+
+
+def format_path(path: Path) -> str:
+    out = ""
+    for seg in path:
+        if isinstance(seg, int):
+            out += f"[{seg}]"
+        else:
+            out += f".{seg}" if out else seg
+    return out
+
+
+def _named_index(items: list, name: str, where: Path) -> int:
+    names = [it.get("name") for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)]
+    for i, it in enumerate(items):
+        if isinstance(it, dict) and it.get("name") == name:
+            return i
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else (
+        f"named items here: {', '.join(names)}" if names else "no item here has a name; use [i] or give the layer a name"
+    )
+    raise PathError(f"no item named {name!r} in {format_path(where) or 'the list'}", hint)
+
+
+def _index(node: list, seg: Segment, here: Path) -> int:
+    if isinstance(seg, str):
+        return _named_index(node, seg, here)
+    if not 0 <= seg < len(node):
+        raise PathError(f"index {seg} is out of range: {format_path(here)} has {len(node)} items")
+    return seg
+
+
+def locate(data: Any, path: Path) -> Path:
+    """Turn layer-name segments into indices, checking every step exists."""
+    out: list[Segment] = []
+    node = data
+    for seg in path:
+        here = tuple(out)
+        if isinstance(node, list):
+            seg = _index(node, seg, here)
+        elif isinstance(node, dict):
+            if isinstance(seg, int):
+                raise PathError(f"{format_path(here) or 'the spec'} is a mapping, not a list; [{seg}] does not apply")
+            if seg not in node:
+                raise PathError(f"{format_path(here + (seg,))} does not exist", _did_you_mean(seg, list(node)))
+        else:
+            raise PathError(f"{format_path(here)} is a value; it has no {format_path((seg,))!r}")
+        node = node[seg]
+        out.append(seg)
+    return tuple(out)
+
+
+def assign(data: Any, path: Path, value: Any, where: Path = ()) -> tuple[Any, Path]:
+    """Return (a copy of ``data`` with ``value`` at ``path``, the path with names as indices).
+
+    Mappings missing on the way are created (a key that only has a default can
+    be set); list items must exist. A string met on the way becomes
+    ``{type: string}`` first, so ``compile.optimizer.learning_rate`` works on
+    ``optimizer: adam``. Only the spine is copied.
+    """
+    if not path:
+        return value, ()
+    seg, rest = path[0], path[1:]
+    if isinstance(data, list):
+        i = _index(data, seg, where)
+        child, sub = assign(data[i], rest, value, where + (i,)) if rest else (value, ())
+        copy = list(data)
+        copy[i] = child
+        return copy, (i,) + sub
+    if data is None:
+        data = {}
+    elif isinstance(data, str) and isinstance(seg, str):
+        data = {"type": data}
+    if not isinstance(data, dict):
+        raise PathError(f"{format_path(where)} is a value ({data!r}); it has no {format_path((seg,))!r}")
+    if isinstance(seg, int):
+        raise PathError(f"{format_path(where) or 'the spec'} is a mapping, not a list; [{seg}] does not apply")
+    child, sub = assign(data.get(seg), rest, value, where + (seg,)) if rest else (value, ())
+    copy = dict(data)
+    copy[seg] = child
+    return copy, (seg,) + sub
+
+
+def get(data: Any, path: Path) -> Any:
+    node = data
+    for seg in path:
+        node = node[seg]
+    return node
+
+
+def _did_you_mean(word: str, choices: list) -> str | None:
+    close = difflib.get_close_matches(word, [c for c in choices if isinstance(c, str)], n=1)
+    return f"did you mean {close[0]!r}?" if close else None

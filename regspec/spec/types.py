@@ -1,0 +1,67 @@
+"""Shared field types of the spec language. Strictness lives in :class:`Strict`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..paths import format_path  # noqa: F401  (re-exported for models' messages)
+
+
+class Strict(BaseModel):
+    """Every spec model: strict types, unknown keys refused, finite numbers, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
+
+
+PositiveInt = Annotated[int, Field(ge=1, le=2**31 - 1)]
+NonNegInt = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Rate = Annotated[float, Field(ge=0, lt=1, description="A fraction in [0, 1).")]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+LayerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Makes the layer addressable by paths.")]
+SpecName = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,64}$")]
+RelPath = Annotated[str, Field(min_length=1, max_length=4096, description="A path, relative to the spec file that names it.")]
+
+
+def size(rank: int, *, minimum: int = 1) -> object:
+    """An int, or a list of ``rank`` ints (Keras accepts both for kernel sizes and strides)."""
+    item = Annotated[int, Field(ge=minimum, le=2**16)]
+    return item | Annotated[list[item], Field(min_length=rank, max_length=rank)]
+
+
+Activation = Literal[
+    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish", "mish",
+    "sigmoid", "hard_sigmoid", "hard_silu", "hard_swish", "log_sigmoid", "sparse_sigmoid",
+    "tanh", "hard_tanh", "tanh_shrink", "softmax", "log_softmax", "sparsemax", "softplus", "softsign",
+    "sparse_plus", "squareplus", "exponential", "hard_shrink", "soft_shrink", "glu",
+]
+
+Initializer = Literal[
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+    "zeros", "ones", "random_normal", "random_uniform", "uniform", "truncated_normal", "orthogonal",
+    "identity", "variance_scaling",
+]
+
+Constraint = Literal["max_norm", "min_max_norm", "non_neg", "unit_norm"]
+
+Padding = Literal["valid", "same"]
+FillMode = Literal["reflect", "wrap", "constant", "nearest", "crop"]
+Interpolation = Literal["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"]
+
+
+class Regularizer(Strict):
+    """`{l1: x}`, `{l2: x}` or `{l1: x, l2: y}`: Keras' L1, L2 or L1L2 penalty."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    l1: NonNegFloat | None = Field(None, description="L1 factor (sum of absolute weights).")
+    l2: NonNegFloat | None = Field(None, description="L2 factor (sum of squared weights).")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Regularizer:
+        if self.l1 is None and self.l2 is None:
+            raise ValueError("a regularizer needs l1, l2 or both")
+        return self

@@ -1,0 +1,35 @@
+"""Acceptance corpus: every valid case loads; every invalid case prints exactly its pinned lines."""
+
+from pathlib import Path
+
+import pytest
+
+from regspec.api import load
+from regspec.diagnostics import SpecError
+
+from .conftest import CASES
+
+VALID = sorted(p for p in (CASES / "valid").iterdir() if p.suffix in (".yaml", ".json"))
+INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.suffix in (".yaml", ".json"))
+
+
+def rel(p: Path) -> str:
+    return str(p.relative_to(CASES.parent.parent))
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_valid_case_loads(path, at_root):
+    spec = load(rel(path))
+    assert spec.resolved.layers, "a valid spec resolves to at least one layer"
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
+def test_invalid_case_reports_pinned_lines(path, at_root):
+    expected = path.with_suffix(".err").read_text().splitlines()
+    with pytest.raises(SpecError) as info:
+        load(rel(path))
+    assert [d.format() for d in info.value.diagnostics] == expected
+
+
+def test_corpus_is_not_empty():
+    assert len(VALID) >= 5 and len(INVALID) >= 10

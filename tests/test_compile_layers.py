@@ -1,0 +1,157 @@
+"""Each layer kind compiles to the same Keras layer a person writes by hand."""
+
+import pytest
+
+from regspec.api import from_document
+from regspec.compiler.keras_env import keras
+from regspec.compiler.model import build_model
+from regspec.source import Document
+from regspec.spec.layers import LAYERS
+
+k = keras()
+L, R = k.layers, k.regularizers
+
+# (spec layer, input shape, the hand-written Keras layer)
+CASES = {
+    "dense": ({"type": "dense", "units": 7, "activation": "relu", "kernel_regularizer": {"l1": 0.001},
+               "bias_regularizer": {"l2": 0.01}, "activity_regularizer": {"l1": 0.002, "l2": 0.003}},
+              [5], lambda: L.Dense(7, activation="relu", kernel_regularizer=R.l1(0.001), bias_regularizer=R.l2(0.01),
+                                   activity_regularizer=R.l1_l2(l1=0.002, l2=0.003))),
+    "conv1d": ({"type": "conv1d", "filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2},
+               [10, 2], lambda: L.Conv1D(4, 3, padding="causal", dilation_rate=2)),
+    "conv2d": ({"type": "conv2d", "filters": 4, "kernel_size": [3, 2], "strides": 2, "kernel_regularizer": {"l2": 0.1},
+                "kernel_initializer": "he_normal", "kernel_constraint": "max_norm"},
+               [9, 9, 3], lambda: L.Conv2D(4, (3, 2), strides=2, kernel_regularizer=R.l2(0.1),
+                                           kernel_initializer="he_normal", kernel_constraint="max_norm")),
+    "conv3d": ({"type": "conv3d", "filters": 2, "kernel_size": 2, "groups": 1}, [4, 4, 4, 2], lambda: L.Conv3D(2, 2)),
+    "conv2d_transpose": ({"type": "conv2d_transpose", "filters": 3, "kernel_size": 3, "strides": 2, "output_padding": 1},
+                         [5, 5, 2], lambda: L.Conv2DTranspose(3, 3, strides=2, output_padding=1)),
+    "separable_conv2d": ({"type": "separable_conv2d", "filters": 4, "kernel_size": 3, "depth_multiplier": 2,
+                          "pointwise_regularizer": {"l1": 0.01}},
+                         [8, 8, 3], lambda: L.SeparableConv2D(4, 3, depth_multiplier=2, pointwise_regularizer=R.l1(0.01))),
+    "depthwise_conv2d": ({"type": "depthwise_conv2d", "kernel_size": 3, "padding": "same", "depthwise_regularizer": {"l2": 0.1}},
+                         [8, 8, 3], lambda: L.DepthwiseConv2D(3, padding="same", depthwise_regularizer=R.l2(0.1))),
+    "max_pooling1d": ({"type": "max_pooling1d", "pool_size": 3}, [9, 2], lambda: L.MaxPooling1D(3)),
+    "max_pooling2d": ({"type": "max_pooling2d", "pool_size": 2}, [9, 9, 2], lambda: L.MaxPooling2D(pool_size=(2, 2))),
+    "max_pooling3d": ({"type": "max_pooling3d", "pool_size": 2, "padding": "same"}, [5, 5, 5, 1],
+                      lambda: L.MaxPooling3D(2, padding="same")),
+    "average_pooling1d": ({"type": "average_pooling1d", "pool_size": 2, "strides": 1}, [9, 2],
+                          lambda: L.AveragePooling1D(2, strides=1)),
+    "average_pooling2d": ({"type": "average_pooling2d", "pool_size": [2, 3]}, [9, 9, 2], lambda: L.AveragePooling2D((2, 3))),
+    "average_pooling3d": ({"type": "average_pooling3d", "pool_size": 2}, [4, 4, 4, 1], lambda: L.AveragePooling3D(2)),
+    "global_max_pooling1d": ({"type": "global_max_pooling1d"}, [5, 3], lambda: L.GlobalMaxPooling1D()),
+    "global_max_pooling2d": ({"type": "global_max_pooling2d", "keepdims": True}, [5, 5, 3],
+                             lambda: L.GlobalMaxPooling2D(keepdims=True)),
+    "global_max_pooling3d": ({"type": "global_max_pooling3d"}, [3, 3, 3, 2], lambda: L.GlobalMaxPooling3D()),
+    "global_average_pooling1d": ({"type": "global_average_pooling1d"}, [5, 3], lambda: L.GlobalAveragePooling1D()),
+    "global_average_pooling2d": ({"type": "global_average_pooling2d"}, [5, 5, 3], lambda: L.GlobalAveragePooling2D()),
+    "global_average_pooling3d": ({"type": "global_average_pooling3d"}, [3, 3, 3, 2], lambda: L.GlobalAveragePooling3D()),
+    "flatten": ({"type": "flatten"}, [3, 4], lambda: L.Flatten()),
+    "reshape": ({"type": "reshape", "target_shape": [-1, 2]}, [3, 4], lambda: L.Reshape((-1, 2))),
+    "activation": ({"type": "activation", "activation": "gelu"}, [3], lambda: L.Activation("gelu")),
+    "embedding": ({"type": "embedding", "input_dim": 50, "output_dim": 4, "embeddings_regularizer": {"l2": 0.001}},
+                  [6], lambda: L.Embedding(50, 4, embeddings_regularizer=R.l2(0.001))),
+    "dropout": ({"type": "dropout", "rate": 0.25}, [3], lambda: L.Dropout(0.25)),
+    "spatial_dropout1d": ({"type": "spatial_dropout1d", "rate": 0.2}, [5, 3], lambda: L.SpatialDropout1D(0.2)),
+    "spatial_dropout2d": ({"type": "spatial_dropout2d", "rate": 0.2}, [5, 5, 3], lambda: L.SpatialDropout2D(0.2)),
+    "gaussian_noise": ({"type": "gaussian_noise", "stddev": 0.1}, [3], lambda: L.GaussianNoise(0.1)),
+    "batch_normalization": ({"type": "batch_normalization", "momentum": 0.9, "gamma_regularizer": {"l2": 0.01}}, [4, 3],
+                            lambda: L.BatchNormalization(momentum=0.9, gamma_regularizer=R.l2(0.01))),
+    "layer_normalization": ({"type": "layer_normalization", "center": False}, [4, 3],
+                            lambda: L.LayerNormalization(center=False)),
+    "simple_rnn": ({"type": "simple_rnn", "units": 3, "return_sequences": True}, [5, 2],
+                   lambda: L.SimpleRNN(3, return_sequences=True)),
+    "lstm": ({"type": "lstm", "units": 3, "recurrent_regularizer": {"l2": 0.01}, "dropout": 0.1}, [5, 2],
+             lambda: L.LSTM(3, recurrent_regularizer=R.l2(0.01), dropout=0.1)),
+    "gru": ({"type": "gru", "units": 3, "reset_after": False}, [5, 2], lambda: L.GRU(3, reset_after=False)),
+    "bidirectional": ({"type": "bidirectional", "layer": {"type": "gru", "units": 3}, "merge_mode": "sum"}, [5, 2],
+                      lambda: L.Bidirectional(L.GRU(3), merge_mode="sum")),
+    "rescaling": ({"type": "rescaling", "scale": 0.5, "offset": -1.0}, [3], lambda: L.Rescaling(0.5, offset=-1.0)),
+    "normalization": ({"type": "normalization", "mean": [1.0, 2.0], "variance": [1.0, 4.0]}, [2],
+                      lambda: L.Normalization(mean=[1.0, 2.0], variance=[1.0, 4.0])),
+    "resizing": ({"type": "resizing", "height": 4, "width": 6}, [8, 8, 3], lambda: L.Resizing(4, 6)),
+    "random_flip": ({"type": "random_flip", "mode": "horizontal", "seed": 1}, [8, 8, 3],
+                    lambda: L.RandomFlip("horizontal", seed=1)),
+    "random_rotation": ({"type": "random_rotation", "factor": 0.1}, [8, 8, 3], lambda: L.RandomRotation(0.1)),
+    "random_zoom": ({"type": "random_zoom", "height_factor": [-0.2, 0.2]}, [8, 8, 3], lambda: L.RandomZoom((-0.2, 0.2))),
+    "random_translation": ({"type": "random_translation", "height_factor": 0.1, "width_factor": 0.2}, [8, 8, 3],
+                           lambda: L.RandomTranslation(0.1, 0.2)),
+    "random_shear": ({"type": "random_shear", "x_factor": 0.2}, [8, 8, 3], lambda: L.RandomShear(x_factor=0.2)),
+    "random_contrast": ({"type": "random_contrast", "factor": 0.3}, [8, 8, 3], lambda: L.RandomContrast(0.3)),
+    "random_brightness": ({"type": "random_brightness", "factor": 0.1}, [8, 8, 3], lambda: L.RandomBrightness(0.1)),
+}
+
+
+def spec_for(layer: dict, shape: list) -> object:
+    data = {"regspec": 1, "name": "t", "input": {"shape": shape}, "layers": [layer], "compile": {"loss": "mse"}}
+    return from_document(Document("t.yaml", data))
+
+
+def config(layer) -> dict:
+    c = layer.get_config()
+    c.pop("name", None)
+    if "layer" in c:  # Bidirectional: the wrapped layers carry generated names too
+        c["layer"]["config"].pop("name", None)
+        c["backward_layer"]["config"].pop("name", None)
+    return c
+
+
+def test_every_layer_kind_has_a_hand_written_twin():
+    assert set(LAYERS) - {"input"} == set(CASES)
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_layer_compiles_like_hand_written_keras(kind):
+    layer, shape, hand = CASES[kind]
+    spec = spec_for(layer, shape)
+    built = build_model(spec)
+    ours = built.layers[-1]
+    theirs_model = k.Sequential([k.Input(shape=tuple(shape)), hand()])
+    theirs = theirs_model.layers[-1]
+    assert type(ours) is type(theirs)
+    assert config(ours) == config(theirs)
+    assert built.count_params() == theirs_model.count_params()
+    # The static summary (no TensorFlow) agrees with Keras on shape and parameters.
+    row = spec.summary_rows()[-1]
+    assert (None,) + tuple(row.output_shape) == tuple(ours.output.shape)
+    assert row.trainable + row.non_trainable == ours.count_params()
+
+
+def test_keras_refusal_is_reported_at_the_layer_line(monkeypatch):
+    from regspec.diagnostics import SpecError
+    from regspec.spec.layers.preprocessing import Normalization
+
+    data = {"regspec": 1, "name": "t", "input": {"shape": [4]}, "compile": {"loss": "mse"},
+            "layers": [{"type": "dense", "units": 3}, {"type": "normalization", "mean": [1.0, 2.0], "variance": [1.0, 1.0]}]}
+    doc = Document("t.yaml", data, values={("layers", 1): ("t.yaml", 9, 5)})
+    with pytest.raises(SpecError) as info:
+        from_document(doc)  # the static check sees it first
+    assert info.value.diagnostics[0].message == "mean has 2 values for 3 features"
+    # Where static inference has a gap, Keras' own refusal lands on the same line.
+    monkeypatch.setattr(Normalization, "infer", lambda self, shape: (shape, 0, 0))
+    with pytest.raises(SpecError) as info:
+        build_model(from_document(doc))
+    d = info.value.diagnostics[0]
+    assert (d.line, d.column, d.path) == (9, 5, "layers[1]")
+    assert d.message.startswith("Keras refused to build normalization:")
+
+
+def test_initializer_activation_and_constraint_names_all_resolve_in_keras():
+    import typing
+
+    from regspec.spec.types import Activation, Constraint, Initializer
+
+    for name in typing.get_args(Activation):
+        assert k.activations.get(name) is not None, name
+    for name in typing.get_args(Initializer):
+        assert k.initializers.get(name) is not None, name
+    for name in typing.get_args(Constraint):
+        assert k.constraints.get(name) is not None, name
+
+
+def test_type_tags_are_keras_snake_case():
+    from keras.src.utils.naming import to_snake_case
+
+    special = {"input": "input_layer", "activation": "activation", "simple_rnn": "simple_rnn"}
+    for tag, cls in LAYERS.items():
+        assert special.get(tag, tag) == to_snake_case(cls.keras_class), (tag, cls.keras_class)

@@ -1,0 +1,71 @@
+"""The checked-in JSON Schema is generated from the models, and agrees with them."""
+
+import json
+import math
+from pathlib import Path
+
+import jsonschema
+import pytest
+from pydantic import ValidationError
+
+from regspec.diagnostics import SpecError
+from regspec.loader import load_document
+from regspec.schema import schema_text
+from regspec.spec.model import Spec as SpecModel
+
+from .conftest import CASES, ROOT, SPECS
+
+SCHEMA_FILE = ROOT / "schemas" / "regspec.schema.json"
+
+
+def test_checked_in_schema_is_current():
+    assert SCHEMA_FILE.read_text() == schema_text(), "schemas/ is stale: run `regspec schema`"
+
+
+def strict_validator():
+    """jsonschema with the models' strictness: 3.0 is not an integer, inf/nan are not numbers."""
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine_many({
+        "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
+        "number": lambda _, v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+    })
+    return jsonschema.validators.extend(base, type_checker=checker)(json.loads(SCHEMA_FILE.read_text()))
+
+
+def corpus() -> list[Path]:
+    files = sorted(SPECS.rglob("*.yaml")) + sorted(SPECS.rglob("*.json"))
+    files += sorted(p for p in CASES.rglob("*") if p.suffix in (".yaml", ".json"))
+    return files
+
+
+@pytest.mark.parametrize("path", corpus(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_jsonschema_and_models_agree(path):
+    try:
+        doc = load_document(path)  # extends merged, overrides applied: what both judge
+    except SpecError:
+        pytest.skip("refused before validation (reader or extends error): nothing for a schema to judge")
+    schema_ok = strict_validator().is_valid(doc.data)
+    try:
+        SpecModel.model_validate(doc.data)
+        model_ok = True
+    except ValidationError:
+        model_ok = False
+    assert schema_ok == model_ok, f"jsonschema says {schema_ok}, pydantic says {model_ok}"
+
+
+def test_differential_corpus_has_both_kinds():
+    verdicts = set()
+    for path in corpus():
+        try:
+            doc = load_document(path)
+        except SpecError:
+            continue
+        verdicts.add(strict_validator().is_valid(doc.data))
+    assert verdicts == {True, False}
+
+
+def test_child_spec_without_layers_is_fine_for_editors():
+    # An `extends` child alone is incomplete; the schema must not flag that in editors.
+    child = {"regspec": 1, "extends": "base.yaml", "name": "x", "overrides": {"layers[0].units": 3}}
+    assert strict_validator().is_valid(child)
+    assert not strict_validator().is_valid({"regspec": 1, "name": "x"})
