@@ -163,7 +163,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     model.fit(
         datasets.train, epochs=resolved.training.epochs, steps_per_epoch=resolved.training.steps_per_epoch,
         validation_data=datasets.validation, validation_steps=resolved.training.validation_steps,
-        callbacks=callbacks, verbose=verbose,
+        callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
     )
     history = _history(history_path)
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])

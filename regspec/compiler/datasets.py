@@ -308,7 +308,7 @@ def _image_directory(spec: Spec, seed: int | None) -> Datasets:
     k = keras()
     data = spec.resolved.data
     bs = spec.resolved.training.batch_size
-    _check_image_folder(spec, "train", data.train)  # type: ignore[union-attr]
+    _check_classes(spec, _check_image_folder(spec, "train", data.train))  # type: ignore[union-attr]
     if data.test:  # type: ignore[union-attr]
         _check_image_folder(spec, "test", data.test)  # type: ignore[union-attr]
     common = dict(
@@ -325,7 +325,6 @@ def _image_directory(spec: Spec, seed: int | None) -> Datasets:
         val = None
     test = k.utils.image_dataset_from_directory(data.test, shuffle=False, **common) if data.test else None  # type: ignore[union-attr]
     class_names = train.class_names
-    _check_classes(spec, class_names)
     n = None  # unknown without a pass over the files
     scale = data.rescale  # type: ignore[union-attr]
 
@@ -351,7 +350,7 @@ def _image_directory(spec: Spec, seed: int | None) -> Datasets:
     )
 
 
-def _check_image_folder(spec: Spec, key: str, path: str) -> None:
+def _check_image_folder(spec: Spec, key: str, path: str) -> list[str]:
     _check_path(spec, key, path, folder=True)
     classes = [d for d in sorted(os.listdir(path)) if os.path.isdir(os.path.join(path, d))]
     if not classes:
@@ -360,6 +359,7 @@ def _check_image_folder(spec: Spec, key: str, path: str) -> None:
         folder = os.path.join(path, c)
         if not any(f.lower().endswith(IMAGE_EXTENSIONS) for f in os.listdir(folder)):
             raise _fail(spec, key, f"class folder {folder} has no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return classes
 
 
 def _check_classes(spec: Spec, class_names: list[str]) -> None:

@@ -1,0 +1,162 @@
+"""Real trainings of a few steps: iris, digits, an image folder with augmentation, a keras
+dataset through its local-file seam; the run directory; refusals of bad data."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from regspec.api import load
+from regspec.diagnostics import SpecError
+from regspec.run import load_saved, train
+
+from .conftest import CASES, SPECS
+from .helpers import image_folder, tiny_mnist, write_spec
+
+
+def test_iris_run_directory(tmp_path):
+    spec = load(SPECS / "iris" / "activity.yaml").with_overrides({"training.epochs": 3})
+    result = train(spec, str(tmp_path), verbose=0)
+    run = tmp_path / os.path.basename(result.run_dir)
+    assert result.status == "finished"
+    names = set(os.listdir(run))
+    assert {"run.json", "spec.yaml", "source.yaml", "model.keras", "history.json", "history.csv",
+            "metrics.json", "curves.png"} <= names
+    assert json.loads((run / "run.json").read_text())["status"] == "finished"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["train"]) == {"loss", "accuracy"} and set(metrics["test"]) == {"loss", "accuracy"}
+    assert metrics["epochs_run"] == 3 and metrics["params"] == 152_515
+    history = json.loads((run / "history.json").read_text())
+    assert len(history["loss"]) == 3 and len(history["val_accuracy"]) == 3
+    assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (run / "history.csv").read_text().splitlines()[0].startswith("epoch,")
+    assert "activity_regularizer: {l1: 0.001" in (run / "spec.yaml").read_text()
+    # The saved model loads in safe mode and gives the same predictions.
+    model = load_saved(str(run))
+    x = np.zeros((2, 4), dtype="float32")
+    assert model.predict(x, verbose=0).shape == (2, 3)
+    assert model.layers[0].activity_regularizer is not None
+    # Nothing left to resume once finished.
+    assert not os.listdir(tmp_path / ".backup")
+
+
+def test_digits_with_validation_split_and_early_stopping(tmp_path, monkeypatch):
+    monkeypatch.chdir(CASES / "valid")
+    result = train(load("input_layer_repeat.json"), str(tmp_path), verbose=0)
+    assert result.status == "finished"
+    assert set(result.metrics["test"]) == {"loss"} and np.isfinite(result.metrics["test"]["loss"])
+
+
+def test_image_folder_with_augmentation(tmp_path):
+    image_folder(tmp_path / "data")
+    spec = write_spec(tmp_path / "img.yaml", """
+regspec: 1
+name: tiny-elephants
+input: {shape: [20, 20, 3]}
+layers:
+  - {type: conv2d, filters: 4, kernel_size: 3, activation: relu, kernel_regularizer: {l1: 0.001}}
+  - {type: max_pooling2d, pool_size: 2}
+  - {type: flatten}
+  - {type: dense, units: 1, activation: sigmoid}
+compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+data:
+  type: image_directory
+  train: data/train
+  test: data/test
+  image_size: [20, 20]
+  label_mode: binary
+  batch_size: 4
+  rescale: 0.00392156862745098
+  augmentation:
+    - {type: random_flip, mode: horizontal}
+    - {type: random_zoom, height_factor: 0.2}
+    - {type: random_shear, x_factor: 0.1}
+training: {epochs: 2, steps_per_epoch: 5, validation_steps: 2, seed: 3}
+""")
+    result = train(load(spec), str(tmp_path / "runs"), verbose=0)
+    assert result.status == "finished"
+    assert result.metrics["epochs_run"] == 2
+    # 5 steps per epoch of batch 4 is more than the 12 images: the data repeats.
+    assert "accuracy" in result.metrics["test"]
+
+
+def test_keras_dataset_through_local_file(tmp_path):
+    tiny_mnist(tmp_path / "mnist.npz")
+    spec = write_spec(tmp_path / "m.yaml", """
+regspec: 1
+name: tiny-mnist
+input: {shape: [784]}
+layers:
+  - {type: dense, units: 16, activation: relu, repeat: 2, kernel_regularizer: {l2: 0.0001}}
+  - {type: dense, units: 10, activation: softmax}
+compile: {loss: categorical_crossentropy, metrics: [accuracy]}
+data: {type: keras, name: mnist, path: mnist.npz, rescale: 0.00392156862745098}
+training: {epochs: 1, batch_size: 16}
+""")
+    result = train(load(spec), str(tmp_path / "runs"), verbose=0)
+    assert result.status == "finished" and result.metrics["params"] == 784 * 16 + 16 + 16 * 16 + 16 + 170
+
+
+def test_nan_loss_ends_as_diverged(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{1e30 * i},{i},{i}\n" for i in range(1, 40)))
+    spec = write_spec(tmp_path / "s.yaml", """
+regspec: 1
+name: diverges
+input: {shape: [2]}
+layers: [{type: dense, units: 1}]
+compile: {optimizer: {type: sgd, learning_rate: 1.0}, loss: mse}
+data: {type: csv, train: d.csv, label: y}
+training: {epochs: 5}
+""")
+    result = train(load(spec), str(tmp_path / "runs"), verbose=0)
+    assert result.status == "diverged"
+    assert result.metrics["epochs_run"] == 1  # TerminateOnNaN stopped it
+    assert json.loads(open(os.path.join(result.run_dir, "run.json")).read())["status"] == "diverged"
+
+
+BAD_DATA = {
+    "missing_folder": ("{type: image_directory, train: nowhere/train, image_size: [8, 8], label_mode: binary}",
+                       "data.train: ", "nowhere/train does not exist"),
+    "no_class_folders": ("{type: image_directory, train: empty, image_size: [8, 8], label_mode: binary}",
+                         "data.train: ", "has no class subfolders"),
+    "class_without_images": ("{type: image_directory, train: noimages, image_size: [8, 8], label_mode: binary}",
+                             "data.train: ", "has no images"),
+    "three_classes_binary": ("{type: image_directory, train: three, image_size: [8, 8], label_mode: binary}",
+                             "data.label_mode: ", "binary labels need 2 class folders, found 3"),
+    "ten_classes_one_unit": ("{type: sklearn, name: digits}", "data: ",
+                             "train labels go up to 9 but binary_crossentropy needs 0/1 labels"),
+    "csv_header_only": ("{type: csv, train: header.csv, label: y}", "data.train: ", "has a header but no rows"),
+    "csv_missing_label": ("{type: csv, train: rows.csv, label: target}", "data.label: ", "column 'target' not in"),
+    "npz_without_arrays": ("{type: npz, path: other.npz}", "data.path: ", "has no array 'x_train'"),
+    "npz_pickled_objects": ("{type: npz, path: pickled.npz}", "data.path: ", "cannot read"),
+    "data_is_a_fifo": ("{type: csv, train: fifo.csv, label: y}", "data.train: ", "is not a regular file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_bad_data_is_refused_before_training(tmp_path, case):
+    data, where, message = BAD_DATA[case]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "noimages" / "a").mkdir(parents=True)
+    (tmp_path / "noimages" / "a" / "readme.txt").write_text("x")
+    for c in "abc":
+        image_folder(tmp_path / "three_src", classes=(c,), n=1, size=8)
+    os.rename(tmp_path / "three_src" / "train", tmp_path / "three")
+    (tmp_path / "header.csv").write_text("a,y\n")
+    (tmp_path / "rows.csv").write_text("a,y\n1,0\n")
+    np.savez(tmp_path / "other.npz", features=np.zeros(3))
+    np.savez(tmp_path / "pickled.npz", x_train=np.array([{"a": 1}], dtype=object), y_train=np.zeros(1))
+    os.mkfifo(tmp_path / "fifo.csv")
+    spec = write_spec(tmp_path / "s.yaml", f"""
+regspec: 1
+name: bad
+input: {{shape: [8, 8, {1 if "digits" in data else 3}]}}
+layers: [{{type: flatten}}, {{type: dense, units: 1, activation: sigmoid}}]
+compile: {{loss: binary_crossentropy, metrics: [accuracy]}}
+data: {data}
+""")
+    with pytest.raises(SpecError) as info:
+        train(load(spec), str(tmp_path / "runs"), verbose=0)
+    line = info.value.diagnostics[0].format()
+    assert "s.yaml:7:" in line and f"error: {where}" in line and message in line, line
