@@ -34,7 +34,7 @@ def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Document:
     _, line, col = doc.position(("extends",))
     if not isinstance(ref, str) or not ref:
         raise SpecError([Diagnostic(doc.file, line, col, "extends", "must be a path to a parent spec")])
-    parent_path = os.path.join(os.path.dirname(doc.file), ref)
+    parent_path = os.path.normpath(os.path.join(os.path.dirname(doc.file), ref))
     real = os.path.realpath(parent_path)
     if real in chain:
         names = " -> ".join(os.path.relpath(p) for p in chain + (real,))

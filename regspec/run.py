@@ -142,6 +142,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     with _strategy(resolved.training.distribution).scope():
         model = compile_model(spec)
 
+    _adapt(model, datasets.train_eval, resolved)
     history_path = os.path.join(run_dir, "history.jsonl")
     epochs_logged = _read_epochs(history_path)
 
@@ -186,6 +187,20 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     write_json(os.path.join(run_dir, "run.json"), run_info)
     shutil.rmtree(bdir, ignore_errors=True)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics)
+
+
+def _adapt(model: Any, train_eval: Any, resolved: Any) -> None:
+    """Adapt each normalization layer without mean/variance to what reaches it in training."""
+    for i, layer in enumerate(resolved.layers):
+        if layer.type == "normalization" and layer.adapts:
+            before = model.layers[:i]
+
+            def upstream(x: Any, y: Any, before: list = before) -> Any:
+                for prior in before:
+                    x = prior(x, training=False)
+                return x
+
+            model.layers[i].adapt(train_eval.map(upstream))
 
 
 def _finite(d: dict) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..types import FillMode, Interpolation, PositiveInt, Seed
 from .base import Layer, Shape, ShapeError, need_rank
@@ -25,20 +25,35 @@ class Rescaling(Layer):
 
 
 class Normalization(Layer):
-    """Feature-wise normalization with a given `mean` and `variance`."""
+    """Feature-wise normalization: with `mean` and `variance` given, or, without them,
+    adapted to the training data before training (Keras' `adapt`)."""
 
     keras_class = "Normalization"
     type: Literal["normalization"]
     axis: int | None = -1
-    mean: float | Annotated[list[float], Field(min_length=1)]
-    variance: Annotated[float, Field(ge=0)] | Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=1)]
+    mean: float | Annotated[list[float], Field(min_length=1)] | None = None
+    variance: Annotated[float, Field(ge=0)] | Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=1)] | None = None
     invert: bool = False
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Normalization:
+        if (self.mean is None) != (self.variance is None):
+            raise ValueError("give both mean and variance, or neither (then it adapts to the training data)")
+        return self
+
+    @property
+    def adapts(self) -> bool:
+        return self.mean is None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         for key in ("mean", "variance"):
             value = getattr(self, key)
             if isinstance(value, list) and len(value) not in (1, shape[-1]):
                 raise ShapeError(f"{key} has {len(value)} values for {shape[-1]} features")
+        if self.adapts:
+            if self.axis != -1 or shape[-1] is None:
+                raise ShapeError("an adapted normalization needs axis -1 and a known last dimension")
+            return shape, 0, 2 * shape[-1] + 1  # mean, variance, count (not trainable)
         return shape, 0, 0
 
 
