@@ -28,6 +28,8 @@ class Spec:
     model: SpecModel
     resolved: SpecModel
     origins: tuple[Path, ...]
+    #: The (path, value) overrides applied on top of the file, in order (for variants).
+    applied: tuple[tuple[str, Any], ...] = ()
 
     @property
     def name(self) -> str:
@@ -55,13 +57,40 @@ class Spec:
     def summary_rows(self) -> list[Row]:
         return infer_rows(self.resolved, list(self.origins))
 
-    def with_overrides(self, overrides: Mapping[str, Any], *, name: str | None = None) -> Spec:
-        """A new, validated spec with ``{path: value}`` applied (paths as in `overrides:`)."""
-        src = Document(self.file, {"overrides": dict(overrides)})
-        doc = apply_overrides(self.document, dict(overrides), source=src)
+    def with_overrides(self, overrides: Mapping[str, Any], *, name: str | None = None,
+                       source: Document | None = None, origin: Any = None) -> Spec:
+        """A new, validated spec with ``{path: value}`` applied (paths as in `overrides:`).
+
+        ``source``/``origin`` say where the values were written (a sweep file,
+        the command line), so errors point there.
+        """
+        overrides = dict(overrides)
+        src = source or Document("<overrides>", {"overrides": overrides})
+        doc = apply_overrides(self.document, overrides, source=src, origin=origin)
+        applied = self.applied + tuple(overrides.items())
         if name is not None:
-            doc = Document(doc.file, dict(doc.data, name=name), doc.values, doc.keys)
-        return from_document(doc)
+            doc = Document(doc.file, dict(doc.data, name=name), pending=doc.pending,
+                           positions=lambda d=doc: (d.values, d.keys))
+            applied += (("name", name),)
+        spec = from_document(doc)
+        return Spec(spec.document, spec.model, spec.resolved, spec.origins, applied)
+
+    def to_yaml(self) -> str:
+        """This spec as its file was written, plus the overrides that made this variant.
+
+        Comments and key order of the file are kept (ruamel round-trip); the
+        variant's values go under `overrides:`.
+        """
+        from .yamlio import with_overrides_yaml
+
+        return with_overrides_yaml(self.file, self.applied)
+
+    def write(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_yaml` to ``path``, re-basing relative paths to the new folder."""
+        from .files import write_text
+        from .yamlio import with_overrides_yaml
+
+        write_text(os.fspath(path), with_overrides_yaml(self.file, self.applied, dest=os.fspath(path)))
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -6,6 +6,7 @@ This runs before validation: a parent alone need not be a complete spec.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from . import paths
@@ -23,11 +24,28 @@ def load_document(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Docu
     if not isinstance(data, dict):
         raise SpecError([Diagnostic(doc.file, 1, 1, "", "a spec must be a mapping at the top level",
                                     "start with 'regspec: 1'")])
+    _anchor_data_paths(doc)
     chain = _chain + (real,)
     parent_ref = data.get("extends")
     if parent_ref is not None:
         doc = _merge_parent(doc, parent_ref, chain)
     return apply_overrides(doc, doc.data.get("overrides"))
+
+
+DATA_PATHS = ("train", "test", "path")
+
+
+def _anchor_data_paths(doc: Document) -> None:
+    """Data paths in a file are relative to that file: make them absolute as it is read,
+    so merging with parents and children cannot change what they mean."""
+    data = doc.data.get("data")
+    if not isinstance(data, dict):
+        return
+    folder = os.path.dirname(os.path.abspath(doc.file))
+    for key in DATA_PATHS:
+        value = data.get(key)
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            data[key] = os.path.normpath(os.path.join(folder, value))
 
 
 def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Document:
@@ -94,44 +112,54 @@ def _copy_under(src: dict, dst: dict, prefix: paths.Path) -> None:
             dst[p] = pos
 
 
-def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = None) -> Document:
+def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = None,
+                    origin: Callable[[str], paths.Path] | None = None) -> Document:
     """Apply ``{path: value}`` to the document's data; positions of each value follow it.
 
     ``source`` is the document the override values come from (default: ``doc``,
-    whose ``overrides`` key holds them).
+    whose ``overrides`` key holds them); ``origin(path_text)`` is where in
+    ``source`` that value sits (default: ``("overrides", path_text)``).
+    Positions are worked out only when someone asks for them.
     """
     if overrides is None:
         return doc
     src = source or doc
+    where = origin or (lambda text: ("overrides", text))
     if not isinstance(overrides, dict):
         _, line, col = src.position(("overrides",))
         raise SpecError([Diagnostic(src.file, line, col, "overrides", "must be a mapping of path -> value")])
     data = {k: v for k, v in doc.data.items() if k != "overrides"}
-    values = dict(doc.values)
-    keys = dict(doc.keys)
     errors: list[Diagnostic] = []
+    done: list[tuple[paths.Path, paths.Path]] = []  # (target in data, origin in source)
     for text, value in overrides.items():
-        kpos = src.keys.get(("overrides", text)) or src.position(("overrides",))
+        at = where(text)
         try:
             target = paths.parse(text)
             if target[:1] in (("extends",), ("overrides",), ("regspec",)):
                 raise paths.PathError(f"{target[0]} cannot be overridden")
             data, target = paths.assign(data, target, value)
         except paths.PathError as exc:
-            errors.append(Diagnostic(kpos[0], kpos[1], kpos[2], f"overrides.{text}", exc.message, exc.hint))
+            kpos = src.keys.get(at) or src.position(at)
+            errors.append(Diagnostic(kpos[0], kpos[1], kpos[2], paths.format_path(at[:1]) + f".{text}",
+                                     exc.message, exc.hint))
             continue
-        _drop_under(values, target)
-        _drop_under(keys, target)
-        # Positions of the override value, re-rooted at the target path.
-        origin = ("overrides", text)
-        for p, pos in src.values.items():
-            if p[:2] == origin:
-                values[target + p[2:]] = pos
-        for p, pos in src.keys.items():
-            if p[:2] == origin and len(p) > 2:
-                keys[target + p[2:]] = pos
-        keys.setdefault(target, kpos)
+        done.append((target, at))
+
+    def positions() -> tuple[dict, dict]:
+        values = dict(doc.values)
+        keys = dict(doc.keys)
+        for target, at in done:
+            _drop_under(values, target)
+            _drop_under(keys, target)
+            n = len(at)
+            for p, pos in src.values.items():
+                if p[:n] == at:
+                    values[target + p[n:]] = pos
+            for p, pos in src.keys.items():
+                if p[:n] == at and len(p) > n:
+                    keys[target + p[n:]] = pos
+            keys.setdefault(target, src.keys.get(at) or src.position(at))
+        return values, keys
+
     # Bad paths are reported together with the validation errors of the rest.
-    return Document(doc.file, data, values, keys, doc.pending + errors)
-
-
+    return Document(doc.file, data, pending=doc.pending + errors, positions=positions)

@@ -8,6 +8,7 @@ kind of thing: a string segment applied to a list selects the item whose
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any
 
@@ -26,6 +27,7 @@ class PathError(ValueError):
         self.hint = hint
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Path:
     """``"layers[2].kernel_regularizer.l1"`` -> ``("layers", 2, "kernel_regularizer", "l1")``."""
     if not isinstance(text, str) or not text:
@@ -55,10 +57,10 @@ def format_path(path: Path) -> str:
 
 
 def _named_index(items: list, name: str, where: Path) -> int:
-    names = [it.get("name") for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)]
     for i, it in enumerate(items):
         if isinstance(it, dict) and it.get("name") == name:
             return i
+    names = [it.get("name") for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)]
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {close[0]!r}?" if close else (
         f"named items here: {', '.join(names)}" if names else "no item here has a name; use [i] or give the layer a name"

@@ -1,18 +1,20 @@
 """Resolve a validated spec into one flat, explicit, immutable spec.
 
 `input` layers move to the top-level `input`, `repeat` expands, `dropout`
-annotations become Dropout layers, data paths become absolute, and every
-default is written out. The result is validated again, so it is a spec too.
+annotations become Dropout layers, data paths become absolute. Built from the
+already-validated objects (``model_copy``), so nothing is validated twice;
+every default is explicit in the models.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from .paths import Path
 from .source import Document
 from .spec.layers import LAYERS
+from .spec.layers.core import Dropout
+from .spec.model import InputSection
 from .spec.model import Spec as SpecModel
 
 PATH_FIELDS = ("train", "test", "path")
@@ -20,34 +22,42 @@ PATH_FIELDS = ("train", "test", "path")
 
 def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, list[Path]]:
     """Return the resolved spec and, for each resolved layer, the path of the item it came from."""
-    data: dict[str, Any] = spec.model_dump(mode="python", exclude={"extends", "overrides"})
-    layers: list[dict] = []
+    update: dict = {"extends": None, "overrides": {}}
+    layers: list = []
     origins: list[Path] = []
-    for i, (layer, raw) in enumerate(zip(spec.layers, data["layers"])):
+    for i, layer in enumerate(spec.layers):
         if layer.type == "input":
-            data["input"] = {"shape": raw["shape"]}
+            update["input"] = InputSection(shape=list(layer.shape))  # type: ignore[attr-defined]
             continue
-        raw = {k: v for k, v in raw.items()}
-        n = raw.pop("repeat", 1)
-        rate = raw.pop("dropout", None) if "dropout" in LAYERS[layer.type].own_keys else None
+        n = layer.repeat
+        annotated = "dropout" in LAYERS[layer.type].own_keys
+        rate = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
         for copy in range(n):
-            item = dict(raw, repeat=1)
-            if n > 1 and layer.name is not None:
-                item["name"] = f"{layer.name}_{copy + 1}"
+            changes: dict = {}
+            if n > 1:
+                changes["repeat"] = 1
+                if layer.name is not None:
+                    changes["name"] = f"{layer.name}_{copy + 1}"
+            if rate is not None:
+                changes["dropout"] = None
+            item = layer.model_copy(update=changes) if changes else layer
             layers.append(item)
             origins.append(("layers", i))
             if rate is not None:
-                name = f"{item['name']}_dropout" if item.get("name") else None
-                layers.append({"type": "dropout", "rate": rate, "name": name})
+                name = f"{item.name}_dropout" if item.name else None
+                layers.append(Dropout(type="dropout", rate=rate, name=name))
                 origins.append(("layers", i, "dropout"))
-    data["layers"] = layers
-    if data.get("data"):
-        d = data["data"]
-        for key in PATH_FIELDS:
-            if isinstance(d.get(key), str):
-                file = doc.position(("data", key))[0]
-                d[key] = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(file)), d[key]))
-        if d.get("batch_size") is not None:
-            data["training"]["batch_size"] = d["batch_size"]
-            d["batch_size"] = None
-    return SpecModel.model_validate(data), origins
+    update["layers"] = layers
+    data = spec.data
+    if data is not None:
+        changes = {}
+        for key in PATH_FIELDS:  # relative here: given on the command line or by a sweep
+            value = data.__dict__.get(key)
+            if isinstance(value, str) and not os.path.isabs(value):
+                changes[key] = os.path.abspath(value)
+        batch = data.__dict__.get("batch_size")
+        if batch is not None:
+            update["training"] = spec.training.model_copy(update={"batch_size": batch})
+            changes["batch_size"] = None
+        update["data"] = data.model_copy(update=changes)
+    return spec.model_copy(update=update), origins

@@ -15,7 +15,8 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -48,28 +49,54 @@ _JSON_WORDS = {"true", "false", "null"}
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
-@dataclass
 class Document:
-    """Plain data (dicts, lists, str, int, float, bool, None) plus positions by path."""
+    """Plain data (dicts, lists, str, int, float, bool, None) plus positions by path.
 
-    file: str
-    data: Any
-    values: dict[Path, Position] = field(default_factory=dict)
-    keys: dict[Path, Position] = field(default_factory=dict)
-    #: Problems found before validation that did not stop it (bad override paths).
-    pending: list[Diagnostic] = field(default_factory=list)
+    Positions can be given lazily (``positions=callable``): a variant made by
+    overrides computes them only if an error needs them.
+    """
+
+    __slots__ = ("file", "data", "_values", "_keys", "pending", "_lazy")
+
+    def __init__(self, file: str, data: Any, values: dict[Path, Position] | None = None,
+                 keys: dict[Path, Position] | None = None, pending: list[Diagnostic] | None = None,
+                 positions: Callable[[], tuple[dict, dict]] | None = None):
+        self.file = file
+        self.data = data
+        self._values = values
+        self._keys = keys
+        #: Problems found before validation that did not stop it (bad override paths).
+        self.pending = pending or []
+        self._lazy = positions if values is None else None
+
+    def _materialize(self) -> None:
+        if self._lazy is not None:
+            self._values, self._keys = self._lazy()
+            self._lazy = None
+        if self._values is None:
+            self._values, self._keys = {}, self._keys or {}
+
+    @property
+    def values(self) -> dict[Path, Position]:
+        self._materialize()
+        return self._values  # type: ignore[return-value]
+
+    @property
+    def keys(self) -> dict[Path, Position]:
+        self._materialize()
+        return self._keys  # type: ignore[return-value]
 
     def position(self, path: Path, *, key: bool = False) -> Position:
-        """The position of ``path``, or of its nearest ancestor that has one."""
-        table = self.keys if key else self.values
+        """The position of ``path`` (its key's with ``key=True``), or of its nearest ancestor."""
         p = tuple(path)
         if key and p in self.keys:
             return self.keys[p]
+        values = self.values
         while p:
-            if p in self.values:
-                return self.values[p]
+            if p in values:
+                return values[p]
             p = p[:-1]
-        return self.values.get((), (self.file, 1, 1)) if table is not None else (self.file, 1, 1)
+        return values.get((), (self.file, 1, 1))
 
 
 class _Fatal(Exception):

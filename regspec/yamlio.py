@@ -15,3 +15,41 @@ def dump_yaml(data: Any) -> str:
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()
+
+
+def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest: str | None = None) -> str:
+    """The source file's text with ``applied`` overrides (and name) set; comments kept.
+
+    With ``dest``, relative `extends` and data paths are rewritten relative to dest's folder.
+    """
+    import os
+
+    yaml = YAML(typ="rt", pure=True)
+    yaml.width = 100
+    yaml.preserve_quotes = True
+    with open(source, encoding="utf-8") as fh:
+        doc = yaml.load(fh)  # the file already passed regspec's reader: no tags, no directives
+    for path, value in applied:
+        if path == "name":
+            doc["name"] = value
+            continue
+        if "overrides" not in doc or doc["overrides"] is None:
+            doc["overrides"] = {}
+        doc["overrides"][path] = value
+    if dest is not None:
+        src_dir = os.path.dirname(os.path.abspath(source))
+        dst_dir = os.path.dirname(os.path.abspath(dest))
+
+        def rebase(p: str) -> str:
+            return p if os.path.isabs(p) else os.path.relpath(os.path.join(src_dir, p), dst_dir)
+
+        if isinstance(doc.get("extends"), str):
+            doc["extends"] = rebase(doc["extends"])
+        data = doc.get("data")
+        if isinstance(data, dict):
+            for key in ("train", "test", "path"):
+                if isinstance(data.get(key), str):
+                    data[key] = rebase(data[key])
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    return buf.getvalue()
