@@ -68,6 +68,12 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
         ok: list[dict[str, Any]] = []
         for f in files:
             try:
+                if _is_sweep(f):
+                    from .sweep.plan import plan
+
+                    p = plan(f)
+                    ok.append({"file": f, "name": p.sweep.name, "trials": len(p.trials)})
+                    continue
                 spec = load(f)
             except SpecError as exc:
                 problems += exc.diagnostics
@@ -80,12 +86,26 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
             click.echo(json.dumps({"valid": ok, "errors": [d.to_dict() for d in problems]}, indent=2))
         else:
             for item in ok:
-                click.echo(f"ok: {item['file']} ({item['name']}: {item['layers']} layers, {item['params']:,} params)")
+                if "trials" in item:
+                    click.echo(f"ok: {item['file']} (sweep {item['name']}: {item['trials']} trials)")
+                else:
+                    click.echo(f"ok: {item['file']} ({item['name']}: {item['layers']} layers, {item['params']:,} params)")
             if problems:
                 click.echo(format_diagnostics(problems), err=True)
         return EXIT_BAD_INPUT if problems else 0
 
     _run(go)
+
+
+def _is_sweep(path: str) -> bool:
+    """A sweep file says so in its first key; checked on the raw text, before any parsing."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return any(line.strip().startswith(("regspec-sweep:", '"regspec-sweep"', '{"regspec-sweep"'))
+               for line in head.splitlines() if not line.lstrip().startswith("#"))
 
 
 def _load(spec_path: str, sets: tuple[str, ...] = ()) -> Any:
@@ -153,15 +173,19 @@ def schema(output: str) -> None:
 
     def go() -> None:
         from .files import write_text
-        from .schema import schema_text
+        from .schema import SCHEMAS, schema_text
 
-        text = schema_text()
         if output == "-":
-            click.echo(text, nl=False)
-        else:
-            os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
-            write_text(output, text)
-            click.echo(f"wrote {output}")
+            click.echo(schema_text(), nl=False)
+            return
+        folder = os.path.dirname(output) or "."
+        os.makedirs(folder, exist_ok=True)
+        write_text(output, schema_text())
+        click.echo(f"wrote {output}")
+        for name in SCHEMAS:  # the sweep schema goes beside it
+            if name != os.path.basename(output):
+                write_text(os.path.join(folder, name), schema_text(name))
+                click.echo(f"wrote {os.path.join(folder, name)}")
 
     _run(go)
 
@@ -211,7 +235,7 @@ def compare(runs: tuple[str, ...], fmt: str, plot: str | None) -> None:
         from .report import RunDirError, format_table, plot_overlay, read_run
 
         summaries = []
-        for r in runs:
+        for r in _expand_runs(runs):
             try:
                 summaries.append(read_run(r))
             except RunDirError as exc:
@@ -224,3 +248,75 @@ def compare(runs: tuple[str, ...], fmt: str, plot: str | None) -> None:
         return 0
 
     _run(go)
+
+
+def _expand_runs(paths: tuple[str, ...]) -> list[str]:
+    """A sweep directory stands for its trials' run directories."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.exists(os.path.join(p, "sweep.db")):
+            from .sweep.store import Store
+
+            store = Store(os.path.join(p, "sweep.db"))
+            out += [r.run_dir for r in store.rows() if r.run_dir]
+            store.close()
+        else:
+            out.append(p)
+    return out
+
+
+@main.command()
+@click.argument("sweep_file", type=click.Path(dir_okay=False))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: the file's jobs).")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False), help="The runs folder.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--address", default=None, help="Ray cluster address (with --engine ray); default: a local Ray.")
+@click.option("--dry-run", is_flag=True, help="Validate and list the trials; train nothing.")
+def sweep(sweep_file: str, jobs: int | None, out: str, engine: str, address: str | None, dry_run: bool) -> None:
+    """Train every variant of a sweep file; rerun to finish what did not."""
+
+    def go() -> int:
+        from .sweep.plan import plan
+        from .sweep.report import format_text, table, write_reports
+        from .sweep.runner import run_sweep
+
+        p = plan(sweep_file)
+        axes = list(p.sweep.axes)
+        if dry_run:
+            for t in p.trials:
+                click.echo(f"{t.name}  {t.key[:12]}  " + ", ".join(f"{k}={v}" for k, v in t.overrides.items()))
+            click.echo(f"{len(p.trials)} trials")
+            return 0
+        result = run_sweep(sweep_file, out, jobs=jobs, engine=engine, address=address, progress=_progress_bar())
+        head, body = table(result.rows, axes, p.sweep.metric, p.sweep.goal)
+        click.echo(format_text(head, body), nl=False)
+        write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal)
+        failed = [r for r in result.rows if r.status == "failed"]
+        click.echo(f"{len(result.rows)} trials: {result.skipped} already done, {result.ran} run, {len(failed)} failed"
+                   f" -> {result.sweep_dir} (results.csv, axes.png; `regspec compare {result.sweep_dir}`)")
+        for r in failed:
+            click.echo(f"failed: {r.name}: {(r.error or '').splitlines()[0] if r.error else ''}", err=True)
+        return 1 if failed else 0
+
+    _run(go)
+
+
+def _progress_bar() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    state: dict[str, Any] = {}
+
+    def update(counts: dict[str, int], total: int) -> None:
+        done = counts.get("finished", 0) + counts.get("diverged", 0) + counts.get("failed", 0)
+        if "bar" not in state:
+            bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                           TextColumn("{task.fields[note]}"), transient=False)
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task("trials", total=total, note="")
+        bar = state["bar"]
+        note = f"running {counts.get('running', 0)}, failed {counts.get('failed', 0)}"
+        bar.update(state["task"], completed=done, total=total, note=note)
+        if done >= total and counts.get("running", 0) == 0:
+            bar.stop()
+
+    return update

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import paths
 from .diagnostics import Diagnostic, SpecError
-from .source import Document, read_file
+from .source import Document, Position, read_file
 
 MAX_EXTENDS = 16
 
@@ -112,6 +112,16 @@ def _copy_under(src: dict, dst: dict, prefix: paths.Path) -> None:
             dst[p] = pos
 
 
+def _key_position(src: Document, at: paths.Path) -> Position:
+    """Where the key that holds ``at`` was written (the path itself is the culprit)."""
+    p = at
+    while p:
+        if p in src.keys:
+            return src.keys[p]
+        p = p[:-1]
+    return src.position(at)
+
+
 def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = None,
                     origin: Callable[[str], paths.Path] | None = None) -> Document:
     """Apply ``{path: value}`` to the document's data; positions of each value follow it.
@@ -139,7 +149,7 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
                 raise paths.PathError(f"{target[0]} cannot be overridden")
             data, target = paths.assign(data, target, value)
         except paths.PathError as exc:
-            kpos = src.keys.get(at) or src.position(at)
+            kpos = _key_position(src, at)
             errors.append(Diagnostic(kpos[0], kpos[1], kpos[2], paths.format_path(at[:1]) + f".{text}",
                                      exc.message, exc.hint))
             continue
@@ -158,7 +168,7 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
             for p, pos in src.keys.items():
                 if p[:n] == at and len(p) > n:
                     keys[target + p[n:]] = pos
-            keys.setdefault(target, src.keys.get(at) or src.position(at))
+            keys.setdefault(target, _key_position(src, at))
         return values, keys
 
     # Bad paths are reported together with the validation errors of the rest.

@@ -186,6 +186,10 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     run_info.update(status=status, finished=datetime.now(UTC).isoformat(timespec="seconds"))
     write_json(os.path.join(run_dir, "run.json"), run_info)
     shutil.rmtree(bdir, ignore_errors=True)  # done: nothing left to resume
+    try:
+        os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
+    except OSError:
+        pass
     return RunResult(run_dir, status, metrics)
 
 

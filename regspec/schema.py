@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 SCHEMA_ID = "https://regspec.dev/schemas/regspec.schema.json"
+SWEEP_ID = "https://regspec.dev/schemas/sweep.schema.json"
 
 
 def spec_schema() -> dict[str, Any]:
@@ -20,5 +21,15 @@ def spec_schema() -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 
-def schema_text() -> str:
-    return json.dumps(spec_schema(), indent=2, sort_keys=False) + "\n"
+def sweep_schema() -> dict[str, Any]:
+    from .sweep.model import SweepModel
+
+    schema = SweepModel.model_json_schema(mode="validation", by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SWEEP_ID, **schema}
+
+
+SCHEMAS = {"regspec.schema.json": spec_schema, "sweep.schema.json": sweep_schema}
+
+
+def schema_text(name: str = "regspec.schema.json") -> str:
+    return json.dumps(SCHEMAS[name](), indent=2, sort_keys=False) + "\n"

@@ -38,7 +38,7 @@ def test_iris_run_directory(tmp_path):
     assert model.predict(x, verbose=0).shape == (2, 3)
     assert model.layers[0].activity_regularizer is not None
     # Nothing left to resume once finished.
-    assert not os.listdir(tmp_path / ".backup")
+    assert not (tmp_path / ".backup").exists()
 
 
 def test_digits_with_validation_split_and_early_stopping(tmp_path, monkeypatch):

@@ -1,0 +1,140 @@
+"""Read a sweep file and expand it into validated variants. No TensorFlow.
+
+Errors point into the sweep file: a bad axis path or value at that value's
+line, a grid over the cap at `axes` with its size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from ..api import Spec, load
+from ..diagnostics import Diagnostic, SpecError
+from ..source import Document, read_file
+from ..validate import validate_document
+from ..variants import labels, variant_name
+from .model import SweepModel
+
+
+@dataclass(frozen=True)
+class Trial:
+    name: str
+    key: str  # spec hash: the identity of the point
+    overrides: dict[str, Any]  # `set` and this point's axis values
+    spec: Spec
+
+
+@dataclass(frozen=True)
+class Plan:
+    file: str
+    sweep: SweepModel
+    base: Spec
+    trials: list[Trial]
+
+
+def read_sweep(path: str) -> tuple[Document, SweepModel]:
+    doc = read_file(path)
+    return doc, validate_document(doc, SweepModel)  # type: ignore[return-value]
+
+
+def _points(sweep: SweepModel) -> list[tuple[int, ...]]:
+    sizes = [len(v) for v in sweep.axes.values()]
+    if sweep.mode == "zip":
+        return [(i,) * len(sizes) for i in range(sizes[0])]
+    grid = list(itertools.product(*(range(n) for n in sizes)))
+    if sweep.mode == "random":
+        rng = random.Random(sweep.seed)
+        return sorted(rng.sample(grid, min(sweep.samples or len(grid), len(grid))))
+    return grid
+
+
+def _size(sweep: SweepModel) -> int:
+    sizes = [len(v) for v in sweep.axes.values()]
+    if sweep.mode == "zip":
+        return sizes[0]
+    total = 1
+    for n in sizes:
+        total *= n
+    return min(total, sweep.samples or total) if sweep.mode == "random" else total
+
+
+def plan(path: str) -> Plan:
+    """Every variant of the sweep, validated; all problems of the file reported at once."""
+    doc, sweep = read_sweep(path)
+    problems: list[Diagnostic] = []
+
+    def at(where: tuple, message: str, hint: str | None = None) -> None:
+        file, line, col = doc.position(where)
+        problems.append(Diagnostic(file, line, col, ".".join(str(w) for w in where), message, hint))
+
+    axes = sweep.axes
+    if sweep.mode == "zip" and len({len(v) for v in axes.values()}) > 1:
+        at(("axes",), f"zip needs axes of one length (got {', '.join(str(len(v)) for v in axes.values())})")
+    if sweep.mode == "random" and sweep.samples is None:
+        at(("mode",), "random needs `samples`")
+    if sweep.mode != "random" and sweep.samples is not None:
+        at(("samples",), "samples only applies to mode: random")
+    size = _size(sweep) if not problems else 0
+    if size > sweep.max_trials:
+        at(("axes",), f"the sweep has {size:,} trials, over max_trials ({sweep.max_trials:,})",
+           "use fewer values, mode: random with samples, or raise max_trials")
+    base_path = os.path.normpath(os.path.join(os.path.dirname(path), sweep.base))
+    try:
+        base = load(base_path)
+    except SpecError as exc:
+        if not os.path.exists(base_path):
+            at(("base",), f"base spec {sweep.base!r} not found", f"resolved to {base_path}")
+            raise SpecError(problems) from None
+        raise SpecError(problems + exc.diagnostics) from None
+    if problems:
+        raise SpecError(problems)
+
+    # Each axis value alone first: a bad path or value is reported once, at its own line.
+    fixed = dict(sweep.set)
+    names = list(axes)
+    for axis in names:
+        for i, value in enumerate(axes[axis]):
+            try:
+                base.with_overrides({**fixed, axis: value}, source=doc, origin=_origin(axis, i))
+            except SpecError as exc:
+                problems += exc.diagnostics
+    if problems:
+        raise SpecError(_unique(problems))
+
+    axis_labels = labels(names)
+    trials: list[Trial] = []
+    seen: dict[str, str] = {}
+    for point in _points(sweep):
+        assignment = {axis: axes[axis][i] for axis, i in zip(names, point)}
+        name = variant_name(sweep.name, assignment, axis_labels)
+        try:
+            spec = base.with_overrides({**fixed, **assignment}, name=name, source=doc,
+                                       origin=_origin_point(names, point))
+        except SpecError as exc:
+            problems += exc.diagnostics
+            continue
+        if spec.hash in seen:
+            continue  # two points that make the same model are one trial
+        seen[spec.hash] = name
+        trials.append(Trial(name, spec.hash, {**fixed, **assignment}, spec))
+    if problems:
+        raise SpecError(_unique(problems))
+    return Plan(path, sweep, base, trials)
+
+
+def _origin(axis: str, index: int) -> Any:
+    return lambda text: ("axes", axis, index) if text == axis else ("set", text)
+
+
+def _origin_point(names: list[str], point: tuple[int, ...]) -> Any:
+    where = dict(zip(names, point))
+    return lambda text: ("axes", text, where[text]) if text in where else ("set", text)
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    out = list(dict.fromkeys(diagnostics))
+    return sorted(out, key=lambda d: (d.file, d.line, d.column))

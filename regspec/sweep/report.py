@@ -1,0 +1,77 @@
+"""Sweep results: the table sorted by the metric, results.csv, and the metric against each axis."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from typing import Any
+
+from ..files import write_text
+from .runner import ranked
+from .store import Row
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_cell(x)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
+def table(rows: list[Row], axes: list[str], metric: str, goal: str) -> tuple[list[str], list[list[str]]]:
+    head = ["rank", "trial", "status", metric] + axes + ["epochs", "seconds"]
+    body = []
+    for i, (r, value) in enumerate(ranked(rows, metric, goal), 1):
+        body.append([str(i), r.name, r.status, _cell(value)] + [_cell(r.overrides.get(a)) for a in axes]
+                    + [_cell((r.metrics or {}).get("epochs_run")), _cell(r.seconds)])
+    return head, body
+
+
+def format_text(head: list[str], body: list[list[str]]) -> str:
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, goal: str) -> None:
+    head, body = table(rows, axes, metric, goal)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(head)
+    w.writerows(body)
+    write_text(os.path.join(folder, "results.csv"), buf.getvalue())
+    plot_axes(os.path.join(folder, "axes.png"), rows, axes, metric)
+
+
+def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
+    """One panel per axis: the metric of every finished trial against that axis' value."""
+    from ..report import _pyplot, _save
+    from .runner import metric_value
+
+    plt = _pyplot()
+    fig, panels = plt.subplots(1, len(axes), figsize=(5 * len(axes), 4), squeeze=False)
+    for ax, axis in zip(panels[0], axes):
+        labels = sorted({_cell(r.overrides.get(axis)) for r in rows}, key=_sort_key)
+        for r in rows:
+            value = metric_value(r, metric)
+            if value is not None:
+                ax.scatter(labels.index(_cell(r.overrides.get(axis))), value, alpha=0.7)
+        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        ax.set_xlabel(axis)
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _sort_key(label: str) -> tuple:
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)

@@ -1,0 +1,123 @@
+"""Run a sweep: plan it, record every point, let workers train what is not done, report.
+
+Rerunning the same command skips finished trials, retries failed and
+interrupted ones, and never runs a point twice (the spec hash is the key).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing as mp
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..diagnostics import Diagnostic, SpecError
+from .plan import Plan, plan
+from .store import DONE, Row, Store
+
+
+@dataclass
+class SweepResult:
+    sweep_dir: str
+    rows: list[Row]
+    skipped: int
+    ran: int
+
+
+def sweep_dir(out: str, p: Plan) -> str:
+    return os.path.join(out, p.sweep.name)
+
+
+def _lock(folder: str) -> Any:
+    fh = open(os.path.join(folder, "sweep.lock"), "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise SpecError([Diagnostic(folder, 1, 1, "", "this sweep is already running in another process")]) from None
+    return fh
+
+
+def run_sweep(path: str, out: str = "runs", *, jobs: int | None = None, engine: str = "local",
+              address: str | None = None, progress: Callable[[dict[str, int], int], None] | None = None) -> SweepResult:
+    p = plan(path)
+    folder = sweep_dir(out, p)
+    os.makedirs(os.path.join(folder, "runs"), exist_ok=True)
+    lock = _lock(folder)
+    try:
+        shutil.copyfile(path, os.path.join(folder, "sweep.yaml"))
+        store = Store(os.path.join(folder, "sweep.db"))
+        store.add([(t.key, t.name, t.overrides) for t in p.trials])
+        keys = {t.key for t in p.trials}
+        store.recover()
+        already = sum(1 for r in store.rows() if r.key in keys and r.status in DONE)
+        todo = sum(1 for r in store.rows() if r.key in keys and r.status == "pending")
+        base_path = os.path.abspath(os.path.normpath(os.path.join(os.path.dirname(path), p.sweep.base)))
+        runs = os.path.join(folder, "runs")
+        n = max(1, min(jobs or p.sweep.jobs, todo or 1))
+        if engine == "ray":
+            from .ray_engine import run_with_ray
+
+            run_with_ray(store, base_path, runs, n, address, progress)
+        elif todo:
+            _run_local(store, base_path, runs, n, progress)
+        rows = [r for r in store.rows() if r.key in keys]
+        store.close()
+        return SweepResult(folder, rows, already, todo)
+    finally:
+        lock.close()
+
+
+def _run_local(store: Store, base_path: str, runs: str, jobs: int,
+               progress: Callable[[dict[str, int], int], None] | None) -> None:
+    from .worker import worker_main
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=worker_main, args=(store.path, base_path, runs, threads, f"w{i}-{os.getpid()}"),
+                         daemon=True) for i in range(jobs)]
+    for proc in procs:
+        proc.start()
+    total = store.count()
+    while any(proc.is_alive() for proc in procs):
+        if progress:
+            progress(store.counts(), total)
+        time.sleep(0.5)
+    if progress:
+        progress(store.counts(), total)
+    for proc in procs:
+        proc.join()
+    # A worker that died mid-trial leaves it running: mark it failed so a rerun retries it.
+    dead = [r for r in store.rows() if r.status == "running"]
+    for r in dead:
+        store.finish(r.id, "failed", error="the worker process died during this trial")
+
+
+def metric_value(row: Row, metric: str) -> float | None:
+    split, _, name = metric.partition(".")
+    m = row.metrics or {}
+    if split == "val":
+        return None if not row.run_dir else _last_val(row.run_dir, name)
+    value = (m.get(split) or {}).get(name)
+    return float(value) if value is not None else None
+
+
+def _last_val(run_dir: str, name: str) -> float | None:
+    from ..files import read_json
+
+    try:
+        history = read_json(os.path.join(run_dir, "history.json"))
+    except (OSError, ValueError):
+        return None
+    values = history.get(f"val_{name}") or []
+    return float(values[-1]) if values else None
+
+
+def ranked(rows: list[Row], metric: str, goal: str) -> list[tuple[Row, float | None]]:
+    scored = [(r, metric_value(r, metric)) for r in rows]
+    sign = -1 if goal == "max" else 1
+    return sorted(scored, key=lambda x: (x[1] is None, sign * (x[1] or 0.0)))

@@ -1,0 +1,134 @@
+"""The sweep's trial database: SQLite in WAL mode, one row per point, keyed by spec hash.
+
+Workers claim trials in an IMMEDIATE transaction, so no point runs twice;
+a finished trial is committed with synchronous=FULL before anything else
+happens, so a crash never loses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY,
+    key TEXT UNIQUE NOT NULL,
+    name TEXT NOT NULL,
+    overrides TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    run_dir TEXT,
+    metrics TEXT,
+    error TEXT,
+    started REAL,
+    finished REAL,
+    seconds REAL,
+    train_seconds REAL
+);
+"""
+DONE = ("finished", "diverged")
+
+
+@dataclass
+class Row:
+    id: int
+    key: str
+    name: str
+    overrides: dict[str, Any]
+    status: str
+    attempts: int
+    run_dir: str | None
+    metrics: dict[str, Any] | None
+    error: str | None
+    seconds: float | None
+    train_seconds: float | None
+
+
+class Store:
+    def __init__(self, path: str):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=60000")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add(self, trials: list[tuple[str, str, dict]]) -> int:
+        """Insert (key, name, overrides) rows not there yet; returns how many were new."""
+        before = self.count()
+        with self._tx():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO trials (key, name, overrides) VALUES (?, ?, ?)",
+                [(k, n, json.dumps(o, sort_keys=True)) for k, n, o in trials],
+            )
+        return self.count() - before
+
+    def recover(self) -> int:
+        """Trials left running by a dead runner, or failed before, go back to pending."""
+        with self._tx():
+            cur = self.db.execute("UPDATE trials SET status='pending', worker=NULL WHERE status IN ('running', 'failed')")
+        return cur.rowcount
+
+    def claim(self, worker: str) -> Row | None:
+        with self._tx():
+            row = self.db.execute("SELECT id FROM trials WHERE status='pending' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            self.db.execute(
+                "UPDATE trials SET status='running', attempts=attempts+1, worker=?, started=? WHERE id=?",
+                (worker, time.time(), row[0]),
+            )
+        return self.get(row[0])
+
+    def finish(self, trial_id: int, status: str, *, run_dir: str | None = None, metrics: dict | None = None,
+               error: str | None = None, seconds: float | None = None, train_seconds: float | None = None) -> None:
+        with self._tx():
+            self.db.execute(
+                "UPDATE trials SET status=?, run_dir=?, metrics=?, error=?, finished=?, seconds=?, train_seconds=?"
+                " WHERE id=?",
+                (status, run_dir, json.dumps(metrics) if metrics is not None else None, error, time.time(),
+                 seconds, train_seconds, trial_id),
+            )
+
+    def get(self, trial_id: int) -> Row:
+        return self._row(self.db.execute(f"SELECT {self._cols} FROM trials WHERE id=?", (trial_id,)).fetchone())
+
+    def rows(self) -> list[Row]:
+        return [self._row(r) for r in self.db.execute(f"SELECT {self._cols} FROM trials ORDER BY id")]
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status").fetchall())
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+
+    _cols = "id, key, name, overrides, status, attempts, run_dir, metrics, error, seconds, train_seconds"
+
+    @staticmethod
+    def _row(r: tuple) -> Row:
+        return Row(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], json.loads(r[7]) if r[7] else None,
+                   r[8], r[9], r[10])
+
+    def _tx(self) -> _Tx:
+        return _Tx(self.db)
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

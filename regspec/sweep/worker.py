@@ -1,0 +1,67 @@
+"""A sweep worker process: imports TensorFlow once, then claims and runs trials until none
+are left. Dies with its runner (PR_SET_PDEATHSIG), so a killed sweep leaves no orphans."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+import traceback
+from typing import Any
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict) -> dict[str, Any]:
+    """Train one point; returns what the store records. Shared by the local and Ray engines."""
+    from ..api import load
+    from ..diagnostics import SpecError
+    from ..run import train
+
+    started = time.time()
+    try:
+        if base_path not in base_cache:
+            base_cache[base_path] = load(base_path)
+        spec = base_cache[base_path].with_overrides(overrides, name=name)
+        t0 = time.time()
+        result = train(spec, out, resume=True, verbose=0)  # resumes an interrupted attempt
+        train_seconds = time.time() - t0
+        return {"status": result.status, "run_dir": result.run_dir, "metrics": result.metrics,
+                "seconds": time.time() - started, "train_seconds": train_seconds}
+    except SpecError as exc:
+        return {"status": "failed", "error": "\n".join(d.format() for d in exc.diagnostics),
+                "seconds": time.time() - started}
+    except Exception as exc:  # noqa: BLE001 - a failed trial is recorded, the sweep goes on
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
+                "seconds": time.time() - started}
+
+
+def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id: str) -> None:
+    _die_with_parent()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    from ..compiler.keras_env import keras
+    from .store import Store
+
+    keras()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    store = Store(db_path)
+    cache: dict = {}
+    while True:
+        row = store.claim(worker_id)
+        if row is None:
+            break
+        result = run_trial(base_path, row.overrides, row.name, out, cache)
+        store.finish(row.id, result.pop("status"), **result)
+    store.close()

@@ -1,0 +1,132 @@
+"""Sweep files: validation at the axis' line; runs with workers; a SIGKILLed sweep reruns only
+what did not finish, and every point is done exactly once."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from regspec.diagnostics import SpecError
+from regspec.sweep.plan import plan
+from regspec.sweep.runner import run_sweep
+
+from .conftest import SPECS, regspec_cmd
+
+IRIS = SPECS / "iris" / "base.yaml"
+
+
+def write_sweep(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(f"regspec-sweep: 1\nname: test-sweep\nbase: {IRIS}\n" + body)
+    return path
+
+
+def test_bad_axes_are_reported_at_their_lines(tmp_path):
+    path = write_sweep(tmp_path, """axes:
+  layers.fc1.activity_regularizer.l1: [0.001, -1]
+  layers.fc9.dropout: [0.1]
+  training.epoch: [1]
+  layers[1].units: []
+""")
+    with pytest.raises(SpecError) as info:
+        plan(str(path))
+    lines = [d.format().replace(str(tmp_path) + "/", "") for d in info.value.diagnostics]
+    assert lines == ["s.yaml:8:20: error: axes.layers[1].units: needs at least 1 item(s) (got 0)"]
+
+
+def test_bad_axis_values_each_at_their_line(tmp_path):
+    path = write_sweep(tmp_path, """axes:
+  layers.fc1.activity_regularizer.l1: [0.001, -1]
+  layers.fc9.dropout: [0.1]
+  training.epoch: [1]
+""")
+    with pytest.raises(SpecError) as info:
+        plan(str(path))
+    lines = [d.format().replace(str(tmp_path) + "/", "") for d in info.value.diagnostics]
+    assert lines == [
+        "s.yaml:5:47: error: layers[0].activity_regularizer.l1: must be >= 0 (got -1)",
+        "s.yaml:6:3: error: axes.layers.fc9.dropout: no item named 'fc9' in layers (did you mean 'fc1'?)",
+        "s.yaml:7:3: error: training.epoch: unknown key 'epoch' (did you mean 'epochs'?)",
+    ]
+
+
+def test_grid_over_the_cap_says_its_size(tmp_path):
+    path = write_sweep(tmp_path, "max_trials: 10\naxes:\n  training.seed: [1, 2, 3, 4]\n  training.epochs: [1, 2, 3]\n")
+    with pytest.raises(SpecError) as info:
+        plan(str(path))
+    assert info.value.diagnostics[0].format().endswith(
+        "s.yaml:6:3: error: axes: the sweep has 12 trials, over max_trials (10) "
+        "(use fewer values, mode: random with samples, or raise max_trials)")
+
+
+def test_modes_and_duplicate_points(tmp_path):
+    p = plan(str(write_sweep(tmp_path, "mode: random\nsamples: 3\nseed: 5\naxes:\n  training.seed: [1, 2, 3, 4]\n"
+                                        "  training.epochs: [1, 2]\n")))
+    assert len(p.trials) == 3
+    # Two values that resolve to the same model are one trial, not two.
+    p = plan(str(write_sweep(tmp_path, "axes:\n  training.epochs: [2, 2, 3]\n", "d.yaml")))
+    assert len(p.trials) == 2
+
+
+def test_sweep_runs_with_two_workers_and_reruns_nothing(tmp_path):
+    path = write_sweep(tmp_path, "axes:\n  layers.fc1.activity_regularizer.l1: [0.0, 0.01]\n  training.seed: [1, 2]\n"
+                                 "set:\n  training.epochs: 2\n")
+    result = run_sweep(str(path), str(tmp_path / "runs"), jobs=2)
+    assert [r.status for r in result.rows] == ["finished"] * 4 and result.ran == 4
+    workers = {w for (w,) in sqlite3.connect(os.path.join(result.sweep_dir, "sweep.db")).execute("SELECT worker FROM trials")}
+    assert len(workers) == 2  # both workers took trials
+    again = run_sweep(str(path), str(tmp_path / "runs"), jobs=2)
+    assert again.ran == 0 and again.skipped == 4
+    assert sorted(os.listdir(os.path.join(result.sweep_dir, "runs"))) == sorted(
+        os.path.basename(r.run_dir) for r in result.rows)  # one run directory per trial, no more
+
+
+def test_killed_sweep_reruns_only_what_did_not_finish(tmp_path):
+    path = write_sweep(tmp_path, "axes:\n  training.seed: [1, 2, 3, 4, 5, 6]\nset:\n  training.epochs: 15\n"
+                                 "  training.batch_size: 8\n")
+    out = tmp_path / "runs"
+    db = out / "test-sweep" / "sweep.db"
+    proc = subprocess.Popen(regspec_cmd("sweep", str(path), "--out", str(out), "--jobs", "2"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    finished_before = 0
+    while time.time() < deadline:
+        if db.exists():
+            try:
+                finished_before = sqlite3.connect(db).execute(
+                    "SELECT COUNT(*) FROM trials WHERE status='finished'").fetchone()[0]
+            except sqlite3.OperationalError:
+                pass
+        if finished_before >= 2:
+            break
+        assert proc.poll() is None
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    con = sqlite3.connect(db)
+    before = dict(con.execute("SELECT name, run_dir FROM trials WHERE status='finished'").fetchall())
+    assert 2 <= len(before) < 6, "the kill came too late to test anything"
+    con.close()
+
+    rerun = subprocess.run(regspec_cmd("sweep", str(path), "--out", str(out), "--jobs", "2"),
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"6 trials: {len(before)} already done, {6 - len(before)} run, 0 failed" in rerun.stdout
+    rows = sqlite3.connect(db).execute("SELECT name, status, run_dir, metrics FROM trials").fetchall()
+    assert len(rows) == 6 and {r[1] for r in rows} == {"finished"}
+    for name, _, run_dir, _ in rows:
+        if name in before:
+            assert run_dir == before[name]  # finished work kept, not redone
+    # exactly one run directory per trial, each with 15 epochs recorded once
+    run_dirs = sorted(os.listdir(out / "test-sweep" / "runs"))
+    assert len(run_dirs) == 6
+    for _, _, run_dir, metrics in rows:
+        assert json.loads(metrics)["epochs_run"] == 15
+        assert len(json.load(open(os.path.join(run_dir, "history.json")))["loss"]) == 15
+    assert (out / "test-sweep" / "results.csv").read_text().count("\n") == 7
+    assert (out / "test-sweep" / "axes.png").read_bytes()[:4] == b"\x89PNG"
