@@ -190,6 +190,22 @@ def schema(output: str) -> None:
     _run(go)
 
 
+@main.command(hidden=True)
+@click.option("-o", "--output", default="docs/spec-reference.md", show_default=True)
+def docs(output: str) -> None:
+    """Write the spec reference generated from the models."""
+
+    def go() -> None:
+        from .docs import reference
+        from .files import write_text
+
+        os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
+        write_text(output, reference())
+        click.echo(f"wrote {output}")
+
+    _run(go)
+
+
 @main.command("compile")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--train", is_flag=True, help="Train, evaluate, and write a run directory.")

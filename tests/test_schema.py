@@ -79,3 +79,9 @@ def test_child_spec_without_layers_is_fine_for_editors():
     child = {"regspec": 1, "extends": "base.yaml", "name": "x", "overrides": {"layers[0].units": 3}}
     assert strict_validator().is_valid(child)
     assert not strict_validator().is_valid({"regspec": 1, "name": "x"})
+
+
+def test_reference_docs_are_current():
+    from regspec.docs import reference
+
+    assert (ROOT / "docs" / "spec-reference.md").read_text() == reference(), "docs are stale: run `regspec docs`"

@@ -11,7 +11,7 @@ from .types import PositiveInt, Seed, Strict
 
 
 class TrainingSection(Strict):
-    epochs: PositiveInt = Field(1, le=100_000)
+    epochs: Annotated[int, Field(ge=1, le=100_000)] = 1
     batch_size: PositiveInt = 32
     steps_per_epoch: PositiveInt | None = Field(None, description="Batches per epoch; the data repeats so it never runs out.")
     validation_steps: PositiveInt | None = None

@@ -8,11 +8,11 @@ static summary. Schema, validation, compilation and docs all follow from it.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from ..types import LayerName, PositiveInt, Rate, Regularizer, Strict
+from ..types import LayerName, Rate, Regularizer, Strict
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
@@ -31,7 +31,7 @@ class Layer(Strict):
     augmentation: ClassVar[bool] = False
 
     name: LayerName | None = None
-    repeat: PositiveInt = Field(1, le=1000, description="Expand this item into n copies.")
+    repeat: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Expand this item into n copies.")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
