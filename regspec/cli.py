@@ -244,11 +244,13 @@ def compile_cmd(spec: str, train: bool, out: str, sets: tuple[str, ...], resume:
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv"]), default="text")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write an overlay plot of the runs' curves.")
-def compare(runs: tuple[str, ...], fmt: str, plot: str | None) -> None:
+@click.option("--mean-over", "mean_over", default=None, metavar="PATH",
+              help="Group runs that differ only at PATH (e.g. training.seed): mean ± standard deviation.")
+def compare(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | None) -> None:
     """Print the results table of several run directories (train/test loss and accuracy)."""
 
     def go() -> int:
-        from .report import RunDirError, format_table, plot_overlay, read_run
+        from .report import RunDirError, format_grouped, format_table, plot_overlay, read_run
 
         summaries = []
         for r in _expand_runs(runs):
@@ -257,7 +259,10 @@ def compare(runs: tuple[str, ...], fmt: str, plot: str | None) -> None:
             except RunDirError as exc:
                 click.echo(f"error: {exc}", err=True)
                 return EXIT_BAD_INPUT
-        click.echo(format_table(summaries, fmt), nl=False)
+        if mean_over:
+            click.echo(format_grouped(summaries, mean_over, fmt), nl=False)
+        else:
+            click.echo(format_table(summaries, fmt), nl=False)
         if plot:
             plot_overlay(summaries, plot)
             click.echo(f"wrote {plot}", err=True)

@@ -51,6 +51,90 @@ def read_run(run_dir: str) -> RunSummary:
     )
 
 
+def _spec_without(run_dir: str, path: str) -> str:
+    """The run's resolved spec with ``path`` (and the name) removed, as a grouping key."""
+    import json
+
+    from .paths import parse
+    from .source import read_file
+
+    data = read_file(os.path.join(run_dir, "spec.yaml")).data
+    data.pop("name", None)
+    data.pop("description", None)
+    node, segs = data, parse(path)
+    for seg in segs[:-1]:
+        node = node[seg] if isinstance(node, (dict, list)) else None
+        if node is None:
+            break
+    if isinstance(node, dict):
+        node.pop(segs[-1], None)
+    return json.dumps(data, sort_keys=True)
+
+
+def group_runs(runs: list[RunSummary], path: str) -> list[tuple[str, list[RunSummary]]]:
+    """Runs whose resolved specs differ only at ``path`` (e.g. training.seed), in first-seen order."""
+    groups: dict[str, list[RunSummary]] = {}
+    for r in runs:
+        groups.setdefault(_spec_without(r.run_dir, path), []).append(r)
+    out = []
+    for members in groups.values():
+        names = [m.name for m in members]
+        prefix = os.path.commonprefix(names)
+        label = prefix.rstrip("-_") if len(members) > 1 else names[0]
+        if len(members) > 1 and "-" in label and not all(n == prefix for n in names):
+            label = label.rsplit("-", 1)[0] if not prefix.endswith("-") else label
+        out.append((label or names[0], members))
+    return out
+
+
+def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
+    """Mean and standard deviation over the runs of each group (the articles' table, with spread)."""
+    import statistics
+
+    def stat(values: list[float]) -> str:
+        values = [v for v in values if v is not None and not math.isnan(v)]
+        if not values:
+            return "-"
+        if len(values) == 1:
+            return f"{values[0]:.4f}"
+        return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+    head = ["model", "runs", "train loss", "train acc", "test loss", "test acc", "val acc (last epoch)"]
+    rows = []
+    for label, members in group_runs(runs, path):
+        def col(split: str, key: str | None, ms: list[RunSummary] = members) -> list[float]:
+            out = []
+            for m in ms:
+                d = getattr(m, split)
+                k = key or accuracy_key(d)
+                out.append(d.get(k) if k else None)
+            return out
+
+        val = [m.history.get(f"val_{accuracy_key(m.history) or 'accuracy'}", [None])[-1] for m in members]
+        rows.append([label, str(len(members)), stat(col("train", "loss")), stat(col("train", None)),
+                     stat(col("test", "loss")), stat(col("test", None)), stat(val)])
+    return _render(head, rows, fmt)
+
+
+def _render(head: list[str], rows: list[list[str]], fmt: str) -> str:
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(head)
+        w.writerows(rows)
+        return buf.getvalue()
+    if fmt == "markdown":
+        out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(out) + "\n"
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]) + "\n"
+
+
 def accuracy_key(metrics: dict[str, Any]) -> str | None:
     return next((k for k in ACCURACY_KEYS if k in metrics), None)
 
@@ -78,19 +162,7 @@ def _num(v: Any) -> str:
 
 def format_table(runs: list[RunSummary], fmt: str = "text") -> str:
     head, rows = table_rows(runs)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(head)
-        w.writerows(rows)
-        return buf.getvalue()
-    if fmt == "markdown":
-        out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(out) + "\n"
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]) + "\n"
+    return _render(head, rows, fmt)
 
 
 def _pyplot() -> Any:

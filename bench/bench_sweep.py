@@ -1,0 +1,89 @@
+"""Sweep speed (issue 5).
+
+    python -m bench.bench_sweep
+
+1. generating and validating 10,000 variants of model5;
+2. per-trial overhead of the runner vs training the same spec alone;
+3. wall time of 8 iris trials with --jobs 2 vs --jobs 1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, report
+
+
+def variants_10k() -> float:
+    import regspec
+
+    base = regspec.load(ROOT / "specs" / "model5.yaml")
+    axes = {
+        "layers.conv2.kernel_regularizer.l1": [round(1e-5 * i, 6) for i in range(1, 26)],
+        "layers.fc2.dropout": [round(0.02 * i, 2) for i in range(20)],
+        "compile.optimizer.learning_rate": [1e-2, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 5e-4, 5e-3, 2e-3, 2e-4,
+                                            7e-4, 7e-5, 9e-4, 9e-5, 4e-4, 4e-5, 6e-4, 6e-5],
+    }
+    start = time.perf_counter()
+    variants = regspec.grid(base, axes)
+    elapsed = time.perf_counter() - start
+    assert len(variants) == 10_000
+    return elapsed
+
+
+def sweep_file(folder: Path, seeds: int, epochs: int) -> Path:
+    path = folder / "bench.yaml"
+    path.write_text(f"""regspec-sweep: 1
+name: bench
+base: {ROOT / 'specs' / 'iris' / 'base.yaml'}
+axes:
+  training.seed: {list(range(1, seeds + 1))}
+set:
+  training.epochs: {epochs}
+max_trials: 100
+""")
+    return path
+
+
+def runner_overhead(tmp: Path) -> tuple[float, float, float]:
+    """Seconds per trial inside the runner minus the trainer's own time; and a single plain run."""
+    from regspec.sweep.runner import run_sweep
+
+    result = run_sweep(str(sweep_file(tmp, 4, 20)), str(tmp / "runs-a"), jobs=1)
+    overhead = [r.seconds - r.train_seconds for r in result.rows]
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "regspec", "compile", str(ROOT / "specs/iris/base.yaml"), "--train", "-q",
+                    "--set", "training.epochs=20", "--out", str(tmp / "alone")], check=True, capture_output=True)
+    alone = time.perf_counter() - start
+    return sum(overhead) / len(overhead), alone, sum(r.seconds for r in result.rows) / len(result.rows)
+
+
+def jobs_walls(tmp: Path) -> tuple[float, float]:
+    walls = []
+    for jobs in (1, 2):
+        path = sweep_file(tmp, 8, 60)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "regspec", "sweep", str(path), "--jobs", str(jobs),
+                        "--out", str(tmp / f"jobs{jobs}")], check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+    return walls[0], walls[1]
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    gen = variants_10k()
+    with tempfile.TemporaryDirectory() as tmp:
+        overhead, alone, per_trial = runner_overhead(Path(tmp))
+        one, two = jobs_walls(Path(tmp))
+    report("sweeps", [
+        ("generate + validate 10,000 model5 variants", f"{gen:.2f} s (target < 3 s)"),
+        ("runner overhead per trial (claim, spec, record)", f"{overhead:.3f} s (target <= 0.5 s)"),
+        ("iris 20 epochs: trial in the runner / plain CLI run", f"{per_trial:.2f} s / {alone:.2f} s"),
+        ("8 iris trials (60 epochs), --jobs 1", f"{one:.1f} s"),
+        ("8 iris trials (60 epochs), --jobs 2", f"{two:.1f} s ({one / two:.2f}x faster)"),
+    ])

@@ -1,0 +1,107 @@
+"""The command line: exit codes, error lines, JSON output, --set, diff, compare."""
+
+import json
+
+from click.testing import CliRunner
+
+from regspec.cli import main
+
+from .conftest import ROOT
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_validate_reports_every_error_of_every_file_and_exits_2(at_root):
+    result = run("validate", "tests/cases/invalid/ranges.yaml", "tests/cases/invalid/type_errors.yaml",
+                 "specs/iris/base.yaml")
+    assert result.exit_code == 2
+    out = result.output.splitlines()
+    assert "ok: specs/iris/base.yaml (iris-base: 5 layers, 152,515 params)" in out
+    expected = (ROOT / "tests/cases/invalid/ranges.err").read_text().splitlines()
+    expected += (ROOT / "tests/cases/invalid/type_errors.err").read_text().splitlines()
+    assert [line for line in out if ": error: " in line] == expected
+    assert "Traceback" not in result.output
+
+
+def test_validate_json_format(at_root):
+    result = run("validate", "--format", "json", "tests/cases/invalid/shapes.yaml", "specs/iris/base.yaml")
+    assert result.exit_code == 2
+    data = json.loads(result.output)
+    assert data["valid"][0]["name"] == "iris-base"
+    assert data["errors"] == [{"file": "tests/cases/invalid/shapes.yaml", "line": 7, "column": 5, "path": "layers[2]",
+                               "message": "kernel 5 is larger than the input dimension 3 (input shape [3, 3, 8], "
+                                          "kernel_size [5, 5])", "hint": None}]
+
+
+def test_set_overrides_from_the_command_line(at_root):
+    result = run("resolve", "specs/iris/base.yaml", "--set", "layers.fc1.kernel_regularizer={l2: 0.01}",
+                 "--set", "training.epochs=3")
+    assert result.exit_code == 0
+    assert "kernel_regularizer: {l1: null, l2: 0.01}" in result.output and "epochs: 3" in result.output
+    bad = run("resolve", "specs/iris/base.yaml", "--set", "training.epochs=0", "--set", "layers.fc9.units=3")
+    assert bad.exit_code == 2
+    assert "training.epochs: must be >= 1 (got 0)" in bad.output
+    assert "no item named 'fc9' in layers (did you mean 'fc1'?)" in bad.output
+
+
+def test_diff_lists_paths(at_root):
+    result = run("diff", "specs/model3.yaml", "specs/model5.yaml")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "~ name: 'model3' -> 'model5'",
+        "~ description: 'model1 with 3x3 kernels and kernel L1(0.001) on the third conv layer (just before flattening)'"
+        " -> 'L1(0.001) on the 2nd conv and the 52-unit dense layer (3x3 kernels)'",
+        "~ layers[2].kernel_regularizer: null -> {l1: 0.001}",
+        "~ layers[4].kernel_regularizer: {l1: 0.001} -> null",
+        "~ layers[8].kernel_regularizer: null -> {l1: 0.001}",
+    ]
+    assert run("diff", "specs/model5.yaml", "specs/model5.yaml").exit_code == 0
+
+
+def test_summary_without_tensorflow(at_root):
+    result = run("summary", "specs/rps/dropout.yaml")
+    assert result.exit_code == 0
+    assert "dense_dropout (dropout)" in result.output and "Total params: 9,699,395" in result.output
+
+
+def test_unexpected_error_has_no_traceback(at_root, monkeypatch):
+    import regspec.api
+
+    def boom(path):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(regspec.api, "load", boom)
+    result = CliRunner().invoke(main, ["summary", "specs/iris/base.yaml"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: RuntimeError: disk on fire (run with --debug for a traceback)"
+
+
+def test_compare_table_formats_and_groups(tmp_path, at_root):
+    from regspec.api import load
+    from regspec.run import train
+
+    base = load("specs/iris/base.yaml")
+    for seed in (1, 2):
+        for l1 in (None, {"l1": 0.001}):
+            spec = base.with_overrides({"training.epochs": 2, "training.seed": seed,
+                                        "layers.fc1.activity_regularizer": l1},
+                                       name=f"iris-{'act' if l1 else 'base'}-s{seed}")
+            train(spec, str(tmp_path), verbose=0)
+    runs = sorted(str(p) for p in tmp_path.iterdir() if p.is_dir())
+    text = run("compare", *runs)
+    assert text.exit_code == 0
+    assert text.output.splitlines()[0].split() == ["model", "params", "epochs", "train", "loss", "train", "acc", "test",
+                                                   "loss", "test", "acc", "status"]
+    assert len(text.output.splitlines()) == 6
+    md = run("compare", "--format", "markdown", *runs).output.splitlines()
+    assert md[0] == "| model | params | epochs | train loss | train acc | test loss | test acc | status |"
+    csv_out = run("compare", "--format", "csv", "--plot", str(tmp_path / "overlay.png"), *runs)
+    assert csv_out.output.splitlines()[0] == "model,params,epochs,train loss,train acc,test loss,test acc,status"
+    assert (tmp_path / "overlay.png").read_bytes()[:4] == b"\x89PNG"
+    grouped = run("compare", "--mean-over", "training.seed", *runs).output.splitlines()
+    assert len(grouped) == 4 and grouped[2].split()[:2] in (["iris-act", "2"], ["iris-base", "2"])
+    assert "±" in grouped[2]
+    bad = run("compare", str(tmp_path))
+    assert bad.exit_code == 2 and "not a run directory" in bad.output
