@@ -158,7 +158,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
             if on_epoch:
                 on_epoch(epoch + 1, row)
 
-    callbacks = [EpochLog()] + build_callbacks(list(resolved.training.callbacks), run_dir, bdir)
+    callbacks = build_callbacks(list(resolved.training.callbacks), run_dir, bdir, epoch_log=EpochLog())
     if resuming:
         print(f"resuming {spec.name} in {run_dir} after epoch {len(epochs_logged)}")
     model.fit(

@@ -160,3 +160,54 @@ data: {data}
         train(load(spec), str(tmp_path / "runs"), verbose=0)
     line = info.value.diagnostics[0].format()
     assert "s.yaml:7:" in line and f"error: {where}" in line and message in line, line
+
+
+def test_callbacks_write_into_the_run_directory(tmp_path):
+    image_folder(tmp_path / "data", classes=("a", "b", "c"), n=4, size=64)
+    spec = load(CASES / "valid" / "augmentation_data.yaml").with_overrides({
+        "data.train": str(tmp_path / "data" / "train"), "training.epochs": 2, "training.batch_size": 4,
+        "training.callbacks": [
+            {"type": "reduce_lr_on_plateau", "monitor": "val_loss", "factor": 0.5, "patience": 1},
+            {"type": "model_checkpoint", "monitor": "val_accuracy", "save_best_only": True},
+            {"type": "csv_logger"}, {"type": "tensorboard"}, {"type": "terminate_on_nan"},
+            {"type": "early_stopping", "monitor": "val_loss", "patience": 5},
+        ],
+    })
+    result = train(spec, str(tmp_path / "runs"), verbose=0)
+    run = result.run_dir
+    assert result.status == "finished"
+    assert os.path.exists(os.path.join(run, "checkpoint.keras"))
+    assert open(os.path.join(run, "training.csv")).read().count("\n") == 3  # header + 2 epochs
+    assert os.listdir(os.path.join(run, "tensorboard"))
+    assert "learning_rate" in json.load(open(os.path.join(run, "history.json")))
+
+
+def test_mirrored_strategy_trains(tmp_path):
+    spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 1, "training.distribution": "mirrored"})
+    assert train(spec, str(tmp_path), verbose=0).status == "finished"
+
+
+def test_saved_models_load_in_safe_mode_only(tmp_path):
+    from regspec.compiler.keras_env import keras
+
+    k = keras()
+    (tmp_path / "evil").mkdir()
+    model = k.Sequential([k.Input((2,)), k.layers.Lambda(lambda x: x * 2)])
+    model.save(tmp_path / "evil" / "model.keras")
+    with pytest.raises(ValueError, match="safe_mode"):
+        load_saved(str(tmp_path / "evil"))
+
+
+def test_optimizer_schedule_and_loss_are_built_as_written():
+    from regspec.compiler.keras_env import keras
+    from regspec.compiler.model import compile_model
+
+    k = keras()
+    model = compile_model(load(CASES / "valid" / "conv_all_kinds.yaml"))
+    lr = model.optimizer.learning_rate if hasattr(model.optimizer, "_learning_rate") else None
+    schedule = model.optimizer._learning_rate
+    assert isinstance(schedule, k.optimizers.schedules.ExponentialDecay)
+    assert schedule.get_config() == k.optimizers.schedules.ExponentialDecay(0.01, 100, 0.9).get_config()
+    assert isinstance(model.loss, k.losses.CategoricalCrossentropy)
+    assert model.loss.get_config()["label_smoothing"] == 0.1
+    assert lr is not None

@@ -51,12 +51,22 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
+def _need_tensorboard() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ImportError("the tensorboard callback needs TensorBoard: pip install tensorboard")
+
+
 FILES = {"model_checkpoint": "checkpoint.keras", "tensorboard": "tensorboard", "csv_logger": "training.csv"}
 
 
-def build_callbacks(callbacks: list[Callback], run_dir: str, backup_dir: str) -> list[Any]:
+def build_callbacks(callbacks: list[Callback], run_dir: str, backup_dir: str, epoch_log: Any = None) -> list[Any]:
+    """The spec's callbacks, then ``epoch_log`` (it sees what they add to the logs, e.g. the
+    learning rate), then the backup (so a logged epoch is at worst re-run, never lost)."""
     k = keras().callbacks
     out: list[Any] = []
+    backups: list[Any] = []
     has_backup = False
     for cb in callbacks:
         args = cb.keras_arguments()
@@ -67,16 +77,16 @@ def build_callbacks(callbacks: list[Callback], run_dir: str, backup_dir: str) ->
         elif cb.type == "reduce_lr_on_plateau":
             out.append(k.ReduceLROnPlateau(**args))
         elif cb.type == "tensorboard":
+            _need_tensorboard()
             out.append(k.TensorBoard(log_dir=os.path.join(run_dir, FILES["tensorboard"]), **args))
         elif cb.type == "csv_logger":
             out.append(k.CSVLogger(os.path.join(run_dir, FILES["csv_logger"]), **args))
         elif cb.type == "backup_and_restore":
-            out.append(atomic_backup_class()(backup_dir, **args))
+            backups.append(atomic_backup_class()(backup_dir, **args))
             has_backup = True
         elif cb.type == "terminate_on_nan":
             pass  # always on, below
     if not has_backup:
         # Every run can resume: back up each epoch into the folder keyed by the spec's hash.
-        out.append(atomic_backup_class()(backup_dir))
-    out.append(k.TerminateOnNaN())
-    return out
+        backups.append(atomic_backup_class()(backup_dir))
+    return out + ([epoch_log] if epoch_log is not None else []) + backups + [k.TerminateOnNaN()]
