@@ -16,9 +16,42 @@ from .source import Document, Position, read_file
 MAX_EXTENDS = 16
 
 
+_CACHE: dict[tuple, tuple[Document, list]] = {}
+
+
 def load_document(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Document:
-    """Read ``path``, merge its ``extends`` parents, apply its ``overrides``."""
+    """Read ``path``, merge its ``extends`` parents, apply its ``overrides``.
+
+    Results are kept per process, keyed by the files' identity and modification
+    times, so a parent shared by many specs is read once.
+    """
     real = os.path.realpath(path)
+    key = _cache_key(path)
+    hit = _CACHE.get(key) if key else None
+    if hit is not None and all(_cache_key(f) == k for f, k in hit[1]):
+        return hit[0]
+    doc = _load(path, real, _chain)
+    if key:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = (doc, _sources(doc))
+    return doc
+
+
+def _cache_key(path: str | os.PathLike) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.realpath(path), st.st_mtime_ns, st.st_size, os.fspath(path))
+
+
+def _sources(doc: Document) -> list[tuple[str, tuple | None]]:
+    files = {pos[0] for pos in doc.values.values()}
+    return [(f, _cache_key(f)) for f in files if os.path.exists(f)]
+
+
+def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Document:
     doc = read_file(path)
     data = doc.data
     if not isinstance(data, dict):

@@ -142,3 +142,37 @@ def test_every_error_of_a_file_is_reported():
     with pytest.raises(SpecError) as info:
         read_text("a: !!str 1\nb: 1\nb: 2\nc: !tag x\n", "x.yaml")
     assert [d.line for d in info.value.diagnostics] == [1, 3, 4]
+
+
+def _corpus_files():
+    from .conftest import ROOT
+
+    return sorted(p for p in (ROOT / "specs").rglob("*") if p.suffix in (".yaml", ".json")) + sorted(
+        p for p in (ROOT / "tests" / "cases").rglob("*") if p.suffix in (".yaml", ".json"))
+
+
+@pytest.mark.parametrize("parser", ["libyaml", "ruamel"])
+def test_both_event_parsers_read_the_corpus_identically(monkeypatch, parser):
+    """libyaml (fast) and ruamel (fallback) must give the same data and positions everywhere."""
+    from regspec import source
+
+    if parser == "libyaml" and not source._LIBYAML:
+        pytest.skip("PyYAML without libyaml here")
+    results = {}
+    for name in ("libyaml", "ruamel"):
+        monkeypatch.setenv("REGSPEC_YAML_PARSER", name)
+        out = []
+        for path in _corpus_files():
+            try:
+                doc = read_file(path)
+                out.append((str(path), repr(doc.data), doc.values, doc.keys))  # repr: nan == nan
+            except SpecError as exc:
+                out.append((str(path), [d.format() for d in exc.diagnostics]))
+        for name_, (text, _) in sorted(HOSTILE.items()):
+            try:
+                read_text(text, "x.yaml")
+                out.append((name_, "accepted"))
+            except SpecError as exc:
+                out.append((name_, "refused", exc.diagnostics[0].line))
+        results[name] = out
+    assert results["libyaml"] == results["ruamel"]
