@@ -49,18 +49,30 @@ def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, go
 
 
 def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
-    """One panel per axis: the metric of every finished trial against that axis' value."""
+    """One panel per axis: every trial's metric at that axis' value, and the mean per value."""
     from ..report import _pyplot, _save
     from .runner import metric_value
 
     plt = _pyplot()
     fig, panels = plt.subplots(1, len(axes), figsize=(5 * len(axes), 4), squeeze=False)
     for ax, axis in zip(panels[0], axes):
-        labels = sorted({_cell(r.overrides.get(axis)) for r in rows}, key=_sort_key)
+        def label(r: Row, axis: str = axis) -> str:
+            v = r.overrides.get(axis)
+            return "null" if v is None else _cell(v)
+
+        labels = sorted({label(r) for r in rows}, key=_sort_key)
+        points: dict[str, list[float]] = {lab: [] for lab in labels}
         for r in rows:
             value = metric_value(r, metric)
             if value is not None:
-                ax.scatter(labels.index(_cell(r.overrides.get(axis))), value, alpha=0.7)
+                points[label(r)].append(value)
+        for i, lab in enumerate(labels):
+            ax.scatter([i] * len(points[lab]), points[lab], color="C0", alpha=0.6)
+        means = [(i, sum(v) / len(v)) for i, v in enumerate(points.values()) if v]
+        if means:
+            ax.plot([m[0] for m in means], [m[1] for m in means], color="C3", marker="_", markersize=20,
+                    label="mean")
+            ax.legend()
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_xlabel(axis)
         ax.set_ylabel(metric)
