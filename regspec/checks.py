@@ -10,8 +10,11 @@ from .paths import Path, format_path
 from .source import Document
 from .spec.model import Spec as SpecModel
 
-# Keras 3 history keys for metrics whose key differs from the name given in compile.
-_HISTORY_NAME = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
+
+def history_keys(spec: SpecModel) -> list[str]:
+    """What Keras 3 will log each epoch: loss and each metric as named in compile, and val_ twins."""
+    names = ["loss", *spec.compile.metrics]
+    return names + [f"val_{m}" for m in names]
 
 
 def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
@@ -48,8 +51,7 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
             err(("data", "batch_size"), f"conflicts with training.batch_size ({spec.training.batch_size})", "give one of them")
 
     has_validation = data is not None and (data.validation_split is not None or _has_test(data))
-    metrics = ["loss"] + [_HISTORY_NAME.get(m, m) for m in spec.compile.metrics]
-    known = metrics + [f"val_{m}" for m in metrics] + (["learning_rate"] if spec.training.callbacks else [])
+    known = history_keys(spec) + (["learning_rate"] if spec.training.callbacks else [])
     for i, cb in enumerate(spec.training.callbacks):
         monitor = getattr(cb, "monitor", None)
         if monitor is None:

@@ -156,3 +156,24 @@ def test_type_tags_are_keras_snake_case():
     special = {"input": "input_layer", "activation": "activation", "simple_rnn": "simple_rnn"}
     for tag, cls in LAYERS.items():
         assert special.get(tag, tag) == to_snake_case(cls.keras_class), (tag, cls.keras_class)
+
+
+@pytest.mark.parametrize("metric", __import__("typing").get_args(__import__("regspec.spec.compile", fromlist=["x"]).MetricName))
+def test_monitorable_names_are_keras_history_keys(metric):
+    """The static monitor check must accept exactly what Keras logs, for every metric allowed."""
+    import numpy as np
+
+    from regspec.checks import history_keys
+
+    sparse = metric.startswith("sparse")
+    data = {"regspec": 1, "name": "t", "input": {"shape": [2]}, "layers": [{"type": "dense", "units": 3,
+            "activation": "softmax"}], "compile": {"loss": "sparse_categorical_crossentropy" if sparse else
+                                                   "categorical_crossentropy", "metrics": [metric]}}
+    spec = from_document(Document("t.yaml", data))
+    from regspec.compiler.model import compile_model
+
+    model = compile_model(spec)
+    y = np.array([0, 1, 2, 0]) if sparse else np.eye(3)[[0, 1, 2, 0]]
+    x = np.zeros((4, 2), dtype="float32")
+    history = model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    assert sorted(history.history) == sorted(history_keys(spec.resolved))
