@@ -111,8 +111,9 @@ def from_document(doc: Document) -> Spec:
     if problems:
         raise SpecError(_sorted(problems))
     resolved, origins = resolve(model, doc)  # type: ignore[arg-type]
+    raw_layers = doc.data.get("layers") if isinstance(doc.data.get("layers"), list) else None
     try:
-        infer_rows(resolved, origins)
+        infer_rows(resolved, origins, raw_layers)
     except SummaryError as exc:
         file, line, col = doc.position(exc.path)
         raise SpecError([Diagnostic(file, line, col, format_path(exc.path), exc.message)]) from None

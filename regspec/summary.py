@@ -30,13 +30,35 @@ class SummaryError(ValueError):
         self.message = message
 
 
-def infer_rows(resolved: SpecModel, origins: list[Path] | None = None) -> list[Row]:
-    """Rows for a resolved spec; on error, the path is that of the source layer item."""
+# (id of a layer's raw dict, which copy it is, input shape) -> (the raw dict, result).
+# Overrides copy only the path they change, so sweep variants share the raw dicts of
+# every layer they leave alone; holding the dict keeps its id from being reused.
+_MEMO: dict[tuple, tuple[object, tuple]] = {}
+_MEMO_MAX = 20_000
+
+
+def infer_rows(resolved: SpecModel, origins: list[Path] | None = None, raw_layers: list | None = None) -> list[Row]:
+    """Rows for a resolved spec; on error, the path is that of the source layer item.
+
+    With ``raw_layers`` (the document's layer list, unresolved), per-layer results are
+    memoized on the raw item they came from.
+    """
     if resolved.input is None:
         raise SummaryError((), "the model has no input shape")
     shape: tuple[int | None, ...] = tuple(resolved.input.shape)
     rows = []
     for i, layer in enumerate(resolved.layers):
+        raw = None
+        if raw_layers is not None and origins is not None:
+            origin = origins[i]
+            if len(origin) >= 2 and isinstance(origin[1], int) and origin[1] < len(raw_layers):
+                raw = raw_layers[origin[1]]
+        key = (id(raw), len(origins[i]) if origins else 0, shape) if raw is not None else None
+        hit = _MEMO.get(key) if key is not None else None
+        if hit is not None and hit[0] is raw:
+            rows.append(Row(i, layer.type, layer.name, *hit[1]))
+            shape = hit[1][0]
+            continue
         try:
             shape, trainable, frozen = layer.infer(shape)
         except ShapeError as exc:
@@ -46,6 +68,10 @@ def infer_rows(resolved: SpecModel, origins: list[Path] | None = None) -> list[R
             path = origins[i] if origins else ("layers", i)
             raise SummaryError(path, f"{layer.type} outputs an empty shape {list(shape)}")
         rows.append(Row(i, layer.type, layer.name, shape, trainable, frozen))
+        if key is not None:
+            if len(_MEMO) >= _MEMO_MAX:
+                _MEMO.clear()
+            _MEMO[key] = (raw, (shape, trainable, frozen))
     return rows
 
 

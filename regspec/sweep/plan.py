@@ -16,7 +16,7 @@ from ..api import Spec, load
 from ..diagnostics import Diagnostic, SpecError
 from ..source import Document, read_file
 from ..validate import validate_document
-from ..variants import labels, variant_name
+from ..variants import gc_paused, labels, variant_name
 from .model import SweepModel
 
 
@@ -108,6 +108,16 @@ def plan(path: str) -> Plan:
     axis_labels = labels(names)
     trials: list[Trial] = []
     seen: dict[str, str] = {}
+    with gc_paused():
+        _expand(sweep, base, doc, fixed, names, axis_labels, trials, seen, problems)
+    if problems:
+        raise SpecError(_unique(problems))
+    return Plan(path, sweep, base, trials)
+
+
+def _expand(sweep: SweepModel, base: Spec, doc: Document, fixed: dict, names: list[str], axis_labels: dict,
+            trials: list[Trial], seen: dict[str, str], problems: list[Diagnostic]) -> None:
+    axes = sweep.axes
     for point in _points(sweep):
         assignment = {axis: axes[axis][i] for axis, i in zip(names, point)}
         name = variant_name(sweep.name, assignment, axis_labels)
@@ -121,9 +131,6 @@ def plan(path: str) -> Plan:
             continue  # two points that make the same model are one trial
         seen[spec.hash] = name
         trials.append(Trial(name, spec.hash, {**fixed, **assignment}, spec))
-    if problems:
-        raise SpecError(_unique(problems))
-    return Plan(path, sweep, base, trials)
 
 
 def _origin(axis: str, index: int) -> Any:
