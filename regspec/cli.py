@@ -30,8 +30,6 @@ def _run(fn: Callable[[], int | None], fmt: str = "text") -> None:
         code = fn() or 0
     except SpecError as exc:
         click.echo(format_diagnostics(exc.diagnostics, fmt), err=fmt == "text")
-        if fmt != "text":
-            pass
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -68,29 +68,33 @@ def _error(spec: Spec, message: str, hint: str | None = None) -> RunError:
     return RunError([Diagnostic(spec.file, 1, 1, "", message, hint)])
 
 
-def prepare(spec: Spec, out: str, *, resume: bool = False, restart: bool = False) -> tuple[str, str, bool]:
-    """Choose the run directory: a new one, or the interrupted one when resuming."""
+def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: bool = False) -> str | None:
+    """The run directory to resume, if any; refuses to silently start over an interrupted run."""
     bdir = backup_dir(out, spec)
     pointer = os.path.join(bdir, "run_dir")
-    interrupted = os.path.exists(pointer)
-    if interrupted and restart:
+    if not os.path.exists(pointer):
+        return None
+    if restart:
         shutil.rmtree(bdir)
-        interrupted = False
-    if interrupted and not resume:
-        with open(pointer, encoding="utf-8") as fh:
-            previous = fh.read().strip()
+        return None
+    with open(pointer, encoding="utf-8") as fh:
+        previous = fh.read().strip()
+    if not resume:
         raise _error(spec, f"an interrupted run of this spec exists ({previous})",
                      "pass --resume to continue it, or --restart to discard it")
-    if interrupted:
-        with open(pointer, encoding="utf-8") as fh:
-            run_dir = fh.read().strip()
-        if os.path.isdir(run_dir):
-            return run_dir, bdir, True
-        shutil.rmtree(bdir)
+    if os.path.isdir(previous):
+        return previous
+    shutil.rmtree(bdir)
+    return None
+
+
+def start_run_dir(spec: Spec, out: str) -> str:
+    """A new run directory, and the pointer that lets `--resume` find it after a crash."""
     run_dir = _new_run_dir(out, spec.name)
+    bdir = backup_dir(out, spec)
     os.makedirs(bdir, exist_ok=True)
-    write_text(pointer, run_dir + "\n")
-    return run_dir, bdir, False
+    write_text(os.path.join(bdir, "run_dir"), run_dir + "\n")
+    return run_dir
 
 
 def _versions() -> dict[str, str]:
@@ -125,8 +129,18 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
 
     k = keras()
     resolved = spec.resolved
-    run_dir, bdir, resuming = prepare(spec, out, resume=resume, restart=restart)
+    resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart)
     started = time.time()
+    seed = resolved.training.seed
+    if seed is not None:
+        k.utils.set_random_seed(seed)
+    # Everything that can refuse the spec or its data happens before any folder is made.
+    datasets = load(spec, seed)
+    with _strategy(resolved.training.distribution).scope():
+        model = compile_model(spec)
+    _adapt(model, datasets.train_eval, resolved)
+    bdir = backup_dir(out, spec)
+    run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = {
         "name": spec.name, "spec_hash": spec.hash, "source": os.path.abspath(spec.file), "status": "running",
         "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": _versions(),
@@ -134,15 +148,6 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     write_json(os.path.join(run_dir, "run.json"), run_info)
     write_text(os.path.join(run_dir, "spec.yaml"), dump_yaml(spec.resolved_dict()))
     shutil.copyfile(spec.file, os.path.join(run_dir, "source" + os.path.splitext(spec.file)[1]))
-
-    seed = resolved.training.seed
-    if seed is not None:
-        k.utils.set_random_seed(seed)
-    datasets = load(spec, seed)
-    with _strategy(resolved.training.distribution).scope():
-        model = compile_model(spec)
-
-    _adapt(model, datasets.train_eval, resolved)
     history_path = os.path.join(run_dir, "history.jsonl")
     epochs_logged = _read_epochs(history_path)
 
@@ -159,13 +164,19 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
                 on_epoch(epoch + 1, row)
 
     callbacks = build_callbacks(list(resolved.training.callbacks), run_dir, bdir, epoch_log=EpochLog())
-    if resuming:
+    if resumed_dir:
         print(f"resuming {spec.name} in {run_dir} after epoch {len(epochs_logged)}")
-    model.fit(
-        datasets.train, epochs=resolved.training.epochs, steps_per_epoch=resolved.training.steps_per_epoch,
-        validation_data=datasets.validation, validation_steps=resolved.training.validation_steps,
-        callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
-    )
+    try:
+        model.fit(
+            datasets.train, epochs=resolved.training.epochs, steps_per_epoch=resolved.training.steps_per_epoch,
+            validation_data=datasets.validation, validation_steps=resolved.training.validation_steps,
+            callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
+        )
+    except BaseException:
+        # Ctrl-C or an error: the backup stays, so `--resume` continues from the last epoch.
+        run_info.update(status="interrupted")
+        write_json(os.path.join(run_dir, "run.json"), run_info)
+        raise
     history = _history(history_path)
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
     metrics: dict[str, Any] = {"params": int(model.count_params()), "epochs_run": len(history.get("loss", []))}

@@ -9,6 +9,7 @@ are merged into one line.
 from __future__ import annotations
 
 import difflib
+import types
 import typing
 from typing import Any
 
@@ -127,7 +128,7 @@ def _members(annotation: Any) -> list[Any]:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _members(typing.get_args(annotation)[0])
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         out: list[Any] = []
         for a in typing.get_args(annotation):
             out.extend(_members(a))

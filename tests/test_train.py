@@ -211,3 +211,19 @@ def test_optimizer_schedule_and_loss_are_built_as_written():
     assert isinstance(model.loss, k.losses.CategoricalCrossentropy)
     assert model.loss.get_config()["label_smoothing"] == 0.1
     assert lr is not None
+
+
+def test_refused_data_leaves_nothing_behind(tmp_path):
+    spec = write_spec(tmp_path / "s.yaml", """
+regspec: 1
+name: nodata
+input: {shape: [4]}
+layers: [{type: dense, units: 1, activation: sigmoid}]
+compile: {loss: binary_crossentropy}
+data: {type: csv, train: missing.csv, label: y}
+""")
+    for _ in range(2):  # the second attempt gets the same error, not "an interrupted run exists"
+        with pytest.raises(SpecError) as info:
+            train(load(spec), str(tmp_path / "runs"), verbose=0)
+        assert "missing.csv does not exist" in str(info.value)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

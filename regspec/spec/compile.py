@@ -75,22 +75,22 @@ class SGD(_Optimizer):
     nesterov: bool = False
 
 
-class Adam(_Optimizer):
-    type: Literal["adam"]
-    learning_rate: LearningRate = 0.001
+class _AdamFamily(_Optimizer):
     beta_1: Beta = 0.9
     beta_2: Beta = 0.999
     epsilon: PositiveFloat = 1e-07
+
+
+class Adam(_AdamFamily):
+    type: Literal["adam"]
+    learning_rate: LearningRate = 0.001
     amsgrad: bool = False
 
 
-class AdamW(_Optimizer):
+class AdamW(_AdamFamily):
     type: Literal["adamw"]
     learning_rate: LearningRate = 0.001
     weight_decay: NonNegFloat | None = 0.004
-    beta_1: Beta = 0.9
-    beta_2: Beta = 0.999
-    epsilon: PositiveFloat = 1e-07
     amsgrad: bool = False
 
 
@@ -117,20 +117,14 @@ class Adadelta(_Optimizer):
     epsilon: PositiveFloat = 1e-07
 
 
-class Adamax(_Optimizer):
+class Adamax(_AdamFamily):
     type: Literal["adamax"]
     learning_rate: LearningRate = 0.001
-    beta_1: Beta = 0.9
-    beta_2: Beta = 0.999
-    epsilon: PositiveFloat = 1e-07
 
 
-class Nadam(_Optimizer):
+class Nadam(_AdamFamily):
     type: Literal["nadam"]
     learning_rate: LearningRate = 0.001
-    beta_1: Beta = 0.9
-    beta_2: Beta = 0.999
-    epsilon: PositiveFloat = 1e-07
 
 
 Optimizer = Annotated[

@@ -93,23 +93,34 @@ class Conv3D(_Conv):
     dilation_rate: size(3) = 1  # type: ignore[valid-type]
 
 
-class Conv2DTranspose(WeightedLayer):
-    keras_class = "Conv2DTranspose"
-    type: Literal["conv2d_transpose"]
-    filters: PositiveInt
+class _Window2D(WeightedLayer):
+    """Arguments shared by the 2D convolutions other than Conv2D's own family."""
+
     kernel_size: size(2)  # type: ignore[valid-type]
     strides: size(2) = 1  # type: ignore[valid-type]
     padding: Padding = "valid"
-    output_padding: size(2, minimum=0) | None = None  # type: ignore[valid-type]
     dilation_rate: size(2) = 1  # type: ignore[valid-type]
     activation: Activation | None = None
     use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
     bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
     bias_regularizer: Regularizer | None = None
-    kernel_constraint: Constraint | None = None
     bias_constraint: Constraint | None = None
+
+    def _window(self, shape: Shape) -> tuple[tuple, tuple[int, int], int]:
+        need_rank(self, shape, 3)
+        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
+        out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:2], ks, st, dl))
+        return out, ks, channels(self, shape)
+
+
+class Conv2DTranspose(_Window2D):
+    keras_class = "Conv2DTranspose"
+    type: Literal["conv2d_transpose"]
+    filters: PositiveInt
+    output_padding: size(2, minimum=0) | None = None  # type: ignore[valid-type]
+    kernel_initializer: Initializer = "glorot_uniform"
+    kernel_regularizer: Regularizer | None = None
+    kernel_constraint: Constraint | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         need_rank(self, shape, 3)
@@ -121,58 +132,34 @@ class Conv2DTranspose(WeightedLayer):
         return out + (self.filters,), params, 0
 
 
-class SeparableConv2D(WeightedLayer):
+class SeparableConv2D(_Window2D):
     keras_class = "SeparableConv2D"
     type: Literal["separable_conv2d"]
     filters: PositiveInt
-    kernel_size: size(2)  # type: ignore[valid-type]
-    strides: size(2) = 1  # type: ignore[valid-type]
-    padding: Padding = "valid"
-    dilation_rate: size(2) = 1  # type: ignore[valid-type]
     depth_multiplier: PositiveInt = 1
-    activation: Activation | None = None
-    use_bias: bool = True
     depthwise_initializer: Initializer = "glorot_uniform"
     pointwise_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
     depthwise_regularizer: Regularizer | None = None
     pointwise_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
     depthwise_constraint: Constraint | None = None
     pointwise_constraint: Constraint | None = None
-    bias_constraint: Constraint | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
-        need_rank(self, shape, 3)
-        cin = channels(self, shape)
-        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
-        out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:2], ks, st, dl))
+        out, ks, cin = self._window(shape)
         dm = self.depth_multiplier
         params = ks[0] * ks[1] * cin * dm + cin * dm * self.filters + (self.filters if self.use_bias else 0)
         return out + (self.filters,), params, 0
 
 
-class DepthwiseConv2D(WeightedLayer):
+class DepthwiseConv2D(_Window2D):
     keras_class = "DepthwiseConv2D"
     type: Literal["depthwise_conv2d"]
-    kernel_size: size(2)  # type: ignore[valid-type]
-    strides: size(2) = 1  # type: ignore[valid-type]
-    padding: Padding = "valid"
     depth_multiplier: PositiveInt = 1
-    dilation_rate: size(2) = 1  # type: ignore[valid-type]
-    activation: Activation | None = None
-    use_bias: bool = True
     depthwise_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
     depthwise_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
     depthwise_constraint: Constraint | None = None
-    bias_constraint: Constraint | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
-        need_rank(self, shape, 3)
-        cin = channels(self, shape)
-        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
-        out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:2], ks, st, dl))
+        out, ks, cin = self._window(shape)
         cout = cin * self.depth_multiplier
         return out + (cout,), ks[0] * ks[1] * cout + (cout if self.use_bias else 0), 0
