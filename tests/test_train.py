@@ -98,6 +98,24 @@ training: {epochs: 1, batch_size: 16}
     assert result.status == "finished" and result.metrics["params"] == 784 * 16 + 16 + 16 * 16 + 16 + 170
 
 
+def test_npz_with_column_labels_and_own_split(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 6, 6, 1)).astype("float32")
+    y = (np.arange(40) % 3).reshape(-1, 1).astype("int64")  # CIFAR-style (n, 1) labels
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y)
+    spec = write_spec(tmp_path / "s.yaml", """
+regspec: 1
+name: npz-split
+input: {shape: [6, 6, 1]}
+layers: [{type: flatten}, {type: dense, units: 3, activation: softmax}]
+compile: {loss: sparse_categorical_crossentropy, metrics: [accuracy]}
+data: {type: npz, path: d.npz, test_size: 0.25, augmentation: [{type: random_flip}]}
+training: {epochs: 1, batch_size: 8, seed: 1}
+""")
+    result = train(load(spec), str(tmp_path / "runs"), verbose=0)
+    assert result.status == "finished" and set(result.metrics["test"]) == {"loss", "accuracy"}
+
+
 def test_nan_loss_ends_as_diverged(tmp_path):
     (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{1e30 * i},{i},{i}\n" for i in range(1, 40)))
     spec = write_spec(tmp_path / "s.yaml", """

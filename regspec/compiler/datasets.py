@@ -218,6 +218,8 @@ def _fit_shape(spec: Spec, x: np.ndarray, split: str) -> np.ndarray:
 def _labels(spec: Spec, y: np.ndarray, split: str, num_classes: int | None) -> np.ndarray:
     """Check the labels fit the loss and the output layer, and encode them for the loss."""
     loss = spec.resolved.compile.loss_name
+    if y.ndim == 2 and y.shape[1] == 1 and np.issubdtype(y.dtype, np.integer):
+        y = y.ravel()  # CIFAR's labels come as (n, 1)
     rows = spec.summary_rows()
     units = rows[-1].output_shape[-1] if rows else None
     if loss in ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"):
