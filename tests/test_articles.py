@@ -164,7 +164,7 @@ def test_training_without_the_data_says_where_it_goes(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "specs/model1.yaml:" in result.output and "error: data.train:" in result.output
     assert "data/elephants/train does not exist" in result.output
-    assert "see the spec's description for where to get the data" in result.output
+    assert 'Kaggle dataset "Asian vs African Elephants"' in result.output  # the hint says where to get it
 
 
 def test_compile_without_train_builds_and_saves(tmp_path, monkeypatch):

@@ -61,8 +61,8 @@ def _check_path(spec: Spec, key: str, path: str, *, folder: bool) -> None:
 
 
 def _where_hint(spec: Spec) -> str | None:
-    desc = spec.resolved.description
-    return "see the spec's description for where to get the data" if desc else None
+    hint = spec.resolved.data.hint if spec.resolved.data is not None else None
+    return " ".join(hint.split()) if hint else None
 
 
 def load(spec: Spec, seed: int | None) -> Datasets:

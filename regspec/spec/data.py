@@ -21,6 +21,9 @@ AugmentationList = Annotated[list[Augmentation], Field(max_length=32)]
 
 
 class _Data(Strict):
+    hint: Annotated[str, Field(max_length=2000)] | None = Field(
+        None, description="Shown when the data is missing: where to get it and where to put it."
+    )
     validation_split: Rate | None = Field(
         None, description="Hold out this fraction of the training data for validation; "
         "without it, the test split is used for validation (as the articles do).",
