@@ -24,7 +24,7 @@ from typing import Any
 
 from .api import Spec
 from .diagnostics import Diagnostic, SpecError
-from .files import read_json, write_json, write_text
+from .files import write_json, write_text
 from .report import accuracy_key, plot_curves
 from .yamlio import dump_yaml
 
@@ -260,6 +260,3 @@ def load_saved(run_dir: str) -> Any:
 
     return keras().saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
 
-
-def read_status(run_dir: str) -> str:
-    return read_json(os.path.join(run_dir, "run.json")).get("status", "?")

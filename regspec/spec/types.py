@@ -6,8 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..paths import format_path  # noqa: F401  (re-exported for models' messages)
-
 
 class Strict(BaseModel):
     """Every spec model: strict types, unknown keys refused, finite numbers, immutable."""
