@@ -138,7 +138,7 @@ def _members(annotation: Any) -> list[Any]:
 
 def _pick(annotation: Any, node: Any) -> type[BaseModel] | None:
     models = [m for m in _members(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
-    if isinstance(node, dict) and "type" in node:
+    if isinstance(node, dict) and isinstance(node.get("type"), str):
         for m in models:
             f = m.model_fields.get("type")
             if f is not None and node["type"] in getattr(f.annotation, "__args__", ()):
@@ -265,6 +265,7 @@ def _unknown_key(doc: Document, model: type[BaseModel], path: Path) -> tuple[str
         cls = None
     node = _get(doc.data, parent)
     tag = node.get("type") if isinstance(node, dict) else None
+    tag = tag if isinstance(tag, str) else None  # a hostile `type` may be any value
     if (tag, key) in _HINTS:
         return f"unknown key {key!r}", _HINTS[(tag, key)]
     if cls is None:

@@ -33,3 +33,18 @@ def test_invalid_case_reports_pinned_lines(path, at_root):
 
 def test_corpus_is_not_empty():
     assert len(VALID) >= 5 and len(INVALID) >= 10
+
+
+def test_hostile_type_values_do_not_crash_the_error_report():
+    """Found by fuzzing: a `type` holding a list or mapping broke the unknown-key hint."""
+    from regspec.api import from_document
+    from regspec.source import Document
+
+    data = {"regspec": 1, "name": "x", "input": {"shape": [4]}, "layers": [{"type": ["dense"], "units": 3, "foo": 1}],
+            "compile": {"loss": "mse"}, "training": {"type": {"a": 1}}}
+    with pytest.raises(SpecError) as info:
+        from_document(Document("x.yaml", data))
+    lines = [d.format() for d in info.value.diagnostics]
+    assert "x.yaml:1:1: error: training.type: unknown key 'type' (TrainingSection takes: epochs, batch_size, " \
+           "steps_per_epoch, validation_steps, seed, callbacks, distribution)" in lines
+    assert any(line.startswith("x.yaml:1:1: error: layers[0]: ") for line in lines)
