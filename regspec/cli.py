@@ -54,17 +54,17 @@ def main(debug: bool) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 def validate(files: tuple[str, ...], fmt: str) -> None:
-    """Check spec files; report every error of every file."""
+    """Check spec and sweep files (folders: every .yaml/.yml/.json below); report every error."""
 
     def go() -> int:
         from .api import load
 
         problems: list[Diagnostic] = []
         ok: list[dict[str, Any]] = []
-        for f in files:
+        for f in _spec_files(files):
             try:
                 if _is_sweep(f):
                     from .sweep.plan import plan
@@ -93,6 +93,19 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
         return EXIT_BAD_INPUT if problems else 0
 
     _run(go)
+
+
+def _spec_files(paths: tuple[str, ...]) -> list[str]:
+    """Files as given; a folder stands for the spec files below it, in sorted order."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                out += [os.path.join(root, n) for n in sorted(names) if n.endswith((".yaml", ".yml", ".json"))]
+        else:
+            out.append(p)
+    return out
 
 
 def _is_sweep(path: str) -> bool:
@@ -270,9 +283,14 @@ def compare(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | 
 
 
 def _expand_runs(paths: tuple[str, ...]) -> list[str]:
-    """A sweep directory stands for its trials' run directories."""
+    """A sweep directory stands for its trials' run directories; a runs folder for the runs in it."""
     out: list[str] = []
     for p in paths:
+        if not os.path.exists(os.path.join(p, "run.json")) and not os.path.exists(os.path.join(p, "sweep.db")):
+            inner = sorted(os.path.join(p, d) for d in os.listdir(p) if os.path.exists(os.path.join(p, d, "run.json")))
+            if inner:
+                out += inner
+                continue
         if os.path.exists(os.path.join(p, "sweep.db")):
             from .sweep.store import Store
 

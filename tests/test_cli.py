@@ -103,5 +103,17 @@ def test_compare_table_formats_and_groups(tmp_path, at_root):
     grouped = run("compare", "--mean-over", "training.seed", *runs).output.splitlines()
     assert len(grouped) == 4 and grouped[2].split()[:2] in (["iris-act", "2"], ["iris-base", "2"])
     assert "±" in grouped[2]
-    bad = run("compare", str(tmp_path))
+    whole = run("compare", str(tmp_path))  # the runs folder stands for the runs in it
+    assert whole.exit_code == 0 and whole.output == text.output
+    (tmp_path / "empty").mkdir()
+    bad = run("compare", str(tmp_path / "empty"))
     assert bad.exit_code == 2 and "not a run directory" in bad.output
+
+
+def test_validate_a_folder(at_root):
+    result = run("validate", "specs")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "ok: specs/model5.yaml (model5: 10 layers, 614,287 params)" in lines
+    assert "ok: specs/sweeps/iris_seeds.yaml (sweep iris-seeds: 10 trials)" in lines
+    assert len(lines) == len(list((ROOT / "specs").rglob("*.yaml")))
