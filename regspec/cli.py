@@ -25,11 +25,11 @@ class State:
     debug = False
 
 
-def _run(fn: Callable[[], int | None], fmt: str = "text") -> None:
+def _run(fn: Callable[[], int | None]) -> None:
     try:
         code = fn() or 0
     except SpecError as exc:
-        click.echo(format_diagnostics(exc.diagnostics, fmt), err=fmt == "text")
+        click.echo(format_diagnostics(exc.diagnostics), err=True)
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

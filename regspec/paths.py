@@ -76,26 +76,6 @@ def _index(node: list, seg: Segment, here: Path) -> int:
     return seg
 
 
-def locate(data: Any, path: Path) -> Path:
-    """Turn layer-name segments into indices, checking every step exists."""
-    out: list[Segment] = []
-    node = data
-    for seg in path:
-        here = tuple(out)
-        if isinstance(node, list):
-            seg = _index(node, seg, here)
-        elif isinstance(node, dict):
-            if isinstance(seg, int):
-                raise PathError(f"{format_path(here) or 'the spec'} is a mapping, not a list; [{seg}] does not apply")
-            if seg not in node:
-                raise PathError(f"{format_path(here + (seg,))} does not exist", _did_you_mean(seg, list(node)))
-        else:
-            raise PathError(f"{format_path(here)} is a value; it has no {format_path((seg,))!r}")
-        node = node[seg]
-        out.append(seg)
-    return tuple(out)
-
-
 def assign(data: Any, path: Path, value: Any, where: Path = ()) -> tuple[Any, Path]:
     """Return (a copy of ``data`` with ``value`` at ``path``, the path with names as indices).
 
@@ -125,15 +105,3 @@ def assign(data: Any, path: Path, value: Any, where: Path = ()) -> tuple[Any, Pa
     copy = dict(data)
     copy[seg] = child
     return copy, (seg,) + sub
-
-
-def get(data: Any, path: Path) -> Any:
-    node = data
-    for seg in path:
-        node = node[seg]
-    return node
-
-
-def _did_you_mean(word: str, choices: list) -> str | None:
-    close = difflib.get_close_matches(word, [c for c in choices if isinstance(c, str)], n=1)
-    return f"did you mean {close[0]!r}?" if close else None

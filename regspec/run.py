@@ -17,7 +17,6 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -121,7 +120,7 @@ def _strategy(name: str) -> Any:
 
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
-          verbose: int | str = "auto", on_epoch: Callable[[int, dict], None] | None = None) -> RunResult:
+          verbose: int | str = "auto") -> RunResult:
     from .compiler.callbacks import build_callbacks
     from .compiler.datasets import load
     from .compiler.keras_env import keras
@@ -160,8 +159,6 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
                 fh.write(json.dumps(row) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
-            if on_epoch:
-                on_epoch(epoch + 1, row)
 
     callbacks = build_callbacks(list(resolved.training.callbacks), run_dir, bdir, epoch_log=EpochLog())
     if resumed_dir:

@@ -93,11 +93,9 @@ class Document:
         self._materialize()
         return self._keys  # type: ignore[return-value]
 
-    def position(self, path: Path, *, key: bool = False) -> Position:
-        """The position of ``path`` (its key's with ``key=True``), or of its nearest ancestor."""
+    def position(self, path: Path) -> Position:
+        """The position of ``path``'s value, or of its nearest ancestor's."""
         p = tuple(path)
-        if key and p in self.keys:
-            return self.keys[p]
         values = self.values
         while p:
             if p in values:

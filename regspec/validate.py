@@ -69,7 +69,7 @@ def _walk(data: Any, loc: tuple, kind: str = "") -> tuple[Path, bool]:
     for i, seg in enumerate(loc):
         last = i == len(loc) - 1
         if isinstance(node, dict):
-            if arrived and isinstance(seg, str) and seg == node.get("type") and not last and seg not in ("type",):
+            if arrived and isinstance(seg, str) and seg == node.get("type") and not last:
                 arrived = False
                 continue
             if seg in node:

@@ -33,8 +33,6 @@ class Datasets:
     train_eval: Any  # batched, not augmented, one pass
     validation: Any | None
     test: Any | None
-    num_examples: int | None
-    num_classes: int | None
 
 
 class DataError(SpecError):
@@ -281,7 +279,7 @@ def _from_arrays(spec: Spec, x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: n
     validation = batches(*val) if val is not None else batches(xt, yt)
     return Datasets(
         train=train.prefetch(tf.data.AUTOTUNE), train_eval=batches(x, y), validation=validation,
-        test=batches(xt, yt), num_examples=len(x), num_classes=classes,
+        test=batches(xt, yt),
     )
 
 
@@ -326,8 +324,6 @@ def _image_directory(spec: Spec, seed: int | None) -> Datasets:
         train = k.utils.image_dataset_from_directory(data.train, shuffle=True, **common)  # type: ignore[union-attr]
         val = None
     test = k.utils.image_dataset_from_directory(data.test, shuffle=False, **common) if data.test else None  # type: ignore[union-attr]
-    class_names = train.class_names
-    n = None  # unknown without a pass over the files
     scale = data.rescale  # type: ignore[union-attr]
 
     def prep(ds: Any, *, cache: bool) -> Any:
@@ -348,7 +344,6 @@ def _image_directory(spec: Spec, seed: int | None) -> Datasets:
     return Datasets(
         train=augmented.prefetch(tf.data.AUTOTUNE), train_eval=base.prefetch(tf.data.AUTOTUNE),
         validation=(val_ds if val_ds is not None else test_ds), test=test_ds,
-        num_examples=n, num_classes=len(class_names),
     )
 
 
