@@ -324,7 +324,7 @@ def sweep(sweep_file: str, jobs: int | None, out: str, engine: str, address: str
                 click.echo(f"{t.name}  {t.key[:12]}  " + ", ".join(f"{k}={v}" for k, v in t.overrides.items()))
             click.echo(f"{len(p.trials)} trials")
             return 0
-        result = run_sweep(sweep_file, out, jobs=jobs, engine=engine, address=address, progress=_progress_bar())
+        result = run_sweep(p, out, jobs=jobs, engine=engine, address=address, progress=_progress_bar())
         head, body = table(result.rows, axes, p.sweep.metric, p.sweep.goal)
         click.echo(format_text(head, body), nl=False)
         write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal)

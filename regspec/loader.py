@@ -12,6 +12,7 @@ from typing import Any
 from . import paths
 from .diagnostics import Diagnostic, SpecError
 from .source import Document, Position, read_file
+from .spec.data import PATH_FIELDS
 
 MAX_EXTENDS = 16
 
@@ -65,9 +66,6 @@ def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Docume
     return apply_overrides(doc, doc.data.get("overrides"))
 
 
-DATA_PATHS = ("train", "test", "path")
-
-
 def _anchor_data_paths(doc: Document) -> None:
     """Data paths in a file are relative to that file: make them absolute as it is read,
     so merging with parents and children cannot change what they mean."""
@@ -75,7 +73,7 @@ def _anchor_data_paths(doc: Document) -> None:
     if not isinstance(data, dict):
         return
     folder = os.path.dirname(os.path.abspath(doc.file))
-    for key in DATA_PATHS:
+    for key in PATH_FIELDS:
         value = data.get(key)
         if isinstance(value, str) and value and not os.path.isabs(value):
             data[key] = os.path.normpath(os.path.join(folder, value))

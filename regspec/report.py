@@ -79,10 +79,10 @@ def group_runs(runs: list[RunSummary], path: str) -> list[tuple[str, list[RunSum
     out = []
     for members in groups.values():
         names = [m.name for m in members]
-        prefix = os.path.commonprefix(names)
-        label = prefix.rstrip("-_") if len(members) > 1 else names[0]
-        if len(members) > 1 and "-" in label and not all(n == prefix for n in names):
-            label = label.rsplit("-", 1)[0] if not prefix.endswith("-") else label
+        label = names[0]
+        if len(members) > 1:  # the shared part of the names, cut back to a whole "-" token
+            prefix = os.path.commonprefix(names)
+            label = prefix.rstrip("-_") if prefix.endswith("-") else prefix.rsplit("-", 1)[0]
         out.append((label or names[0], members))
     return out
 
@@ -113,10 +113,10 @@ def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
         val = [m.history.get(f"val_{accuracy_key(m.history) or 'accuracy'}", [None])[-1] for m in members]
         rows.append([label, str(len(members)), stat(col("train", "loss")), stat(col("train", None)),
                      stat(col("test", "loss")), stat(col("test", None)), stat(val)])
-    return _render(head, rows, fmt)
+    return render_table(head, rows, fmt)
 
 
-def _render(head: list[str], rows: list[list[str]], fmt: str) -> str:
+def render_table(head: list[str], rows: list[list[str]], fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -162,7 +162,7 @@ def _num(v: Any) -> str:
 
 def format_table(runs: list[RunSummary], fmt: str = "text") -> str:
     head, rows = table_rows(runs)
-    return _render(head, rows, fmt)
+    return render_table(head, rows, fmt)
 
 
 def _pyplot() -> Any:

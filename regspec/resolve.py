@@ -12,12 +12,11 @@ import os
 
 from .paths import Path
 from .source import Document
+from .spec.data import PATH_FIELDS
 from .spec.layers import LAYERS
 from .spec.layers.core import Dropout
 from .spec.model import InputSection
 from .spec.model import Spec as SpecModel
-
-PATH_FIELDS = ("train", "test", "path")
 
 
 def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, list[Path]]:

@@ -24,6 +24,8 @@ def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest:
     """
     import os
 
+    from .spec.data import PATH_FIELDS
+
     yaml = YAML(typ="rt", pure=True)
     yaml.width = 100
     yaml.preserve_quotes = True
@@ -47,7 +49,7 @@ def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest:
             doc["extends"] = rebase(doc["extends"])
         data = doc.get("data")
         if isinstance(data, dict):
-            for key in ("train", "test", "path"):
+            for key in PATH_FIELDS:
                 if isinstance(data.get(key), str):
                     data[key] = rebase(data[key])
     buf = io.StringIO()

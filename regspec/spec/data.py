@@ -12,6 +12,9 @@ from pydantic import Field
 from .layers import LAYERS
 from .types import Fraction, NonNegFloat, PositiveInt, Rate, RelPath, Strict
 
+#: Fields holding file or folder paths (relative to the spec file that names them).
+PATH_FIELDS = ("train", "test", "path")
+
 # Augmentation: the random preprocessing layers, run on training batches only.
 Augmentation = Annotated[
     Union[tuple(cls for cls in LAYERS.values() if cls.augmentation)],  # type: ignore[misc]

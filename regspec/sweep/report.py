@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from typing import Any
 
 from ..files import write_text
+from ..report import render_table
 from .runner import ranked
 from .store import Row
 
@@ -32,19 +31,12 @@ def table(rows: list[Row], axes: list[str], metric: str, goal: str) -> tuple[lis
 
 
 def format_text(head: list[str], body: list[list[str]]) -> str:
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
-    return "\n".join(lines) + "\n"
+    return render_table(head, body, "text")
 
 
 def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, goal: str) -> None:
     head, body = table(rows, axes, metric, goal)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(head)
-    w.writerows(body)
-    write_text(os.path.join(folder, "results.csv"), buf.getvalue())
+    write_text(os.path.join(folder, "results.csv"), render_table(head, body, "csv"))
     plot_axes(os.path.join(folder, "axes.png"), rows, axes, metric)
 
 

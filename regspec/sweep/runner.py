@@ -42,21 +42,22 @@ def _lock(folder: str) -> Any:
     return fh
 
 
-def run_sweep(path: str, out: str = "runs", *, jobs: int | None = None, engine: str = "local",
+def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, engine: str = "local",
               address: str | None = None, progress: Callable[[dict[str, int], int], None] | None = None) -> SweepResult:
-    p = plan(path)
+    """Run a sweep file (or a plan already made from one)."""
+    p = plan(sweep) if isinstance(sweep, str) else sweep
     folder = sweep_dir(out, p)
     os.makedirs(os.path.join(folder, "runs"), exist_ok=True)
     lock = _lock(folder)
     try:
-        shutil.copyfile(path, os.path.join(folder, "sweep.yaml"))
+        shutil.copyfile(p.file, os.path.join(folder, "sweep.yaml"))
         store = Store(os.path.join(folder, "sweep.db"))
         store.add([(t.key, t.name, t.overrides) for t in p.trials])
         keys = {t.key for t in p.trials}
         store.recover()
         already = sum(1 for r in store.rows() if r.key in keys and r.status in DONE)
         todo = sum(1 for r in store.rows() if r.key in keys and r.status == "pending")
-        base_path = os.path.abspath(os.path.normpath(os.path.join(os.path.dirname(path), p.sweep.base)))
+        base_path = os.path.abspath(p.base.file)
         runs = os.path.join(folder, "runs")
         n = max(1, min(jobs or p.sweep.jobs, todo or 1))
         if engine == "ray":
