@@ -54,7 +54,7 @@ def model_by_hand(k):
 
 def build_times(k) -> list[tuple[str, str]]:
     from regspec.api import load
-    from regspec.compiler.model import build_model
+    from regspec.backend.keras.build import build_model
 
     spec_path = ROOT / "specs" / "model5.yaml"
     build_model(load(spec_path))
@@ -86,7 +86,7 @@ def pipeline_rates(folder: Path, n: int) -> list[tuple[str, str]]:
     import tensorflow as tf
     from tensorflow.keras.preprocessing.image import ImageDataGenerator  # the articles' API
 
-    from regspec.compiler.datasets import load as load_data
+    from regspec.backend.keras.data import load as load_data
 
     batches = n // 64
     datasets = load_data(spec_for(folder), 128)
@@ -124,8 +124,8 @@ def pipeline_rates(folder: Path, n: int) -> list[tuple[str, str]]:
 def training_throughput(folder: Path, steps: int) -> list[tuple[str, str]]:
     import tensorflow as tf
 
-    from regspec.compiler.datasets import load as load_data
-    from regspec.compiler.model import compile_model
+    from regspec.backend.keras.build import compile_model
+    from regspec.backend.keras.data import load as load_data
 
     spec = spec_for(folder, steps)
     model = compile_model(spec)
@@ -156,7 +156,7 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=12)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from regspec.compiler.keras_env import keras
+    from regspec.backend.keras.env import keras
 
     k = keras()
     report("spec -> model", build_times(k))

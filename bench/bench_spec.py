@@ -29,8 +29,8 @@ def validate_all_specs() -> tuple[float, float, int]:
 
 
 def reader_vs_ruamel() -> tuple[float, float]:
-    from regspec import loader
     from regspec.api import load
+    from regspec.frontend import merge as loader
 
     path = ROOT / "bench" / "data" / "model5_standalone.yaml"
     text = path.read_text()
@@ -48,7 +48,7 @@ def reader_vs_ruamel() -> tuple[float, float]:
 
 def specs_per_second() -> float:
     from regspec.api import from_document
-    from regspec.source import read_file
+    from regspec.frontend.source import read_file
 
     doc = read_file(ROOT / "bench" / "data" / "model5_standalone.yaml")
     n = 5000

@@ -14,15 +14,15 @@ __all__ = ["Spec", "SpecError", "__version__", "grid", "load", "random_sample", 
 def __getattr__(name: str) -> Any:
     # Lazy: `regspec --help` and `import regspec` stay cheap.
     if name in ("Spec", "load"):
-        from . import api
+        from regspec import api
 
         return getattr(api, name)
     if name == "SpecError":
-        from .diagnostics import SpecError
+        from regspec.diagnostics import SpecError
 
         return SpecError
     if name in ("grid", "zipped", "random_sample"):
-        from . import variants
+        from regspec.sweep import variants
 
         return getattr(variants, name)
     raise AttributeError(f"module 'regspec' has no attribute {name!r}")

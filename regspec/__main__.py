@@ -1,3 +1,3 @@
-from .cli import main
+from regspec.cli import main
 
 main()

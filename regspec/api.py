@@ -9,15 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .checks import check
-from .diagnostics import Diagnostic, SpecError
-from .loader import apply_overrides, load_document
-from .paths import Path, format_path
-from .resolve import resolve
-from .source import Document
-from .spec.model import Spec as SpecModel
-from .summary import Row, SummaryError, infer_rows
-from .validate import validate_document
+from regspec.diagnostics import Diagnostic, SpecError
+from regspec.frontend.checks import check
+from regspec.frontend.merge import apply_overrides, load_document
+from regspec.frontend.source import Document
+from regspec.frontend.validate import validate_document
+from regspec.ir.resolve import resolve
+from regspec.ir.shapes import Row, SummaryError, infer_rows
+from regspec.lang.model import Spec as SpecModel
+from regspec.paths import Path, format_path
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,14 @@ class Spec:
         Comments and key order of the file are kept (ruamel round-trip); the
         variant's values go under `overrides:`.
         """
-        from .yamlio import with_overrides_yaml
+        from regspec.yamlio import with_overrides_yaml
 
         return with_overrides_yaml(self.file, self.applied)
 
     def write(self, path: str | os.PathLike) -> None:
         """Write :meth:`to_yaml` to ``path``, re-basing relative paths to the new folder."""
-        from .files import write_text
-        from .yamlio import with_overrides_yaml
+        from regspec.files import write_text
+        from regspec.yamlio import with_overrides_yaml
 
         write_text(os.fspath(path), with_overrides_yaml(self.file, self.applied, dest=os.fspath(path)))
 

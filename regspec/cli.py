@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .diagnostics import Diagnostic, SpecError, format_diagnostics
+from regspec.diagnostics import Diagnostic, SpecError, format_diagnostics
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -60,14 +60,14 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
     """Check spec and sweep files (folders: every .yaml/.yml/.json below); report every error."""
 
     def go() -> int:
-        from .api import load
+        from regspec.api import load
 
         problems: list[Diagnostic] = []
         ok: list[dict[str, Any]] = []
         for f in _spec_files(files):
             try:
                 if _is_sweep(f):
-                    from .sweep.plan import plan
+                    from regspec.sweep.plan import plan
 
                     p = plan(f)
                     ok.append({"file": f, "name": p.sweep.name, "trials": len(p.trials)})
@@ -120,8 +120,8 @@ def _is_sweep(path: str) -> bool:
 
 
 def _load(spec_path: str, sets: tuple[str, ...] = ()) -> Any:
-    from .api import load
-    from .settings import parse_sets
+    from regspec.api import load
+    from regspec.frontend.settings import parse_sets
 
     spec = load(spec_path)
     if sets:
@@ -136,7 +136,7 @@ def summary(spec: str, sets: tuple[str, ...]) -> None:
     """Print each layer's output shape and parameter count (no TensorFlow)."""
 
     def go() -> None:
-        from .summary import format_summary
+        from regspec.ir.shapes import format_summary
 
         s = _load(spec, sets)
         click.echo(format_summary(s.name, s.summary_rows()))
@@ -151,7 +151,7 @@ def resolve(spec: str, sets: tuple[str, ...]) -> None:
     """Print the resolved spec: extends, overrides, repeat and dropout applied, defaults explicit."""
 
     def go() -> None:
-        from .yamlio import dump_yaml
+        from regspec.yamlio import dump_yaml
 
         click.echo(dump_yaml(_load(spec, sets).resolved_dict()), nl=False)
 
@@ -165,8 +165,8 @@ def diff(a: str, b: str) -> None:
     """List what differs between two resolved specs, by path (exit 1 if they differ)."""
 
     def go() -> int:
-        from .diff import diff as compute
-        from .diff import format_diff
+        from regspec.report.diff import diff as compute
+        from regspec.report.diff import format_diff
 
         changes = compute(_load(a).resolved_dict(), _load(b).resolved_dict())
         if changes:
@@ -183,8 +183,8 @@ def schema(output: str) -> None:
     """Write the JSON Schema generated from the spec models."""
 
     def go() -> None:
-        from .files import write_text
-        from .schema import SCHEMAS, schema_text
+        from regspec.files import write_text
+        from regspec.report.schema import SCHEMAS, schema_text
 
         if output == "-":
             click.echo(schema_text(), nl=False)
@@ -207,8 +207,8 @@ def docs(output: str) -> None:
     """Write the spec reference generated from the models."""
 
     def go() -> None:
-        from .docs import reference
-        from .files import write_text
+        from regspec.files import write_text
+        from regspec.report.docs import reference
 
         os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
         write_text(output, reference())
@@ -231,12 +231,12 @@ def compile_cmd(spec: str, train: bool, out: str, sets: tuple[str, ...], resume:
     def go() -> int:
         s = _load(spec, sets)
         if train:
-            from .run import train as run_train
+            from regspec.runtime.train import train as run_train
 
             result = run_train(s, out, resume=resume, restart=restart, verbose=0 if quiet else "auto")
             click.echo(result.line(s.name))
             return EXIT_DIVERGED if result.status == "diverged" else 0
-        from .compiler.model import compile_model
+        from regspec.backend.keras.build import compile_model
 
         model = compile_model(s)
         model.summary(print_fn=lambda line, **_: click.echo(line))
@@ -261,7 +261,7 @@ def compare(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | 
     """Print the results table of several run directories (train/test loss and accuracy)."""
 
     def go() -> int:
-        from .report import RunDirError, format_grouped, format_table, plot_overlay, read_run
+        from regspec.report.runs import RunDirError, format_grouped, format_table, plot_overlay, read_run
 
         summaries = []
         for r in _expand_runs(runs):
@@ -292,7 +292,7 @@ def _expand_runs(paths: tuple[str, ...]) -> list[str]:
                 out += inner
                 continue
         if os.path.exists(os.path.join(p, "sweep.db")):
-            from .sweep.store import Store
+            from regspec.sweep.store import Store
 
             store = Store(os.path.join(p, "sweep.db"))
             out += [r.run_dir for r in store.rows() if r.run_dir]
@@ -313,9 +313,9 @@ def sweep(sweep_file: str, jobs: int | None, out: str, engine: str, address: str
     """Train every variant of a sweep file; rerun to finish what did not."""
 
     def go() -> int:
-        from .sweep.plan import plan
-        from .sweep.report import format_text, table, write_reports
-        from .sweep.runner import run_sweep
+        from regspec.sweep.plan import plan
+        from regspec.sweep.report import format_text, table, write_reports
+        from regspec.sweep.runner import run_sweep
 
         p = plan(sweep_file)
         axes = list(p.sweep.axes)

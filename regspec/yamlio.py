@@ -24,7 +24,7 @@ def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest:
     """
     import os
 
-    from .spec.data import PATH_FIELDS
+    from regspec.lang.data import PATH_FIELDS
 
     yaml = YAML(typ="rt", pure=True)
     yaml.width = 100

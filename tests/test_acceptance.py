@@ -6,8 +6,7 @@ import pytest
 
 from regspec.api import load
 from regspec.diagnostics import SpecError
-
-from .conftest import CASES
+from tests.conftest import CASES
 
 VALID = sorted(p for p in (CASES / "valid").iterdir() if p.suffix in (".yaml", ".json"))
 INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.suffix in (".yaml", ".json"))
@@ -38,7 +37,7 @@ def test_corpus_is_not_empty():
 def test_hostile_type_values_do_not_crash_the_error_report():
     """Found by fuzzing: a `type` holding a list or mapping broke the unknown-key hint."""
     from regspec.api import from_document
-    from regspec.source import Document
+    from regspec.frontend.source import Document
 
     data = {"regspec": 1, "name": "x", "input": {"shape": [4]}, "layers": [{"type": ["dense"], "units": 3, "foo": 1}],
             "compile": {"loss": "mse"}, "training": {"type": {"a": 1}}}

@@ -11,11 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from regspec.api import load
+from regspec.backend.keras.build import build_model, compile_model
+from regspec.backend.keras.env import keras
 from regspec.cli import main
-from regspec.compiler.keras_env import keras
-from regspec.compiler.model import build_model, compile_model
-
-from .conftest import ROOT, SPECS
+from tests.conftest import ROOT, SPECS
 
 k = keras()
 Sequential, Input = k.Sequential, k.Input

@@ -5,8 +5,7 @@ import json
 from click.testing import CliRunner
 
 from regspec.cli import main
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 
 def run(*args: str):
@@ -80,7 +79,7 @@ def test_unexpected_error_has_no_traceback(at_root, monkeypatch):
 
 def test_compare_table_formats_and_groups(tmp_path, at_root):
     from regspec.api import load
-    from regspec.run import train
+    from regspec.runtime.train import train
 
     base = load("specs/iris/base.yaml")
     for seed in (1, 2):

@@ -3,10 +3,10 @@
 import pytest
 
 from regspec.api import from_document
-from regspec.compiler.keras_env import keras
-from regspec.compiler.model import build_model
-from regspec.source import Document
-from regspec.spec.layers import LAYERS
+from regspec.backend.keras.build import build_model
+from regspec.backend.keras.env import keras
+from regspec.frontend.source import Document
+from regspec.lang.layers import LAYERS
 
 k = keras()
 L, R = k.layers, k.regularizers
@@ -120,7 +120,7 @@ def test_layer_compiles_like_hand_written_keras(kind):
 
 def test_keras_refusal_is_reported_at_the_layer_line(monkeypatch):
     from regspec.diagnostics import SpecError
-    from regspec.spec.layers.preprocessing import Normalization
+    from regspec.lang.layers.preprocessing import Normalization
 
     data = {"regspec": 1, "name": "t", "input": {"shape": [4]}, "compile": {"loss": "mse"},
             "layers": [{"type": "dense", "units": 3}, {"type": "normalization", "mean": [1.0, 2.0], "variance": [1.0, 1.0]}]}
@@ -140,7 +140,7 @@ def test_keras_refusal_is_reported_at_the_layer_line(monkeypatch):
 def test_initializer_activation_and_constraint_names_all_resolve_in_keras():
     import typing
 
-    from regspec.spec.types import Activation, Constraint, Initializer
+    from regspec.lang.types import Activation, Constraint, Initializer
 
     for name in typing.get_args(Activation):
         assert k.activations.get(name) is not None, name
@@ -158,19 +158,19 @@ def test_type_tags_are_keras_snake_case():
         assert special.get(tag, tag) == to_snake_case(cls.keras_class), (tag, cls.keras_class)
 
 
-@pytest.mark.parametrize("metric", __import__("typing").get_args(__import__("regspec.spec.compile", fromlist=["x"]).MetricName))
+@pytest.mark.parametrize("metric", __import__("typing").get_args(__import__("regspec.lang.compile", fromlist=["x"]).MetricName))
 def test_monitorable_names_are_keras_history_keys(metric):
     """The static monitor check must accept exactly what Keras logs, for every metric allowed."""
     import numpy as np
 
-    from regspec.checks import history_keys
+    from regspec.frontend.checks import history_keys
 
     sparse = metric.startswith("sparse")
     data = {"regspec": 1, "name": "t", "input": {"shape": [2]}, "layers": [{"type": "dense", "units": 3,
             "activation": "softmax"}], "compile": {"loss": "sparse_categorical_crossentropy" if sparse else
                                                    "categorical_crossentropy", "metrics": [metric]}}
     spec = from_document(Document("t.yaml", data))
-    from regspec.compiler.model import compile_model
+    from regspec.backend.keras.build import compile_model
 
     model = compile_model(spec)
     y = np.array([0, 1, 2, 0]) if sparse else np.eye(3)[[0, 1, 2, 0]]

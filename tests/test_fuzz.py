@@ -8,11 +8,10 @@ import pytest
 
 from regspec.api import from_document, load
 from regspec.diagnostics import SpecError
-from regspec.loader import load_document
-from regspec.settings import parse_sets
-from regspec.source import Document, read_text
-
-from .conftest import CASES, SPECS
+from regspec.frontend.merge import load_document
+from regspec.frontend.settings import parse_sets
+from regspec.frontend.source import Document, read_text
+from tests.conftest import CASES, SPECS
 
 WEIRD = [None, True, 0, -1, 2**40, 0.0, -0.5, 1e308, "", "x", "conv2d", [], {}, [1, 2], [None], {"l1": 0.1},
          {"type": "dense"}, {"type": "dense", "units": 0}, [[[]]], {"a": {"b": {}}}, "-1", [150, 150, 3], [-1],

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from regspec.diagnostics import SpecError
-from regspec.source import MAX_BYTES, MAX_DEPTH, read_bytes, read_file, read_text
+from regspec.frontend.source import MAX_BYTES, MAX_DEPTH, read_bytes, read_file, read_text
 
 ALIAS_BOMB = """\
 a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
@@ -145,7 +145,7 @@ def test_every_error_of_a_file_is_reported():
 
 
 def _corpus_files():
-    from .conftest import ROOT
+    from tests.conftest import ROOT
 
     return sorted(p for p in (ROOT / "specs").rglob("*") if p.suffix in (".yaml", ".json")) + sorted(
         p for p in (ROOT / "tests" / "cases").rglob("*") if p.suffix in (".yaml", ".json"))
@@ -154,7 +154,7 @@ def _corpus_files():
 @pytest.mark.parametrize("parser", ["libyaml", "ruamel"])
 def test_both_event_parsers_read_the_corpus_identically(monkeypatch, parser):
     """libyaml (fast) and ruamel (fallback) must give the same data and positions everywhere."""
-    from regspec import source
+    from regspec.frontend import source
 
     if parser == "libyaml" and not source._LIBYAML:
         pytest.skip("PyYAML without libyaml here")

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from .conftest import SPECS, regspec_cmd
+from tests.conftest import SPECS, regspec_cmd
 
 EPOCHS = 40
 

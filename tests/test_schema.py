@@ -9,11 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from regspec.diagnostics import SpecError
-from regspec.loader import load_document
-from regspec.schema import schema_text
-from regspec.spec.model import Spec as SpecModel
-
-from .conftest import CASES, ROOT, SPECS
+from regspec.frontend.merge import load_document
+from regspec.lang.model import Spec as SpecModel
+from regspec.report.schema import schema_text
+from tests.conftest import CASES, ROOT, SPECS
 
 SCHEMA_FILE = ROOT / "schemas" / "regspec.schema.json"
 
@@ -24,7 +23,7 @@ def test_checked_in_schema_is_current(name):
 
 
 def test_sweep_files_pass_the_sweep_schema():
-    from regspec.source import read_file
+    from regspec.frontend.source import read_file
 
     validator = jsonschema.Draft202012Validator(json.loads((ROOT / "schemas" / "sweep.schema.json").read_text()))
     for path in sorted((SPECS / "sweeps").glob("*.yaml")):
@@ -82,6 +81,6 @@ def test_child_spec_without_layers_is_fine_for_editors():
 
 
 def test_reference_docs_are_current():
-    from regspec.docs import reference
+    from regspec.report.docs import reference
 
     assert (ROOT / "docs" / "spec-reference.md").read_text() == reference(), "docs are stale: run `regspec docs`"

@@ -14,8 +14,7 @@ import pytest
 from regspec.diagnostics import SpecError
 from regspec.sweep.plan import plan
 from regspec.sweep.runner import run_sweep
-
-from .conftest import SPECS, regspec_cmd
+from tests.conftest import SPECS, regspec_cmd
 
 IRIS = SPECS / "iris" / "base.yaml"
 

@@ -6,8 +6,7 @@ import sqlite3
 import pytest
 
 from regspec.sweep.runner import run_sweep
-
-from .test_sweep import write_sweep
+from tests.test_sweep import write_sweep
 
 if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the machine
     pytest.skip("Ray is not installed here (pip install 'regspec[ray]'); the Ray engine test cannot run",

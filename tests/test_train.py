@@ -9,10 +9,9 @@ import pytest
 
 from regspec.api import load
 from regspec.diagnostics import SpecError
-from regspec.run import load_saved, train
-
-from .conftest import CASES, SPECS
-from .helpers import image_folder, tiny_mnist, write_spec
+from regspec.runtime.train import load_saved, train
+from tests.conftest import CASES, SPECS
+from tests.helpers import image_folder, tiny_mnist, write_spec
 
 
 def test_iris_run_directory(tmp_path):
@@ -206,7 +205,7 @@ def test_mirrored_strategy_trains(tmp_path):
 
 
 def test_saved_models_load_in_safe_mode_only(tmp_path):
-    from regspec.compiler.keras_env import keras
+    from regspec.backend.keras.env import keras
 
     k = keras()
     (tmp_path / "evil").mkdir()
@@ -217,8 +216,8 @@ def test_saved_models_load_in_safe_mode_only(tmp_path):
 
 
 def test_optimizer_schedule_and_loss_are_built_as_written():
-    from regspec.compiler.keras_env import keras
-    from regspec.compiler.model import compile_model
+    from regspec.backend.keras.build import compile_model
+    from regspec.backend.keras.env import keras
 
     k = keras()
     model = compile_model(load(CASES / "valid" / "conv_all_kinds.yaml"))

@@ -5,8 +5,7 @@ import pytest
 import regspec
 from regspec.api import load
 from regspec.diagnostics import SpecError
-
-from .conftest import SPECS
+from tests.conftest import SPECS
 
 AXES = {"layers.conv2.kernel_regularizer.l1": [0.0001, 0.001, 0.01], "layers.fc2.dropout": [0.0, 0.25]}
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..spec.types import PositiveInt, Seed, SpecName, Strict
+from regspec.lang.types import PositiveInt, Seed, SpecName, Strict
 
 Axis = Annotated[list[Any], Field(min_length=1, max_length=10_000, description="Values to try at this path.")]
 

@@ -12,12 +12,12 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import Spec, load
-from ..diagnostics import Diagnostic, SpecError
-from ..source import Document, read_file
-from ..validate import validate_document
-from ..variants import gc_paused, labels, variant_name
-from .model import SweepModel
+from regspec.api import Spec, load
+from regspec.diagnostics import Diagnostic, SpecError
+from regspec.frontend.source import Document, read_file
+from regspec.frontend.validate import validate_document
+from regspec.sweep.model import SweepModel
+from regspec.sweep.variants import gc_paused, labels, variant_name
 
 
 @dataclass(frozen=True)

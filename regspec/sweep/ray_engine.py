@@ -13,11 +13,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .store import Store
+from regspec.sweep.store import Store
 
 
 def _trainable(config: dict[str, Any]) -> dict[str, Any]:
-    from .worker import run_trial
+    from regspec.sweep.worker import run_trial
 
     t = config["trial"]
     result = run_trial(config["base"], t["overrides"], t["name"], config["out"], {})

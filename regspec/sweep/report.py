@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..files import write_text
-from ..report import render_table
-from .runner import ranked
-from .store import Row
+from regspec.files import write_text
+from regspec.report.runs import render_table
+from regspec.sweep.runner import ranked
+from regspec.sweep.store import Row
 
 
 def _cell(v: Any) -> str:
@@ -42,8 +42,8 @@ def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, go
 
 def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
     """One panel per axis: every trial's metric at that axis' value, and the mean per value."""
-    from ..report import _pyplot, _save
-    from .runner import metric_value
+    from regspec.report.runs import _pyplot, _save
+    from regspec.sweep.runner import metric_value
 
     plt = _pyplot()
     fig, panels = plt.subplots(1, len(axes), figsize=(5 * len(axes), 4), squeeze=False)

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..diagnostics import Diagnostic, SpecError
-from .plan import Plan, plan
-from .store import DONE, Row, Store
+from regspec.diagnostics import Diagnostic, SpecError
+from regspec.sweep.plan import Plan, plan
+from regspec.sweep.store import DONE, Row, Store
 
 
 @dataclass
@@ -61,7 +61,7 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
         runs = os.path.join(folder, "runs")
         n = max(1, min(jobs or p.sweep.jobs, todo or 1))
         if engine == "ray":
-            from .ray_engine import run_with_ray
+            from regspec.sweep.ray_engine import run_with_ray
 
             run_with_ray(store, base_path, runs, n, address, progress)
         elif todo:
@@ -75,7 +75,7 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
 
 def _run_local(store: Store, base_path: str, runs: str, jobs: int,
                progress: Callable[[dict[str, int], int], None] | None) -> None:
-    from .worker import worker_main
+    from regspec.sweep.worker import worker_main
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     ctx = mp.get_context("spawn")
@@ -108,7 +108,7 @@ def metric_value(row: Row, metric: str) -> float | None:
 
 
 def _last_val(run_dir: str, name: str) -> float | None:
-    from ..files import read_json
+    from regspec.files import read_json
 
     try:
         history = read_json(os.path.join(run_dir, "history.json"))

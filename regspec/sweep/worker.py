@@ -21,9 +21,9 @@ def _die_with_parent() -> None:
 
 def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict) -> dict[str, Any]:
     """Train one point; returns what the store records. Shared by the local and Ray engines."""
-    from ..api import load
-    from ..diagnostics import SpecError
-    from ..run import train
+    from regspec.api import load
+    from regspec.diagnostics import SpecError
+    from regspec.runtime.train import train
 
     started = time.time()
     try:
@@ -48,8 +48,8 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    from ..compiler.keras_env import keras
-    from .store import Store
+    from regspec.backend.keras.env import keras
+    from regspec.sweep.store import Store
 
     keras()
     import tensorflow as tf

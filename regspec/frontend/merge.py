@@ -1,0 +1,206 @@
+"""Merge `extends` chains and apply `overrides` on raw data, keeping every value's position.
+
+This runs before validation: a parent alone need not be a complete spec.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from regspec import paths
+from regspec.diagnostics import Diagnostic, SpecError
+from regspec.frontend.source import Document, Position, read_file
+from regspec.lang.data import PATH_FIELDS
+
+MAX_EXTENDS = 16
+
+
+_CACHE: dict[tuple, tuple[Document, list]] = {}
+
+
+def load_document(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Document:
+    """Read ``path``, merge its ``extends`` parents, apply its ``overrides``.
+
+    Results are kept per process, keyed by the files' identity and modification
+    times, so a parent shared by many specs is read once.
+    """
+    real = os.path.realpath(path)
+    key = _cache_key(path)
+    hit = _CACHE.get(key) if key else None
+    if hit is not None and all(_cache_key(f) == k for f, k in hit[1]):
+        return hit[0]
+    doc = _load(path, real, _chain)
+    if key:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = (doc, _sources(doc))
+    return doc
+
+
+def _cache_key(path: str | os.PathLike) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.realpath(path), st.st_mtime_ns, st.st_size, os.fspath(path))
+
+
+def _sources(doc: Document) -> list[tuple[str, tuple | None]]:
+    files = {pos[0] for pos in doc.values.values()}
+    return [(f, _cache_key(f)) for f in files if os.path.exists(f)]
+
+
+def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Document:
+    doc = read_file(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise SpecError([Diagnostic(doc.file, 1, 1, "", "a spec must be a mapping at the top level",
+                                    "start with 'regspec: 1'")])
+    _anchor_data_paths(doc)
+    chain = _chain + (real,)
+    parent_ref = data.get("extends")
+    if parent_ref is not None:
+        doc = _merge_parent(doc, parent_ref, chain)
+    return apply_overrides(doc, doc.data.get("overrides"))
+
+
+def _anchor_data_paths(doc: Document) -> None:
+    """Data paths in a file are relative to that file: make them absolute as it is read,
+    so merging with parents and children cannot change what they mean."""
+    data = doc.data.get("data")
+    if not isinstance(data, dict):
+        return
+    folder = os.path.dirname(os.path.abspath(doc.file))
+    for key in PATH_FIELDS:
+        value = data.get(key)
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            data[key] = os.path.normpath(os.path.join(folder, value))
+
+
+def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Document:
+    _, line, col = doc.position(("extends",))
+    if not isinstance(ref, str) or not ref:
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", "must be a path to a parent spec")])
+    parent_path = os.path.normpath(os.path.join(os.path.dirname(doc.file), ref))
+    real = os.path.realpath(parent_path)
+    if real in chain:
+        names = " -> ".join(os.path.relpath(p) for p in chain + (real,))
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"extends cycle: {names}")])
+    if len(chain) > MAX_EXTENDS:
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"extends chain deeper than {MAX_EXTENDS}")])
+    if not os.path.exists(parent_path):
+        names = " -> ".join(os.path.relpath(p) for p in chain)
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} not found",
+                                    f"resolved to {os.path.relpath(parent_path)}; chain: {names}")])
+    parent = load_document(parent_path, chain)
+    child = {k: v for k, v in doc.data.items() if k not in ("extends", "overrides")}
+    merged, values, keys = _deep_merge(parent, doc, child)
+    pending = parent.pending
+    if "overrides" in doc.data:
+        merged["overrides"] = doc.data["overrides"]
+        _copy_under(doc.values, values, ("overrides",))
+        _copy_under(doc.keys, keys, ("overrides",))
+    return Document(doc.file, merged, values, keys, pending)
+
+
+def _deep_merge(parent: Document, child_doc: Document, child: dict) -> tuple[dict, dict, dict]:
+    """Mappings merge key by key; anything else (lists included) is replaced whole."""
+    data = dict(parent.data)
+    data.pop("overrides", None)  # a parent's overrides were applied to the parent already
+    values = {p: v for p, v in parent.values.items() if p[:1] != ("overrides",)}
+    keys = {p: v for p, v in parent.keys.items() if p[:1] != ("overrides",)}
+
+    def merge(dst: dict, src: dict, prefix: paths.Path) -> None:
+        for k, v in src.items():
+            here = prefix + (k,)
+            if isinstance(v, dict) and isinstance(dst.get(k), dict):
+                dst[k] = dict(dst[k])
+                merge(dst[k], v, here)
+            else:
+                dst[k] = v
+                _drop_under(values, here)
+                _drop_under(keys, here)
+            _copy_under(child_doc.values, values, here)
+            _copy_under(child_doc.keys, keys, here)
+
+    merge(data, child, ())
+    values[()] = child_doc.values.get((), (child_doc.file, 1, 1))
+    return data, values, keys
+
+
+def _drop_under(table: dict, prefix: paths.Path) -> None:
+    n = len(prefix)
+    for p in [p for p in table if p[:n] == prefix]:
+        del table[p]
+
+
+def _copy_under(src: dict, dst: dict, prefix: paths.Path) -> None:
+    n = len(prefix)
+    for p, pos in src.items():
+        if p[:n] == prefix:
+            dst[p] = pos
+
+
+def _key_position(src: Document, at: paths.Path) -> Position:
+    """Where the key that holds ``at`` was written (the path itself is the culprit)."""
+    p = at
+    while p:
+        if p in src.keys:
+            return src.keys[p]
+        p = p[:-1]
+    return src.position(at)
+
+
+def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = None,
+                    origin: Callable[[str], paths.Path] | None = None) -> Document:
+    """Apply ``{path: value}`` to the document's data; positions of each value follow it.
+
+    ``source`` is the document the override values come from (default: ``doc``,
+    whose ``overrides`` key holds them); ``origin(path_text)`` is where in
+    ``source`` that value sits (default: ``("overrides", path_text)``).
+    Positions are worked out only when someone asks for them.
+    """
+    if overrides is None:
+        return doc
+    src = source or doc
+    where = origin or (lambda text: ("overrides", text))
+    if not isinstance(overrides, dict):
+        _, line, col = src.position(("overrides",))
+        raise SpecError([Diagnostic(src.file, line, col, "overrides", "must be a mapping of path -> value")])
+    data = {k: v for k, v in doc.data.items() if k != "overrides"}
+    errors: list[Diagnostic] = []
+    done: list[tuple[paths.Path, paths.Path]] = []  # (target in data, origin in source)
+    for text, value in overrides.items():
+        at = where(text)
+        try:
+            target = paths.parse(text)
+            if target[:1] in (("extends",), ("overrides",), ("regspec",)):
+                raise paths.PathError(f"{target[0]} cannot be overridden")
+            data, target = paths.assign(data, target, value)
+        except paths.PathError as exc:
+            kpos = _key_position(src, at)
+            errors.append(Diagnostic(kpos[0], kpos[1], kpos[2], paths.format_path(at[:1]) + f".{text}",
+                                     exc.message, exc.hint))
+            continue
+        done.append((target, at))
+
+    def positions() -> tuple[dict, dict]:
+        values = dict(doc.values)
+        keys = dict(doc.keys)
+        for target, at in done:
+            _drop_under(values, target)
+            _drop_under(keys, target)
+            n = len(at)
+            for p, pos in src.values.items():
+                if p[:n] == at:
+                    values[target + p[n:]] = pos
+            for p, pos in src.keys.items():
+                if p[:n] == at and len(p) > n:
+                    keys[target + p[n:]] = pos
+            keys.setdefault(target, _key_position(src, at))
+        return values, keys
+
+    # Bad paths are reported together with the validation errors of the rest.
+    return Document(doc.file, data, pending=doc.pending + errors, positions=positions)

@@ -1,0 +1,6 @@
+"""The pydantic models: the one source of truth of the spec language."""
+
+from regspec.lang.layers import LAYERS, Layer
+from regspec.lang.model import Spec
+
+__all__ = ["LAYERS", "Layer", "Spec"]

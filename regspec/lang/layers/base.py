@@ -1,0 +1,83 @@
+"""The layer base class and the registry every layer kind joins by being defined.
+
+A layer kind is one class: its ``type`` tag (the snake_case of the Keras class),
+its Keras argument names as fields, ``keras_class``, and ``infer`` for the
+static summary. Schema, validation, compilation and docs all follow from it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field
+
+from regspec.lang.types import LayerName, Rate, Regularizer, Strict
+
+Shape = tuple[int | None, ...]  # without the batch dimension
+
+LAYERS: dict[str, type[Layer]] = {}
+
+
+class ShapeError(ValueError):
+    """A layer cannot take its input shape (found statically, before Keras is imported)."""
+
+
+class Layer(Strict):
+    keras_class: ClassVar[str]
+    #: Regspec-only keys that never reach Keras.
+    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "dropout"})
+    #: May appear in ``data.augmentation`` (random transforms on training batches).
+    augmentation: ClassVar[bool] = False
+
+    name: LayerName | None = None
+    repeat: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Expand this item into n copies.")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        field = cls.model_fields.get("type")
+        if field is not None and "keras_class" in cls.__dict__:
+            (tag,) = field.annotation.__args__
+            LAYERS[tag] = cls
+
+    @property
+    def tag(self) -> str:
+        return self.type  # type: ignore[attr-defined]
+
+    def keras_arguments(self) -> dict[str, Any]:
+        """The Keras constructor arguments, regularizers still as :class:`Regularizer`."""
+        args = {k: getattr(self, k) for k in type(self).model_fields if k not in self.own_keys}
+        if args.get("name") is None:
+            args.pop("name", None)
+        return args
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        """Output shape, trainable and non-trainable parameter counts. Default: shape-preserving."""
+        return shape, 0, 0
+
+
+class WeightedLayer(Layer):
+    """A layer with weights: takes regularizer annotations and a dropout annotation."""
+
+    activity_regularizer: Regularizer | None = Field(None, description="Penalty on the layer's output.")
+    dropout: Rate | None = Field(None, description="Insert a Dropout layer with this rate right after this layer.")
+
+
+def prod(dims: Shape) -> int | None:
+    if any(d is None for d in dims):
+        return None
+    return math.prod(dims)  # type: ignore[arg-type]
+
+
+def need_rank(layer: Layer, shape: Shape, rank: int) -> None:
+    if len(shape) != rank:
+        raise ShapeError(
+            f"{layer.tag} expects inputs of rank {rank} (plus batch), got shape {list(shape)}"
+        )
+
+
+def channels(layer: Layer, shape: Shape) -> int:
+    c = shape[-1]
+    if c is None:
+        raise ShapeError(f"{layer.tag} needs a known channel (last) dimension, got shape {list(shape)}")
+    return c

@@ -1,0 +1,165 @@
+"""Convolution layers, and the output-length arithmetic Keras uses for them."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from regspec.lang.layers.base import Shape, ShapeError, WeightedLayer, channels, need_rank
+from regspec.lang.types import Activation, Constraint, Initializer, Padding, PositiveInt, Regularizer, size
+
+
+def as_tuple(value: int | list[int], rank: int) -> tuple[int, ...]:
+    return (value,) * rank if isinstance(value, int) else tuple(value)
+
+
+def conv_length(n: int | None, k: int, stride: int, padding: str, dilation: int = 1) -> int | None:
+    if n is None:
+        return None
+    k_eff = (k - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        return math.ceil(n / stride)
+    if n < k_eff:
+        raise ShapeError(f"kernel {k_eff} is larger than the input dimension {n}")
+    return (n - k_eff) // stride + 1
+
+
+def deconv_length(n: int | None, k: int, stride: int, padding: str, output_padding: int | None, dilation: int) -> int | None:
+    if n is None:
+        return None
+    k = k + (k - 1) * (dilation - 1)
+    if output_padding is None:
+        return n * stride + max(k - stride, 0) if padding == "valid" else n * stride
+    pad = 0 if padding == "valid" else k // 2
+    return (n - 1) * stride + k - 2 * pad + output_padding
+
+
+class _Conv(WeightedLayer):
+    filters: PositiveInt
+    padding: Padding = "valid"
+    groups: PositiveInt = 1
+    activation: Activation | None = None
+    use_bias: bool = True
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
+    kernel_regularizer: Regularizer | None = None
+    bias_regularizer: Regularizer | None = None
+    kernel_constraint: Constraint | None = None
+    bias_constraint: Constraint | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        r = self._rank()
+        need_rank(self, shape, r + 1)
+        cin = channels(self, shape)
+        ks, st, dl = (as_tuple(v, r) for v in (self.kernel_size, self.strides, self.dilation_rate))  # type: ignore[attr-defined]
+        if cin % self.groups or self.filters % self.groups:
+            raise ShapeError(f"groups={self.groups} must divide the input channels ({cin}) and filters ({self.filters})")
+        try:
+            out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:-1], ks, st, dl))
+        except ShapeError as exc:
+            raise ShapeError(f"{exc} (input shape {list(shape)}, kernel_size {list(ks)})") from None
+        params = math.prod(ks) * (cin // self.groups) * self.filters + (self.filters if self.use_bias else 0)
+        return out + (self.filters,), params, 0
+
+    @classmethod
+    def _rank(cls) -> int:
+        return int(cls.keras_class[-2])  # Conv1D -> 1
+
+
+class Conv1D(_Conv):
+    keras_class = "Conv1D"
+    type: Literal["conv1d"]
+    kernel_size: size(1)  # type: ignore[valid-type]
+    strides: size(1) = 1  # type: ignore[valid-type]
+    padding: Literal["valid", "same", "causal"] = "valid"
+    dilation_rate: size(1) = 1  # type: ignore[valid-type]
+
+
+class Conv2D(_Conv):
+    """2D convolution (spatial convolution over images)."""
+
+    keras_class = "Conv2D"
+    type: Literal["conv2d"]
+    kernel_size: size(2)  # type: ignore[valid-type]
+    strides: size(2) = 1  # type: ignore[valid-type]
+    dilation_rate: size(2) = 1  # type: ignore[valid-type]
+
+
+class Conv3D(_Conv):
+    keras_class = "Conv3D"
+    type: Literal["conv3d"]
+    kernel_size: size(3)  # type: ignore[valid-type]
+    strides: size(3) = 1  # type: ignore[valid-type]
+    dilation_rate: size(3) = 1  # type: ignore[valid-type]
+
+
+class _Window2D(WeightedLayer):
+    """Arguments shared by the 2D convolutions other than Conv2D's own family."""
+
+    kernel_size: size(2)  # type: ignore[valid-type]
+    strides: size(2) = 1  # type: ignore[valid-type]
+    padding: Padding = "valid"
+    dilation_rate: size(2) = 1  # type: ignore[valid-type]
+    activation: Activation | None = None
+    use_bias: bool = True
+    bias_initializer: Initializer = "zeros"
+    bias_regularizer: Regularizer | None = None
+    bias_constraint: Constraint | None = None
+
+    def _window(self, shape: Shape) -> tuple[tuple, tuple[int, int], int]:
+        need_rank(self, shape, 3)
+        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
+        out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:2], ks, st, dl))
+        return out, ks, channels(self, shape)
+
+
+class Conv2DTranspose(_Window2D):
+    keras_class = "Conv2DTranspose"
+    type: Literal["conv2d_transpose"]
+    filters: PositiveInt
+    output_padding: size(2, minimum=0) | None = None  # type: ignore[valid-type]
+    kernel_initializer: Initializer = "glorot_uniform"
+    kernel_regularizer: Regularizer | None = None
+    kernel_constraint: Constraint | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        need_rank(self, shape, 3)
+        cin = channels(self, shape)
+        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
+        op = as_tuple(self.output_padding, 2) if self.output_padding is not None else (None, None)
+        out = tuple(deconv_length(n, k, s, self.padding, p, d) for n, k, s, p, d in zip(shape[:2], ks, st, op, dl))
+        params = ks[0] * ks[1] * cin * self.filters + (self.filters if self.use_bias else 0)
+        return out + (self.filters,), params, 0
+
+
+class SeparableConv2D(_Window2D):
+    keras_class = "SeparableConv2D"
+    type: Literal["separable_conv2d"]
+    filters: PositiveInt
+    depth_multiplier: PositiveInt = 1
+    depthwise_initializer: Initializer = "glorot_uniform"
+    pointwise_initializer: Initializer = "glorot_uniform"
+    depthwise_regularizer: Regularizer | None = None
+    pointwise_regularizer: Regularizer | None = None
+    depthwise_constraint: Constraint | None = None
+    pointwise_constraint: Constraint | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        out, ks, cin = self._window(shape)
+        dm = self.depth_multiplier
+        params = ks[0] * ks[1] * cin * dm + cin * dm * self.filters + (self.filters if self.use_bias else 0)
+        return out + (self.filters,), params, 0
+
+
+class DepthwiseConv2D(_Window2D):
+    keras_class = "DepthwiseConv2D"
+    type: Literal["depthwise_conv2d"]
+    depth_multiplier: PositiveInt = 1
+    depthwise_initializer: Initializer = "glorot_uniform"
+    depthwise_regularizer: Regularizer | None = None
+    depthwise_constraint: Constraint | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        out, ks, cin = self._window(shape)
+        cout = cin * self.depth_multiplier
+        return out + (cout,), ks[0] * ks[1] * cout + (cout if self.use_bias else 0), 0

@@ -1,0 +1,108 @@
+"""Pooling layers: max and average over 1, 2 or 3 dimensions, and their global forms."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from regspec.lang.layers.base import Layer, Shape, ShapeError, channels, need_rank
+from regspec.lang.layers.conv import as_tuple, conv_length
+from regspec.lang.types import Padding, size
+
+
+class _Pooling(Layer):
+    padding: Padding = "valid"
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        r = int(self.keras_class[-2])
+        need_rank(self, shape, r + 1)
+        ps = as_tuple(self.pool_size, r)  # type: ignore[attr-defined]
+        st = as_tuple(self.strides, r) if self.strides is not None else ps  # type: ignore[attr-defined]
+        try:
+            out = tuple(conv_length(n, p, s, self.padding) for n, p, s in zip(shape[:-1], ps, st))
+        except ShapeError:
+            raise ShapeError(f"pool_size {list(ps)} is larger than the input {list(shape[:-1])}") from None
+        return out + (shape[-1],), 0, 0
+
+
+class MaxPooling1D(_Pooling):
+    keras_class = "MaxPooling1D"
+    type: Literal["max_pooling1d"]
+    pool_size: size(1) = 2  # type: ignore[valid-type]
+    strides: size(1) | None = None  # type: ignore[valid-type]
+
+
+class MaxPooling2D(_Pooling):
+    """Max pooling over 2D windows of size `pool_size`."""
+
+    keras_class = "MaxPooling2D"
+    type: Literal["max_pooling2d"]
+    pool_size: size(2) = 2  # type: ignore[valid-type]
+    strides: size(2) | None = None  # type: ignore[valid-type]
+
+
+class MaxPooling3D(_Pooling):
+    keras_class = "MaxPooling3D"
+    type: Literal["max_pooling3d"]
+    pool_size: size(3) = 2  # type: ignore[valid-type]
+    strides: size(3) | None = None  # type: ignore[valid-type]
+
+
+class AveragePooling1D(_Pooling):
+    keras_class = "AveragePooling1D"
+    type: Literal["average_pooling1d"]
+    pool_size: size(1)  # type: ignore[valid-type]
+    strides: size(1) | None = None  # type: ignore[valid-type]
+
+
+class AveragePooling2D(_Pooling):
+    keras_class = "AveragePooling2D"
+    type: Literal["average_pooling2d"]
+    pool_size: size(2)  # type: ignore[valid-type]
+    strides: size(2) | None = None  # type: ignore[valid-type]
+
+
+class AveragePooling3D(_Pooling):
+    keras_class = "AveragePooling3D"
+    type: Literal["average_pooling3d"]
+    pool_size: size(3)  # type: ignore[valid-type]
+    strides: size(3) | None = None  # type: ignore[valid-type]
+
+
+class _GlobalPooling(Layer):
+    keepdims: bool = False
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        r = int(self.keras_class[-2])
+        need_rank(self, shape, r + 1)
+        c = channels(self, shape)
+        return ((1,) * r + (c,) if self.keepdims else (c,)), 0, 0
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    keras_class = "GlobalMaxPooling1D"
+    type: Literal["global_max_pooling1d"]
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    keras_class = "GlobalMaxPooling2D"
+    type: Literal["global_max_pooling2d"]
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    keras_class = "GlobalMaxPooling3D"
+    type: Literal["global_max_pooling3d"]
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    keras_class = "GlobalAveragePooling1D"
+    type: Literal["global_average_pooling1d"]
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    keras_class = "GlobalAveragePooling2D"
+    type: Literal["global_average_pooling2d"]
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    keras_class = "GlobalAveragePooling3D"
+    type: Literal["global_average_pooling3d"]

@@ -1,0 +1,89 @@
+"""Recurrent layers. Their `dropout` is Keras' own argument (input dropout inside the
+cell), so the regspec dropout annotation does not exist on them."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field
+
+from regspec.lang.layers.base import Layer, Shape, ShapeError, need_rank
+from regspec.lang.types import Activation, Constraint, Initializer, PositiveInt, Rate, Regularizer, Seed
+
+
+class _Recurrent(Layer):
+    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat"})
+    gates: ClassVar[int] = 1
+
+    units: PositiveInt
+    activation: Activation | None = "tanh"
+    use_bias: bool = True
+    kernel_initializer: Initializer = "glorot_uniform"
+    recurrent_initializer: Initializer = "orthogonal"
+    bias_initializer: Initializer = "zeros"
+    kernel_regularizer: Regularizer | None = None
+    recurrent_regularizer: Regularizer | None = None
+    bias_regularizer: Regularizer | None = None
+    activity_regularizer: Regularizer | None = None
+    kernel_constraint: Constraint | None = None
+    recurrent_constraint: Constraint | None = None
+    bias_constraint: Constraint | None = None
+    dropout: Rate = Field(0.0, description="Keras' input dropout inside the recurrent cell.")
+    recurrent_dropout: Rate = 0.0
+    return_sequences: bool = False
+    go_backwards: bool = False
+    unroll: bool = False
+    seed: Seed | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        need_rank(self, shape, 2)
+        n = shape[-1]
+        if n is None:
+            raise ShapeError(f"{self.tag} needs a known feature (last) dimension")
+        u = self.units
+        params = self.gates * (u * (n + u)) + self._bias_params()
+        return ((shape[0], u) if self.return_sequences else (u,)), params, 0
+
+    def _bias_params(self) -> int:
+        return self.gates * self.units if self.use_bias else 0
+
+
+class SimpleRNN(_Recurrent):
+    keras_class = "SimpleRNN"
+    type: Literal["simple_rnn"]
+
+
+class LSTM(_Recurrent):
+    keras_class = "LSTM"
+    gates = 4
+    type: Literal["lstm"]
+    recurrent_activation: Activation = "sigmoid"
+    unit_forget_bias: bool = True
+
+
+class GRU(_Recurrent):
+    keras_class = "GRU"
+    gates = 3
+    type: Literal["gru"]
+    recurrent_activation: Activation = "sigmoid"
+    reset_after: bool = True
+
+    def _bias_params(self) -> int:
+        if not self.use_bias:
+            return 0
+        return 3 * self.units * (2 if self.reset_after else 1)
+
+
+class Bidirectional(Layer):
+    keras_class = "Bidirectional"
+    type: Literal["bidirectional"]
+    layer: Annotated[Union[SimpleRNN, LSTM, GRU], Field(discriminator="type", description="The recurrent layer to wrap.")]
+    merge_mode: Literal["concat", "sum", "mul", "ave"] | None = "concat"
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        out, params, _ = self.layer.infer(shape)
+        if self.merge_mode == "concat":
+            out = out[:-1] + (out[-1] * 2,)  # type: ignore[operator]
+        elif self.merge_mode is None:
+            raise ShapeError("merge_mode null returns two outputs; a stack needs one (use concat, sum, mul or ave)")
+        return out, 2 * params, 0

@@ -1,0 +1,40 @@
+"""The root of the spec language: one file describes one model and how to train it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field
+
+from regspec.lang.compile import CompileSection
+from regspec.lang.data import AnyData
+from regspec.lang.layers import LAYERS
+from regspec.lang.training import TrainingSection
+from regspec.lang.types import PositiveInt, SpecName, Strict
+
+AnyLayer = Annotated[Union[tuple(LAYERS.values())], Field(discriminator="type")]  # type: ignore[misc]
+
+
+class InputSection(Strict):
+    shape: Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)] = Field(
+        description="Input shape without the batch dimension, e.g. [150, 150, 3]."
+    )
+
+
+class Spec(Strict):
+    """A regspec model spec (language version 1)."""
+
+    regspec: Literal[1] = Field(description="Language version.")
+    name: SpecName = Field(description="Names the run directory: [a-z0-9_-]+.")
+    description: str = ""
+    extends: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="A parent spec, relative to this file; this file's keys are applied on top."
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Path -> value, e.g. `layers.conv2.kernel_regularizer: {l1: 0.001}`."
+    )
+    input: InputSection | None = Field(None, description="Required unless the first layer is `{type: input}`.")
+    layers: Annotated[list[AnyLayer], Field(min_length=1, max_length=10_000)]
+    compile: CompileSection
+    data: AnyData | None = Field(None, description="Needed to train; a spec without it still compiles.")
+    training: TrainingSection = Field(default_factory=TrainingSection)

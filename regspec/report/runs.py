@@ -1,0 +1,221 @@
+"""Report: the articles' results table and loss/accuracy curves. Reads run directories;
+never imports TensorFlow."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from regspec.files import read_json
+
+ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_dir: str
+    name: str
+    status: str
+    params: int | None
+    epochs: int | None
+    train: dict[str, float]
+    test: dict[str, float]
+    history: dict[str, list[float]]
+
+
+class RunDirError(ValueError):
+    pass
+
+
+def read_run(run_dir: str) -> RunSummary:
+    try:
+        run = read_json(os.path.join(run_dir, "run.json"))
+    except (OSError, ValueError) as exc:
+        raise RunDirError(f"{run_dir}: not a run directory ({exc})") from None
+    try:
+        metrics = read_json(os.path.join(run_dir, "metrics.json"))
+    except (OSError, ValueError):
+        metrics = {}
+    try:
+        history = read_json(os.path.join(run_dir, "history.json"))
+    except (OSError, ValueError):
+        history = {}
+    return RunSummary(
+        run_dir=run_dir, name=run.get("name", os.path.basename(run_dir)), status=run.get("status", "?"),
+        params=metrics.get("params"), epochs=metrics.get("epochs_run"),
+        train=metrics.get("train", {}), test=metrics.get("test", {}), history=history,
+    )
+
+
+def _spec_without(run_dir: str, path: str) -> str:
+    """The run's resolved spec with ``path`` (and the name) removed, as a grouping key."""
+    import json
+
+    from regspec.frontend.source import read_file
+    from regspec.paths import parse
+
+    data = read_file(os.path.join(run_dir, "spec.yaml")).data
+    data.pop("name", None)
+    data.pop("description", None)
+    node, segs = data, parse(path)
+    for seg in segs[:-1]:
+        node = node[seg] if isinstance(node, (dict, list)) else None
+        if node is None:
+            break
+    if isinstance(node, dict):
+        node.pop(segs[-1], None)
+    return json.dumps(data, sort_keys=True)
+
+
+def group_runs(runs: list[RunSummary], path: str) -> list[tuple[str, list[RunSummary]]]:
+    """Runs whose resolved specs differ only at ``path`` (e.g. training.seed), in first-seen order."""
+    groups: dict[str, list[RunSummary]] = {}
+    for r in runs:
+        groups.setdefault(_spec_without(r.run_dir, path), []).append(r)
+    out = []
+    for members in groups.values():
+        names = [m.name for m in members]
+        label = names[0]
+        if len(members) > 1:  # the shared part of the names, cut back to a whole "-" token
+            prefix = os.path.commonprefix(names)
+            label = prefix.rstrip("-_") if prefix.endswith("-") else prefix.rsplit("-", 1)[0]
+        out.append((label or names[0], members))
+    return out
+
+
+def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
+    """Mean and standard deviation over the runs of each group (the articles' table, with spread)."""
+    import statistics
+
+    def stat(values: list[float]) -> str:
+        values = [v for v in values if v is not None and not math.isnan(v)]
+        if not values:
+            return "-"
+        if len(values) == 1:
+            return f"{values[0]:.4f}"
+        return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+    head = ["model", "runs", "train loss", "train acc", "test loss", "test acc", "val acc (last epoch)"]
+    rows = []
+    for label, members in group_runs(runs, path):
+        def col(split: str, key: str | None, ms: list[RunSummary] = members) -> list[float]:
+            out = []
+            for m in ms:
+                d = getattr(m, split)
+                k = key or accuracy_key(d)
+                out.append(d.get(k) if k else None)
+            return out
+
+        val = [m.history.get(f"val_{accuracy_key(m.history) or 'accuracy'}", [None])[-1] for m in members]
+        rows.append([label, str(len(members)), stat(col("train", "loss")), stat(col("train", None)),
+                     stat(col("test", "loss")), stat(col("test", None)), stat(val)])
+    return render_table(head, rows, fmt)
+
+
+def render_table(head: list[str], rows: list[list[str]], fmt: str) -> str:
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(head)
+        w.writerows(rows)
+        return buf.getvalue()
+    if fmt == "markdown":
+        out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(out) + "\n"
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]) + "\n"
+
+
+def accuracy_key(metrics: dict[str, Any]) -> str | None:
+    return next((k for k in ACCURACY_KEYS if k in metrics), None)
+
+
+def table_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[str]]]:
+    head = ["model", "params", "epochs", "train loss", "train acc", "test loss", "test acc", "status"]
+    rows = []
+    for r in runs:
+        tk, sk = accuracy_key(r.train), accuracy_key(r.test)
+        rows.append([
+            r.name, f"{r.params:,}" if r.params is not None else "-", str(r.epochs or "-"),
+            _num(r.train.get("loss")), _num(r.train.get(tk) if tk else None),
+            _num(r.test.get("loss")), _num(r.test.get(sk) if sk else None), r.status,
+        ])
+    return head, rows
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and math.isnan(v):
+        return "nan"
+    return f"{v:.4f}"
+
+
+def format_table(runs: list[RunSummary], fmt: str = "text") -> str:
+    head, rows = table_rows(runs)
+    return render_table(head, rows, fmt)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
+    """Loss and accuracy, train vs validation, side by side (as the articles plot them)."""
+    plt = _pyplot()
+    acc = accuracy_key(history)
+    panels = [("loss", "loss")] + ([(acc, "accuracy")] if acc else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels):
+        epochs = range(1, len(history.get(key, [])) + 1)
+        ax.plot(epochs, history.get(key, []), label=f"train {label}")
+        if f"val_{key}" in history:
+            ax.plot(range(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], label=f"validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_title(f"{title}: {label}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_overlay(runs: list[RunSummary], path: str) -> None:
+    """Validation (or train) loss and accuracy of several runs on shared axes."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), squeeze=False)
+    for r in runs:
+        h = r.history
+        for ax, base in zip(axes[0], ("loss", accuracy_key(h) or "accuracy")):
+            key = f"val_{base}" if f"val_{base}" in h else base
+            if key in h:
+                ax.plot(range(1, len(h[key]) + 1), h[key], label=f"{r.name} ({key})")
+    for ax, label in zip(axes[0], ("loss", "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _save(fig: Any, path: str) -> None:
+    tmp = os.path.join(os.path.dirname(path) or ".", ".tmp-" + os.path.basename(path))
+    fig.savefig(tmp, dpi=100, format="png")
+    os.replace(tmp, path)

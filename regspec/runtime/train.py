@@ -1,0 +1,259 @@
+"""Run: fit a compiled spec, evaluate it on train and test, write the run directory.
+
+Run directory (``<out>/<name>-<timestamp>``): run.json (status), spec.yaml
+(resolved), source.yaml (as written), model.keras, history.json/.csv,
+metrics.json, curves.png, and callback files. Every file is written
+atomically. Training state is backed up each epoch under
+``<out>/.backup/<spec hash>``, so a killed run resumes with ``--resume``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from regspec.api import Spec
+from regspec.diagnostics import Diagnostic, SpecError
+from regspec.files import write_json, write_text
+from regspec.report.runs import accuracy_key, plot_curves
+from regspec.yamlio import dump_yaml
+
+
+@dataclass
+class RunResult:
+    run_dir: str
+    status: str  # finished | diverged
+    metrics: dict[str, Any]
+
+    def line(self, name: str) -> str:
+        def part(split: str) -> str:
+            m = self.metrics.get(split, {})
+            acc = accuracy_key(m)
+            return f"{split} loss {m.get('loss', float('nan')):.4f}" + (f" acc {m[acc]:.4f}" if acc else "")
+
+        return (f"{name}: {self.status}: {part('train')} | {part('test')} | "
+                f"{self.metrics.get('epochs_run')} epochs, {self.metrics.get('seconds', 0):.1f} s -> {self.run_dir}")
+
+
+class RunError(SpecError):
+    pass
+
+
+def backup_dir(out: str, spec: Spec) -> str:
+    return os.path.join(out, ".backup", f"{spec.name}-{spec.hash[:16]}")
+
+
+def _new_run_dir(out: str, name: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(out, f"{name}-{stamp}")
+    path, n = base, 1
+    while os.path.exists(path):
+        n += 1
+        path = f"{base}-{n}"
+    os.makedirs(path)
+    return path
+
+
+def _error(spec: Spec, message: str, hint: str | None = None) -> RunError:
+    return RunError([Diagnostic(spec.file, 1, 1, "", message, hint)])
+
+
+def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: bool = False) -> str | None:
+    """The run directory to resume, if any; refuses to silently start over an interrupted run."""
+    bdir = backup_dir(out, spec)
+    pointer = os.path.join(bdir, "run_dir")
+    if not os.path.exists(pointer):
+        return None
+    if restart:
+        shutil.rmtree(bdir)
+        return None
+    with open(pointer, encoding="utf-8") as fh:
+        previous = fh.read().strip()
+    if not resume:
+        raise _error(spec, f"an interrupted run of this spec exists ({previous})",
+                     "pass --resume to continue it, or --restart to discard it")
+    if os.path.isdir(previous):
+        return previous
+    shutil.rmtree(bdir)
+    return None
+
+
+def start_run_dir(spec: Spec, out: str) -> str:
+    """A new run directory, and the pointer that lets `--resume` find it after a crash."""
+    run_dir = _new_run_dir(out, spec.name)
+    bdir = backup_dir(out, spec)
+    os.makedirs(bdir, exist_ok=True)
+    write_text(os.path.join(bdir, "run_dir"), run_dir + "\n")
+    return run_dir
+
+
+def _versions() -> dict[str, str]:
+    import tensorflow as tf
+
+    from regspec import __version__
+    from regspec.backend.keras.env import keras
+
+    return {"regspec": __version__, "keras": keras().__version__, "tensorflow": tf.__version__,
+            "python": platform.python_version()}
+
+
+def _strategy(name: str) -> Any:
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "one_device":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    if name == "multi_worker_mirrored":
+        return tf.distribute.MultiWorkerMirroredStrategy()  # reads TF_CONFIG
+    return tf.distribute.get_strategy()
+
+
+def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
+          verbose: int | str = "auto") -> RunResult:
+    from regspec.backend.keras.build import compile_model
+    from regspec.backend.keras.callbacks import build_callbacks
+    from regspec.backend.keras.data import load
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    resolved = spec.resolved
+    resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart)
+    started = time.time()
+    seed = resolved.training.seed
+    if seed is not None:
+        k.utils.set_random_seed(seed)
+    # Everything that can refuse the spec or its data happens before any folder is made.
+    datasets = load(spec, seed)
+    with _strategy(resolved.training.distribution).scope():
+        model = compile_model(spec)
+    _adapt(model, datasets.train_eval, resolved)
+    bdir = backup_dir(out, spec)
+    run_dir = resumed_dir or start_run_dir(spec, out)
+    run_info = {
+        "name": spec.name, "spec_hash": spec.hash, "source": os.path.abspath(spec.file), "status": "running",
+        "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": _versions(),
+    }
+    write_json(os.path.join(run_dir, "run.json"), run_info)
+    write_text(os.path.join(run_dir, "spec.yaml"), dump_yaml(spec.resolved_dict()))
+    shutil.copyfile(spec.file, os.path.join(run_dir, "source" + os.path.splitext(spec.file)[1]))
+    history_path = os.path.join(run_dir, "history.jsonl")
+    epochs_logged = _read_epochs(history_path)
+
+    class EpochLog(k.callbacks.Callback):
+        """Append each finished epoch to history.jsonl (kept across resumes)."""
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            row = {"epoch": epoch + 1, **{k_: float(v) for k_, v in (logs or {}).items()}}
+            with open(history_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    callbacks = build_callbacks(list(resolved.training.callbacks), run_dir, bdir, epoch_log=EpochLog())
+    if resumed_dir:
+        print(f"resuming {spec.name} in {run_dir} after epoch {len(epochs_logged)}")
+    try:
+        model.fit(
+            datasets.train, epochs=resolved.training.epochs, steps_per_epoch=resolved.training.steps_per_epoch,
+            validation_data=datasets.validation, validation_steps=resolved.training.validation_steps,
+            callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
+        )
+    except BaseException:
+        # Ctrl-C or an error: the backup stays, so `--resume` continues from the last epoch.
+        run_info.update(status="interrupted")
+        write_json(os.path.join(run_dir, "run.json"), run_info)
+        raise
+    history = _history(history_path)
+    diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
+    metrics: dict[str, Any] = {"params": int(model.count_params()), "epochs_run": len(history.get("loss", []))}
+    if not diverged:
+        metrics["train"] = _finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0))
+        if datasets.test is not None:
+            metrics["test"] = _finite(model.evaluate(datasets.test, return_dict=True, verbose=0))
+    metrics["seconds"] = round(time.time() - started, 3)
+    tmp_model = os.path.join(run_dir, ".tmp-model.keras")
+    model.save(tmp_model)
+    os.replace(tmp_model, os.path.join(run_dir, "model.keras"))
+    write_json(os.path.join(run_dir, "history.json"), history)
+    write_text(os.path.join(run_dir, "history.csv"), _history_csv(history))
+    write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    if history.get("loss"):
+        plot_curves(history, os.path.join(run_dir, "curves.png"), spec.name)
+    status = "diverged" if diverged else "finished"
+    run_info.update(status=status, finished=datetime.now(UTC).isoformat(timespec="seconds"))
+    write_json(os.path.join(run_dir, "run.json"), run_info)
+    shutil.rmtree(bdir, ignore_errors=True)  # done: nothing left to resume
+    try:
+        os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
+    except OSError:
+        pass
+    return RunResult(run_dir, status, metrics)
+
+
+def _adapt(model: Any, train_eval: Any, resolved: Any) -> None:
+    """Adapt each normalization layer without mean/variance to what reaches it in training."""
+    for i, layer in enumerate(resolved.layers):
+        if layer.type == "normalization" and layer.adapts:
+            before = model.layers[:i]
+
+            def upstream(x: Any, y: Any, before: list = before) -> Any:
+                for prior in before:
+                    x = prior(x, training=False)
+                return x
+
+            model.layers[i].adapt(train_eval.map(upstream))
+
+
+def _finite(d: dict) -> dict:
+    return {k: float(v) for k, v in d.items()}
+
+
+def _read_epochs(path: str) -> dict[int, dict]:
+    rows: dict[int, dict] = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue  # a torn last line from a crash
+                rows[int(row["epoch"])] = row  # a re-run epoch replaces its earlier record
+    return rows
+
+
+def _history(path: str) -> dict[str, list[float]]:
+    rows = _read_epochs(path)
+    keys: list[str] = []
+    for r in rows.values():
+        keys += [k for k in r if k != "epoch" and k not in keys]
+    return {key: [rows[e].get(key, float("nan")) for e in sorted(rows)] for key in keys}
+
+
+def _history_csv(history: dict[str, list[float]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    keys = list(history)
+    w.writerow(["epoch"] + keys)
+    n = max((len(v) for v in history.values()), default=0)
+    for i in range(n):
+        w.writerow([i + 1] + [history[k][i] for k in keys])
+    return buf.getvalue()
+
+
+def load_saved(run_dir: str) -> Any:
+    """Load a run's model the safe way (Keras safe mode: no lambdas, no arbitrary code)."""
+    from regspec.backend.keras.env import keras
+
+    return keras().saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
+
