@@ -57,12 +57,12 @@ def build_times(k) -> list[tuple[str, str]]:
     from regspec.backend.keras.build import build_model
 
     spec_path = ROOT / "specs" / "model5.yaml"
-    build_model(load(spec_path))
+    build_model(load(spec_path).program)
     model_by_hand(k)
     hand = timeit(lambda: model_by_hand(k), repeat=7, number=3)
-    ours_built = timeit(lambda: build_model(load(spec_path)), repeat=7, number=3)
+    ours_built = timeit(lambda: build_model(load(spec_path).program), repeat=7, number=3)
     spec = load(spec_path)
-    ours_only = timeit(lambda: build_model(spec), repeat=7, number=3)
+    ours_only = timeit(lambda: build_model(spec.program), repeat=7, number=3)
     text = model_by_hand(k).to_json()
     from_json = timeit(lambda: k.models.model_from_json(text), repeat=7, number=3)
     return [
@@ -86,10 +86,10 @@ def pipeline_rates(folder: Path, n: int) -> list[tuple[str, str]]:
     import tensorflow as tf
     from tensorflow.keras.preprocessing.image import ImageDataGenerator  # the articles' API
 
-    from regspec.backend.keras.data import load as load_data
+    from regspec.backend.keras.data import load_data
 
     batches = n // 64
-    datasets = load_data(spec_for(folder), 128)
+    datasets = load_data(spec_for(folder).program, 128)
     ds = datasets.train
 
     def epoch(it):
@@ -125,17 +125,17 @@ def training_throughput(folder: Path, steps: int) -> list[tuple[str, str]]:
     import tensorflow as tf
 
     from regspec.backend.keras.build import compile_model
-    from regspec.backend.keras.data import load as load_data
+    from regspec.backend.keras.data import load_data
 
     spec = spec_for(folder, steps)
-    model = compile_model(spec)
-    data = load_data(spec, 128)
+    model = compile_model(spec.program)
+    data = load_data(spec.program, 128)
     model.fit(data.train, epochs=1, steps_per_epoch=2, verbose=0)  # warm up, fill the cache
     start = time.perf_counter()
     model.fit(data.train, epochs=1, steps_per_epoch=steps, verbose=0)
     ours = steps * 64 / (time.perf_counter() - start)
 
-    model2 = compile_model(spec)
+    model2 = compile_model(spec.program)
     x = tf.constant(np.random.default_rng(0).random((64 * 4, 150, 150, 3), dtype="float32"))
     y = tf.constant(np.zeros((64 * 4, 1), dtype="float32"))
     mem = tf.data.Dataset.from_tensor_slices((x, y)).batch(64).repeat().prefetch(2)

@@ -9,25 +9,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from regspec.diagnostics import Diagnostic, SpecError
-from regspec.frontend.checks import check
-from regspec.frontend.merge import apply_overrides, load_document
+from regspec.diagnostics import Diagnostic
+from regspec.frontend.check import check_document
+from regspec.frontend.merge import apply_overrides, read_spec
 from regspec.frontend.source import Document
-from regspec.frontend.validate import validate_document
-from regspec.ir.resolve import resolve
-from regspec.ir.shapes import Row, SummaryError, infer_rows
-from regspec.lang.model import Spec as SpecModel
-from regspec.paths import Path, format_path
+from regspec.ir.graph import Program
+from regspec.ir.shapes import Row, infer_rows
+from regspec.lang.model import SpecModel
 
 
 @dataclass(frozen=True)
 class Spec:
-    """A validated spec: as written (``model``), resolved (``resolved``), and its raw data."""
+    """A validated spec: its merged data (``document``, for variants), the model as written,
+    the resolved model and its graph ``program`` (what every later stage reads)."""
 
     document: Document
     model: SpecModel
     resolved: SpecModel
-    origins: tuple[Path, ...]
+    program: Program
+    warnings: tuple[Diagnostic, ...] = ()
     #: The (path, value) overrides applied on top of the file, in order (for variants).
     applied: tuple[tuple[str, Any], ...] = ()
 
@@ -55,7 +55,7 @@ class Spec:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     def summary_rows(self) -> list[Row]:
-        return infer_rows(self.resolved, list(self.origins))
+        return infer_rows(self.program)
 
     def with_overrides(self, overrides: Mapping[str, Any], *, name: str | None = None,
                        source: Document | None = None, origin: Any = None) -> Spec:
@@ -66,14 +66,12 @@ class Spec:
         """
         overrides = dict(overrides)
         src = source or Document("<overrides>", {"overrides": overrides})
-        doc = apply_overrides(self.document, overrides, source=src, origin=origin)
+        doc, problems = apply_overrides(self.document, overrides, source=src, origin=origin)
         applied = self.applied + tuple(overrides.items())
         if name is not None:
-            doc = Document(doc.file, dict(doc.data, name=name), pending=doc.pending,
-                           positions=lambda d=doc: (d.values, d.keys))
+            doc = Document(doc.file, dict(doc.data, name=name), positions=lambda d=doc: (d.values, d.keys))
             applied += (("name", name),)
-        spec = from_document(doc)
-        return Spec(spec.document, spec.model, spec.resolved, spec.origins, applied)
+        return from_document(doc, problems, applied)
 
     def to_yaml(self) -> str:
         """This spec as its file was written, plus the overrides that made this variant.
@@ -93,28 +91,14 @@ class Spec:
         write_text(os.fspath(path), with_overrides_yaml(self.file, self.applied, dest=os.fspath(path)))
 
 
-def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    return sorted(diagnostics, key=lambda d: (d.file, d.line, d.column))
-
-
 def load(path: str | os.PathLike) -> Spec:
     """Read, merge `extends`, apply `overrides`, validate, check and resolve one spec file."""
-    return from_document(load_document(path))
+    doc, problems = read_spec(path)
+    return from_document(doc, problems)
 
 
-def from_document(doc: Document) -> Spec:
-    try:
-        model = validate_document(doc)
-    except SpecError as exc:
-        raise SpecError(_sorted(doc.pending + exc.diagnostics)) from None
-    problems = doc.pending + check(model, doc)  # type: ignore[arg-type]
-    if problems:
-        raise SpecError(_sorted(problems))
-    resolved, origins = resolve(model, doc)  # type: ignore[arg-type]
-    raw_layers = doc.data.get("layers") if isinstance(doc.data.get("layers"), list) else None
-    try:
-        infer_rows(resolved, origins, raw_layers)
-    except SummaryError as exc:
-        file, line, col = doc.position(exc.path)
-        raise SpecError([Diagnostic(file, line, col, format_path(exc.path), exc.message)]) from None
-    return Spec(doc, model, resolved, tuple(origins))  # type: ignore[arg-type]
+def from_document(doc: Document, problems: list[Diagnostic] | None = None,
+                  applied: tuple[tuple[str, Any], ...] = ()) -> Spec:
+    """A :class:`Spec` from merged data; raises :class:`SpecError` with every problem found."""
+    checked = check_document(doc, problems or ())
+    return Spec(doc, checked.model, checked.resolved, checked.program, checked.warnings, applied)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+Position = tuple[str, int, int]  # file, line, column (1-based)
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -16,14 +18,18 @@ class Diagnostic:
     path: str
     message: str
     hint: str | None = None
+    severity: str = "error"  # or "warning": reported, but the spec is still valid
 
     def format(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: error: "
+        where = f"{self.file}:{self.line}:{self.column}: {self.severity}: "
         what = f"{self.path}: {self.message}" if self.path else self.message
         return where + what + (f" ({self.hint})" if self.hint else "")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.severity == "error":
+            del out["severity"]  # the JSON shape tools already read
+        return out
 
 
 class SpecError(Exception):

@@ -16,6 +16,8 @@ from regspec.backend.keras.env import keras
 from regspec.cli import main
 from tests.conftest import ROOT, SPECS
 
+pytestmark = pytest.mark.tf
+
 k = keras()
 Sequential, Input = k.Sequential, k.Input
 Conv2D, MaxPooling2D, Flatten, Dense, Dropout = (k.layers.Conv2D, k.layers.MaxPooling2D, k.layers.Flatten,
@@ -128,14 +130,14 @@ def configs(model) -> list[tuple[str, dict]]:
 
 @pytest.mark.parametrize("name", sorted(ARTICLES))
 def test_spec_compiles_to_the_articles_model(name):
-    ours = build_model(load(SPECS / name))
+    ours = build_model(load(SPECS / name).program)
     theirs = ARTICLES[name]()
     assert configs(ours) == configs(theirs)
     assert ours.count_params() == theirs.count_params()
 
 
 def test_rps_has_the_articles_parameter_count():
-    assert build_model(load(SPECS / "rps/base.yaml")).count_params() == 9_699_395
+    assert build_model(load(SPECS / "rps/base.yaml").program).count_params() == 9_699_395
 
 
 ALL_SPECS = sorted(p for p in SPECS.rglob("*") if p.suffix in (".yaml", ".json") and p.parent.name != "sweeps")
@@ -145,7 +147,7 @@ ALL_SPECS = sorted(p for p in SPECS.rglob("*") if p.suffix in (".yaml", ".json")
 def test_static_summary_totals_match_keras(path):
     spec = load(path)
     rows = spec.summary_rows()
-    model = compile_model(spec)
+    model = compile_model(spec.program)
     assert sum(r.trainable + r.non_trainable for r in rows) == model.count_params()
     assert sum(r.trainable for r in rows) == sum(int(w.numpy().size) for w in model.trainable_weights)
     assert tuple(rows[-1].output_shape) == tuple(model.layers[-1].output.shape[1:])

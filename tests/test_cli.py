@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from regspec.cli import main
@@ -77,6 +78,7 @@ def test_unexpected_error_has_no_traceback(at_root, monkeypatch):
     assert result.output.strip() == "error: RuntimeError: disk on fire (run with --debug for a traceback)"
 
 
+@pytest.mark.tf
 def test_compare_table_formats_and_groups(tmp_path, at_root):
     from regspec.api import load
     from regspec.runtime.train import train

@@ -8,6 +8,8 @@ from regspec.backend.keras.env import keras
 from regspec.frontend.source import Document
 from regspec.lang.layers import LAYERS
 
+pytestmark = pytest.mark.tf
+
 k = keras()
 L, R = k.layers, k.regularizers
 
@@ -105,7 +107,7 @@ def test_every_layer_kind_has_a_hand_written_twin():
 def test_layer_compiles_like_hand_written_keras(kind):
     layer, shape, hand = CASES[kind]
     spec = spec_for(layer, shape)
-    built = build_model(spec)
+    built = build_model(spec.program)
     ours = built.layers[-1]
     theirs_model = k.Sequential([k.Input(shape=tuple(shape)), hand()])
     theirs = theirs_model.layers[-1]
@@ -131,7 +133,7 @@ def test_keras_refusal_is_reported_at_the_layer_line(monkeypatch):
     # Where static inference has a gap, Keras' own refusal lands on the same line.
     monkeypatch.setattr(Normalization, "infer", lambda self, shape: (shape, 0, 0))
     with pytest.raises(SpecError) as info:
-        build_model(from_document(doc))
+        build_model(from_document(doc).program)
     d = info.value.diagnostics[0]
     assert (d.line, d.column, d.path) == (9, 5, "layers[1]")
     assert d.message.startswith("Keras refused to build normalization:")
@@ -172,7 +174,7 @@ def test_monitorable_names_are_keras_history_keys(metric):
     spec = from_document(Document("t.yaml", data))
     from regspec.backend.keras.build import compile_model
 
-    model = compile_model(spec)
+    model = compile_model(spec.program)
     y = np.array([0, 1, 2, 0]) if sparse else np.eye(3)[[0, 1, 2, 0]]
     x = np.zeros((4, 2), dtype="float32")
     history = model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)

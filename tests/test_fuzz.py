@@ -8,7 +8,7 @@ import pytest
 
 from regspec.api import from_document, load
 from regspec.diagnostics import SpecError
-from regspec.frontend.merge import load_document
+from regspec.frontend.merge import read_spec
 from regspec.frontend.settings import parse_sets
 from regspec.frontend.source import Document, read_text
 from tests.conftest import CASES, SPECS
@@ -56,7 +56,7 @@ def _only_spec_errors(fn) -> None:
 @pytest.mark.parametrize("seed", range(3))
 def test_mutated_specs(seed):
     rng = random.Random(seed)
-    bases = [load_document(p) for p in FILES]
+    bases = [read_spec(p)[0] for p in FILES]
     for _ in range(300):
         base = rng.choice(bases)
         doc = Document(base.file, _mutate(rng, base.data), dict(base.values), dict(base.keys))

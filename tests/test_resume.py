@@ -7,7 +7,11 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from tests.conftest import SPECS, regspec_cmd
+
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 EPOCHS = 40
 

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from regspec.diagnostics import SpecError
-from regspec.frontend.merge import load_document
-from regspec.lang.model import Spec as SpecModel
+from regspec.frontend.merge import read_spec
+from regspec.lang.model import SpecModel
 from regspec.report.schema import schema_text
 from tests.conftest import CASES, ROOT, SPECS
 
@@ -50,7 +50,7 @@ def corpus() -> list[Path]:
 @pytest.mark.parametrize("path", corpus(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_jsonschema_and_models_agree(path):
     try:
-        doc = load_document(path)  # extends merged, overrides applied: what both judge
+        doc = read_spec(path)[0]  # extends merged, overrides applied: what both judge
     except SpecError:
         pytest.skip("refused before validation (reader or extends error): nothing for a schema to judge")
     schema_ok = strict_validator().is_valid(doc.data)
@@ -66,7 +66,7 @@ def test_differential_corpus_has_both_kinds():
     verdicts = set()
     for path in corpus():
         try:
-            doc = load_document(path)
+            doc = read_spec(path)[0]
         except SpecError:
             continue
         verdicts.add(strict_validator().is_valid(doc.data))

@@ -16,6 +16,8 @@ from regspec.sweep.plan import plan
 from regspec.sweep.runner import run_sweep
 from tests.conftest import SPECS, regspec_cmd
 
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
 IRIS = SPECS / "iris" / "base.yaml"
 
 

@@ -8,6 +8,8 @@ import pytest
 from regspec.sweep.runner import run_sweep
 from tests.test_sweep import write_sweep
 
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
 if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the machine
     pytest.skip("Ray is not installed here (pip install 'regspec[ray]'); the Ray engine test cannot run",
                 allow_module_level=True)

@@ -13,6 +13,8 @@ from regspec.runtime.train import load_saved, train
 from tests.conftest import CASES, SPECS
 from tests.helpers import image_folder, tiny_mnist, write_spec
 
+pytestmark = pytest.mark.tf
+
 
 def test_iris_run_directory(tmp_path):
     spec = load(SPECS / "iris" / "activity.yaml").with_overrides({"training.epochs": 3})
@@ -41,10 +43,21 @@ def test_iris_run_directory(tmp_path):
 
 
 def test_digits_with_validation_split_and_early_stopping(tmp_path, monkeypatch):
+    from regspec.backend.keras.data import load_data
+
     monkeypatch.chdir(CASES / "valid")
     result = train(load("input_layer_repeat.json"), str(tmp_path), verbose=0)
     assert result.status == "finished"
     assert set(result.metrics["test"]) == {"loss"} and np.isfinite(result.metrics["test"]["loss"])
+    # validation_split 0.2 holds out the last fifth of the 1,347 training rows (not the test split)
+    data = load_data(load("input_layer_repeat.json").program, None)
+    assert sum(int(x.shape[0]) for x, _ in data.validation) == 269
+    assert sum(int(x.shape[0]) for x, _ in data.train_eval) == 1347 - 269
+    # early stopping stops: no epoch can improve val_loss by 100, so it ends after patience + 1 epochs
+    stopping = load("input_layer_repeat.json").with_overrides(
+        {"training.epochs": 30, "training.callbacks[0].min_delta": 100.0})
+    stopped = train(stopping, str(tmp_path / "es"), verbose=0)
+    assert stopped.metrics["epochs_run"] == 2
 
 
 def test_image_folder_with_augmentation(tmp_path):
@@ -220,14 +233,13 @@ def test_optimizer_schedule_and_loss_are_built_as_written():
     from regspec.backend.keras.env import keras
 
     k = keras()
-    model = compile_model(load(CASES / "valid" / "conv_all_kinds.yaml"))
-    lr = model.optimizer.learning_rate if hasattr(model.optimizer, "_learning_rate") else None
+    model = compile_model(load(CASES / "valid" / "conv_all_kinds.yaml").program)
     schedule = model.optimizer._learning_rate
     assert isinstance(schedule, k.optimizers.schedules.ExponentialDecay)
     assert schedule.get_config() == k.optimizers.schedules.ExponentialDecay(0.01, 100, 0.9).get_config()
     assert isinstance(model.loss, k.losses.CategoricalCrossentropy)
     assert model.loss.get_config()["label_smoothing"] == 0.1
-    assert lr is not None
+    assert float(schedule(100)) == pytest.approx(0.01 * 0.9)  # the schedule decays as written
 
 
 def test_refused_data_leaves_nothing_behind(tmp_path):

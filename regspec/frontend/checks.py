@@ -7,7 +7,7 @@ import difflib
 
 from regspec.diagnostics import Diagnostic
 from regspec.frontend.source import Document
-from regspec.lang.model import Spec as SpecModel
+from regspec.lang.model import SpecModel
 from regspec.paths import Path, format_path
 
 
@@ -50,7 +50,8 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
         if "batch_size" in (doc.data.get("training") or {}) and data.batch_size != spec.training.batch_size:
             err(("data", "batch_size"), f"conflicts with training.batch_size ({spec.training.batch_size})", "give one of them")
 
-    has_validation = data is not None and (data.validation_split is not None or _has_test(data))
+    has_validation = data is not None and (
+        data.validation_split is not None or type(data).always_test or getattr(data, "test", None) is not None)
     known = history_keys(spec) + (["learning_rate"] if spec.training.callbacks else [])
     for i, cb in enumerate(spec.training.callbacks):
         monitor = getattr(cb, "monitor", None)
@@ -67,11 +68,3 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
                 "set data.validation_split or give a test split")
     out.sort(key=lambda d: (d.file, d.line, d.column))
     return out
-
-
-def _has_test(data: object) -> bool:
-    t = getattr(data, "type", None)
-    if t in ("sklearn", "keras", "npz", "csv"):
-        return True  # these always produce a test split
-    return getattr(data, "test", None) is not None or t == "tfds"
-

@@ -17,26 +17,29 @@ from regspec.lang.data import PATH_FIELDS
 MAX_EXTENDS = 16
 
 
-_CACHE: dict[tuple, tuple[Document, list]] = {}
+Merged = tuple[Document, list[Diagnostic]]
+_CACHE: dict[tuple, tuple[Merged, list]] = {}
 
 
-def load_document(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Document:
+def read_spec(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Merged:
     """Read ``path``, merge its ``extends`` parents, apply its ``overrides``.
 
-    Results are kept per process, keyed by the files' identity and modification
-    times, so a parent shared by many specs is read once.
+    Returns the merged document and the problems that did not stop merging (bad
+    override paths), to be reported with the validation errors. Results are kept
+    per process, keyed by the files' identity and modification times, so a parent
+    shared by many specs is read once.
     """
     real = os.path.realpath(path)
     key = _cache_key(path)
     hit = _CACHE.get(key) if key else None
     if hit is not None and all(_cache_key(f) == k for f, k in hit[1]):
-        return hit[0]
-    doc = _load(path, real, _chain)
+        return hit[0][0], list(hit[0][1])
+    doc, problems = _load(path, real, _chain)
     if key:
         if len(_CACHE) > 256:
             _CACHE.clear()
-        _CACHE[key] = (doc, _sources(doc))
-    return doc
+        _CACHE[key] = ((doc, problems), _sources(doc))
+    return doc, list(problems)
 
 
 def _cache_key(path: str | os.PathLike) -> tuple | None:
@@ -52,7 +55,7 @@ def _sources(doc: Document) -> list[tuple[str, tuple | None]]:
     return [(f, _cache_key(f)) for f in files if os.path.exists(f)]
 
 
-def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Document:
+def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Merged:
     doc = read_file(path)
     data = doc.data
     if not isinstance(data, dict):
@@ -61,9 +64,11 @@ def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Docume
     _anchor_data_paths(doc)
     chain = _chain + (real,)
     parent_ref = data.get("extends")
+    problems: list[Diagnostic] = []
     if parent_ref is not None:
-        doc = _merge_parent(doc, parent_ref, chain)
-    return apply_overrides(doc, doc.data.get("overrides"))
+        doc, problems = _merge_parent(doc, parent_ref, chain)
+    doc, more = apply_overrides(doc, doc.data.get("overrides"))
+    return doc, problems + more
 
 
 def _anchor_data_paths(doc: Document) -> None:
@@ -79,7 +84,7 @@ def _anchor_data_paths(doc: Document) -> None:
             data[key] = os.path.normpath(os.path.join(folder, value))
 
 
-def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Document:
+def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Merged:
     _, line, col = doc.position(("extends",))
     if not isinstance(ref, str) or not ref:
         raise SpecError([Diagnostic(doc.file, line, col, "extends", "must be a path to a parent spec")])
@@ -94,15 +99,14 @@ def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Document:
         names = " -> ".join(os.path.relpath(p) for p in chain)
         raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} not found",
                                     f"resolved to {os.path.relpath(parent_path)}; chain: {names}")])
-    parent = load_document(parent_path, chain)
+    parent, problems = read_spec(parent_path, chain)
     child = {k: v for k, v in doc.data.items() if k not in ("extends", "overrides")}
     merged, values, keys = _deep_merge(parent, doc, child)
-    pending = parent.pending
     if "overrides" in doc.data:
         merged["overrides"] = doc.data["overrides"]
         _copy_under(doc.values, values, ("overrides",))
         _copy_under(doc.keys, keys, ("overrides",))
-    return Document(doc.file, merged, values, keys, pending)
+    return Document(doc.file, merged, values, keys), problems
 
 
 def _deep_merge(parent: Document, child_doc: Document, child: dict) -> tuple[dict, dict, dict]:
@@ -154,8 +158,11 @@ def _key_position(src: Document, at: paths.Path) -> Position:
 
 
 def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = None,
-                    origin: Callable[[str], paths.Path] | None = None) -> Document:
+                    origin: Callable[[str], paths.Path] | None = None) -> Merged:
     """Apply ``{path: value}`` to the document's data; positions of each value follow it.
+
+    Returns the new document and the bad paths (reported with the validation errors
+    of the rest).
 
     ``source`` is the document the override values come from (default: ``doc``,
     whose ``overrides`` key holds them); ``origin(path_text)`` is where in
@@ -163,7 +170,7 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
     Positions are worked out only when someone asks for them.
     """
     if overrides is None:
-        return doc
+        return doc, []
     src = source or doc
     where = origin or (lambda text: ("overrides", text))
     if not isinstance(overrides, dict):
@@ -202,5 +209,4 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
             keys.setdefault(target, _key_position(src, at))
         return values, keys
 
-    # Bad paths are reported together with the validation errors of the rest.
-    return Document(doc.file, data, pending=doc.pending + errors, positions=positions)
+    return Document(doc.file, data, positions=positions), errors

@@ -30,15 +30,13 @@ except ImportError:  # pragma: no cover - PyYAML is a dependency, but the reader
     _pyyaml = None
     _LIBYAML = False
 
-from regspec.diagnostics import Diagnostic, SpecError
+from regspec.diagnostics import Diagnostic, Position, SpecError
 from regspec.paths import Path, format_path
 
 MAX_BYTES = 512 * 1024  # a hand-written spec is a few KiB
 MAX_DEPTH = 64
 MAX_NODES = 5_000  # after alias expansion; ruamel parses ~15k nodes/s, so this bounds the time too
 MAX_INT_DIGITS = 30
-
-Position = tuple[str, int, int]  # file, line, column (1-based)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DIRECTIVE = re.compile(r"^%", re.M)
@@ -63,17 +61,15 @@ class Document:
     overrides computes them only if an error needs them.
     """
 
-    __slots__ = ("file", "data", "_values", "_keys", "pending", "_lazy")
+    __slots__ = ("file", "data", "_values", "_keys", "_lazy")
 
     def __init__(self, file: str, data: Any, values: dict[Path, Position] | None = None,
-                 keys: dict[Path, Position] | None = None, pending: list[Diagnostic] | None = None,
+                 keys: dict[Path, Position] | None = None,
                  positions: Callable[[], tuple[dict, dict]] | None = None):
         self.file = file
         self.data = data
         self._values = values
         self._keys = keys
-        #: Problems found before validation that did not stop it (bad override paths).
-        self.pending = pending or []
         self._lazy = positions if values is None else None
 
     def _materialize(self) -> None:

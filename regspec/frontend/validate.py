@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.source import Document
 from regspec.lang.layers import LAYERS
-from regspec.lang.model import Spec as SpecModel
+from regspec.lang.model import SpecModel
 from regspec.paths import Path, format_path
 
 _KIND = {

@@ -1,38 +1,57 @@
-"""Resolve a validated spec into one flat, explicit, immutable spec.
+"""Resolve a validated spec into one flat, explicit, immutable spec and its graph program.
 
 `input` layers move to the top-level `input`, `repeat` expands, `dropout`
-annotations become Dropout layers, data paths become absolute. Built from the
-already-validated objects (``model_copy``), so nothing is validated twice;
-every default is explicit in the models.
+annotations become Dropout layers, layer `inputs:` names become node ids, data
+paths become absolute. Built from the already-validated objects
+(``model_copy``), so nothing is validated twice; every default is explicit in
+the models.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from typing import Any
 
+from regspec.diagnostics import Diagnostic
 from regspec.frontend.source import Document
+from regspec.ir.graph import InputNode, LayerNode, Program, SourceMap
 from regspec.lang.data import PATH_FIELDS
-from regspec.lang.layers import LAYERS
+from regspec.lang.layers import LAYERS, Layer
 from regspec.lang.layers.core import Dropout
-from regspec.lang.model import InputSection
-from regspec.lang.model import Spec as SpecModel
-from regspec.paths import Path
+from regspec.lang.model import InputSection, SpecModel
+from regspec.paths import Path, format_path
 
 
-def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, list[Path]]:
-    """Return the resolved spec and, for each resolved layer, the path of the item it came from."""
-    update: dict = {"extends": None, "overrides": {}}
-    layers: list = []
-    origins: list[Path] = []
+def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, Program, list[Diagnostic]]:
+    """The resolved spec, its program, and the graph's problems (each at its line)."""
+    problems: list[Diagnostic] = []
+
+    def err(path: Path, message: str, hint: str | None = None, severity: str = "error") -> None:
+        file, line, col = doc.position(path)
+        problems.append(Diagnostic(file, line, col, format_path(path), message, hint, severity))
+
+    update: dict[str, Any] = {"extends": None, "overrides": {}}
+    inputs = _inputs(spec, update)
+    known: dict[str, str] = {i.id: i.id for i in inputs}  # a name a layer may take -> node id
+    later = {lay.name for lay in spec.layers if lay.name}
+    previous = inputs[0].id if inputs else None
+    layers: list[Layer] = []
+    nodes: list[LayerNode] = []
     for i, layer in enumerate(spec.layers):
         if layer.type == "input":
-            update["input"] = InputSection(shape=list(layer.shape))  # type: ignore[attr-defined]
             continue
+        here: Path = ("layers", i)
+        wanted = _refs(layer)
+        if wanted is None:  # the previous layer's output (no model input at all is checked before)
+            taken: tuple[str, ...] = (previous,) if previous is not None else ()
+        else:
+            taken = _lookup(wanted, known, later, layer.name, here, err)
         n = layer.repeat
         annotated = "dropout" in LAYERS[layer.type].own_keys
         rate = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
         for copy in range(n):
-            changes: dict = {}
+            changes: dict[str, Any] = {}
             if n > 1:
                 changes["repeat"] = 1
                 if layer.name is not None:
@@ -41,22 +60,117 @@ def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, list[Path]]:
                 changes["dropout"] = None
             item = layer.model_copy(update=changes) if changes else layer
             layers.append(item)
-            origins.append(("layers", i))
+            suffix = f"#{copy + 1}" if n > 1 else ""
+            node_id = item.name or format_path(here) + suffix
+            nodes.append(LayerNode(node_id, item, taken, here, copy))
+            if item.name:
+                known[item.name] = node_id
+            taken = (node_id,)
             if rate is not None:
                 name = f"{item.name}_dropout" if item.name else None
-                layers.append(Dropout(type="dropout", rate=rate, name=name))
-                origins.append(("layers", i, "dropout"))
+                drop = Dropout(type="dropout", rate=rate, name=name)
+                layers.append(drop)
+                drop_id = name or format_path(here + ("dropout",)) + suffix
+                nodes.append(LayerNode(drop_id, drop, taken, here + ("dropout",), copy))
+                taken = (drop_id,)
+        if layer.name:
+            known[layer.name] = taken[0]  # the item's output: after its copies and its dropout
+        previous = taken[0] if taken else previous
     update["layers"] = layers
+    outputs = _outputs(spec, known, later, previous, err)
+    _unused(nodes, outputs, err)
+    _resolve_data(spec, update)
+    resolved = spec.model_copy(update=update)
+    program = Program(
+        name=spec.name, inputs=tuple(inputs), nodes=tuple(nodes), outputs=outputs,
+        compile=resolved.compile, data=resolved.data, training=resolved.training,
+        source=SourceMap(doc.file, doc.position),
+    )
+    return resolved, program, problems
+
+
+def _inputs(spec: SpecModel, update: dict[str, Any]) -> list[InputNode]:
+    many = getattr(spec, "inputs", None)
+    if many:
+        return [InputNode(i.name, tuple(i.shape), i.dtype, ("inputs", k)) for k, i in enumerate(many)]
+    if spec.input is not None:
+        return [InputNode(spec.input.name or "input", tuple(spec.input.shape), spec.input.dtype, ("input",))]
+    first = spec.layers[0]
+    if first.type == "input":
+        section = InputSection(shape=list(first.shape), dtype=first.dtype)  # type: ignore[attr-defined]
+        update["input"] = section
+        return [InputNode("input", tuple(section.shape), section.dtype, ("layers", 0))]
+    return []
+
+
+def _refs(layer: Layer) -> list[str] | None:
+    refs = layer.__dict__.get("inputs")
+    if refs is None:
+        return None
+    return [refs] if isinstance(refs, str) else list(refs)
+
+
+def _lookup(wanted: list[str], known: dict[str, str], later: set[str], own: str | None, here: Path,
+            err: Any) -> tuple[str, ...]:
+    out = []
+    for k, name in enumerate(wanted):
+        where = here + ("inputs",) + ((k,) if len(wanted) > 1 else ())
+        if name in known:
+            out.append(known[name])
+        elif name == own:
+            err(where, f"layer {name!r} takes itself as input (a cycle)")
+        elif name in later:
+            err(where, f"layer {name!r} is used before it is defined", "layers take only earlier layers or model inputs")
+        else:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            err(where, f"no model input or earlier layer named {name!r}",
+                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known) or 'none'}")
+    return tuple(out)
+
+
+def _outputs(spec: SpecModel, known: dict[str, str], later: set[str], previous: str | None, err: Any) -> tuple[str, ...]:
+    names = getattr(spec, "outputs", None)
+    if not names:
+        return (previous,) if previous is not None else ()
+    out = []
+    for k, name in enumerate(names):
+        if name in known:
+            out.append(known[name])
+        else:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            err(("outputs", k), f"no layer named {name!r}", f"did you mean {close[0]!r}?" if close else None)
+    return tuple(out)
+
+
+def _unused(nodes: list[LayerNode], outputs: tuple[str, ...], err: Any) -> None:
+    """A layer whose output reaches no model output is trained for nothing: warn."""
+    if not outputs:
+        return
+    feeds: dict[str, list[str]] = {}
+    for node in nodes:
+        for src in node.inputs:
+            feeds.setdefault(src, []).append(node.id)
+    reach = set(outputs)
+    for node in reversed(nodes):
+        if any(t in reach for t in feeds.get(node.id, ())):
+            reach.add(node.id)
+    for node in nodes:
+        if node.id not in reach and node.copy == 0 and node.path[-1] != "dropout":
+            err(node.path, f"{node.id}'s output reaches no model output", "list it in `outputs:` or remove it",
+                severity="warning")
+
+
+def _resolve_data(spec: SpecModel, update: dict[str, Any]) -> None:
     data = spec.data
-    if data is not None:
-        changes = {}
-        for key in PATH_FIELDS:  # relative here: given on the command line or by a sweep
-            value = data.__dict__.get(key)
-            if isinstance(value, str) and not os.path.isabs(value):
-                changes[key] = os.path.abspath(value)
-        batch = data.__dict__.get("batch_size")
-        if batch is not None:
-            update["training"] = spec.training.model_copy(update={"batch_size": batch})
-            changes["batch_size"] = None
-        update["data"] = data.model_copy(update=changes)
-    return spec.model_copy(update=update), origins
+    if data is None:
+        return
+    changes: dict[str, Any] = {}
+    for key in PATH_FIELDS:  # relative here: given on the command line or by a sweep
+        value = data.__dict__.get(key)
+        if isinstance(value, str) and not os.path.isabs(value):
+            changes[key] = os.path.abspath(value)
+    batch = data.__dict__.get("batch_size")
+    if batch is not None:
+        update["training"] = spec.training.model_copy(update={"batch_size": batch})
+        changes["batch_size"] = None
+    update["data"] = data.model_copy(update=changes)

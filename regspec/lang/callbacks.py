@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from regspec.lang.types import NonNegFloat, NonNegInt, PositiveInt, Strict
+from regspec.lang.registry import Registered, Registry
+from regspec.lang.types import NonNegFloat, NonNegInt, PositiveInt
 
 Mode = Literal["auto", "min", "max"]
 
+CALLBACKS = Registry("callback")
 
-class Callback(Strict):
-    def keras_arguments(self) -> dict:
-        return {k: getattr(self, k) for k in type(self).model_fields if k != "type"}
+
+class Callback(Registered):
+    """A Keras callback by its snake_case name. ``keras_class`` names it in ``keras.callbacks``;
+    ``run_file`` is (argument, file name) for a callback that writes into the run directory."""
+
+    registry: ClassVar[Registry] = CALLBACKS
+    keras_class: ClassVar[str]
+    run_file: ClassVar[tuple[str, str] | None] = None
+
+    def run_path(self) -> tuple[str, str] | None:
+        """(argument, file name in the run directory) for a callback that writes a file."""
+        return self.run_file
+    #: (module, how to install it) for a callback that needs an optional package.
+    requires: ClassVar[tuple[str, str] | None] = None
 
 
 class EarlyStopping(Callback):
     """Stop training when `monitor` has stopped improving for `patience` epochs."""
 
+    keras_class = "EarlyStopping"
     type: Literal["early_stopping"]
     monitor: str = "val_loss"
     min_delta: NonNegFloat = 0.0
@@ -30,16 +44,24 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model (as `checkpoint.keras` in the run directory) during training."""
+    """Save the model (as `checkpoint.keras`, or `checkpoint.weights.h5` with save_weights_only,
+    in the run directory) during training."""
 
+    keras_class = "ModelCheckpoint"
+    run_file = ("filepath", "checkpoint.keras")
     type: Literal["model_checkpoint"]
     monitor: str = "val_loss"
     save_best_only: bool = False
     save_weights_only: bool = False
     mode: Mode = "auto"
 
+    def run_path(self) -> tuple[str, str] | None:
+        # Keras wants weights-only checkpoints to be named *.weights.h5.
+        return ("filepath", "checkpoint.weights.h5" if self.save_weights_only else "checkpoint.keras")
+
 
 class ReduceLROnPlateau(Callback):
+    keras_class = "ReduceLROnPlateau"
     type: Literal["reduce_lr_on_plateau"]
     monitor: str = "val_loss"
     factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
@@ -53,6 +75,9 @@ class ReduceLROnPlateau(Callback):
 class TensorBoard(Callback):
     """Write TensorBoard logs to `tensorboard/` in the run directory."""
 
+    keras_class = "TensorBoard"
+    run_file = ("log_dir", "tensorboard")
+    requires = ("tensorboard", "pip install tensorboard")
     type: Literal["tensorboard"]
     histogram_freq: NonNegInt = 0
     write_graph: bool = True
@@ -62,6 +87,8 @@ class TensorBoard(Callback):
 class CSVLogger(Callback):
     """Stream epoch results to `training.csv` in the run directory."""
 
+    keras_class = "CSVLogger"
+    run_file = ("filename", "training.csv")
     type: Literal["csv_logger"]
     separator: Annotated[str, Field(min_length=1, max_length=1)] = ","
 
@@ -69,15 +96,14 @@ class CSVLogger(Callback):
 class BackupAndRestore(Callback):
     """Back up training state each epoch so an interrupted run resumes (regspec owns the folder)."""
 
+    keras_class = "BackupAndRestore"
     type: Literal["backup_and_restore"]
     save_freq: Literal["epoch"] | PositiveInt = "epoch"
 
 
 class TerminateOnNaN(Callback):
+    keras_class = "TerminateOnNaN"
     type: Literal["terminate_on_nan"]
 
 
-AnyCallback = Annotated[
-    Union[EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard, CSVLogger, BackupAndRestore, TerminateOnNaN],
-    Field(discriminator="type"),
-]
+AnyCallback = CALLBACKS.union()

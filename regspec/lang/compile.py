@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from regspec.lang.registry import Registered, Registry
 from regspec.lang.types import NonNegFloat, PositiveInt, Strict
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 
+SCHEDULES = Registry("learning-rate schedule")
+OPTIMIZERS = Registry("optimizer")
 
-class ExponentialDecay(Strict):
+
+class Schedule(Registered):
+    """A learning-rate schedule; ``keras_class`` names it in ``keras.optimizers.schedules``."""
+
+    registry: ClassVar[Registry] = SCHEDULES
+    keras_class: ClassVar[str]
+
+
+class ExponentialDecay(Schedule):
+    keras_class = "ExponentialDecay"
     type: Literal["exponential_decay"]
     initial_learning_rate: PositiveFloat
     decay_steps: PositiveInt
@@ -19,7 +31,8 @@ class ExponentialDecay(Strict):
     staircase: bool = False
 
 
-class InverseTimeDecay(Strict):
+class InverseTimeDecay(Schedule):
+    keras_class = "InverseTimeDecay"
     type: Literal["inverse_time_decay"]
     initial_learning_rate: PositiveFloat
     decay_steps: PositiveInt
@@ -27,7 +40,8 @@ class InverseTimeDecay(Strict):
     staircase: bool = False
 
 
-class CosineDecay(Strict):
+class CosineDecay(Schedule):
+    keras_class = "CosineDecay"
     type: Literal["cosine_decay"]
     initial_learning_rate: PositiveFloat
     decay_steps: PositiveInt
@@ -36,7 +50,8 @@ class CosineDecay(Strict):
     warmup_steps: Annotated[int, Field(ge=0)] = 0
 
 
-class PolynomialDecay(Strict):
+class PolynomialDecay(Schedule):
+    keras_class = "PolynomialDecay"
     type: Literal["polynomial_decay"]
     initial_learning_rate: PositiveFloat
     decay_steps: PositiveInt
@@ -45,20 +60,22 @@ class PolynomialDecay(Strict):
     cycle: bool = False
 
 
-class PiecewiseConstantDecay(Strict):
+class PiecewiseConstantDecay(Schedule):
+    keras_class = "PiecewiseConstantDecay"
     type: Literal["piecewise_constant_decay"]
     boundaries: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
     values: Annotated[list[PositiveFloat], Field(min_length=2)]
 
 
-Schedule = Annotated[
-    Union[ExponentialDecay, InverseTimeDecay, CosineDecay, PolynomialDecay, PiecewiseConstantDecay],
-    Field(discriminator="type"),
-]
-LearningRate = PositiveFloat | Schedule
+AnySchedule = SCHEDULES.union()
+LearningRate = PositiveFloat | AnySchedule
 
 
-class _Optimizer(Strict):
+class Optimizer(Registered):
+    """An optimizer; ``keras_class`` names it in ``keras.optimizers``."""
+
+    registry: ClassVar[Registry] = OPTIMIZERS
+    keras_class: ClassVar[str]
     weight_decay: NonNegFloat | None = None
     clipnorm: PositiveFloat | None = None
     clipvalue: PositiveFloat | None = None
@@ -68,33 +85,37 @@ class _Optimizer(Strict):
 Beta = Annotated[float, Field(ge=0, lt=1)]
 
 
-class SGD(_Optimizer):
+class SGD(Optimizer):
+    keras_class = "SGD"
     type: Literal["sgd"]
     learning_rate: LearningRate = 0.01
     momentum: Annotated[float, Field(ge=0)] = 0.0
     nesterov: bool = False
 
 
-class _AdamFamily(_Optimizer):
+class _AdamFamily(Optimizer):
     beta_1: Beta = 0.9
     beta_2: Beta = 0.999
     epsilon: PositiveFloat = 1e-07
 
 
 class Adam(_AdamFamily):
+    keras_class = "Adam"
     type: Literal["adam"]
     learning_rate: LearningRate = 0.001
     amsgrad: bool = False
 
 
 class AdamW(_AdamFamily):
+    keras_class = "AdamW"
     type: Literal["adamw"]
     learning_rate: LearningRate = 0.001
     weight_decay: NonNegFloat | None = 0.004
     amsgrad: bool = False
 
 
-class RMSprop(_Optimizer):
+class RMSprop(Optimizer):
+    keras_class = "RMSprop"
     type: Literal["rmsprop"]
     learning_rate: LearningRate = 0.001
     rho: Beta = 0.9
@@ -103,14 +124,16 @@ class RMSprop(_Optimizer):
     centered: bool = False
 
 
-class Adagrad(_Optimizer):
+class Adagrad(Optimizer):
+    keras_class = "Adagrad"
     type: Literal["adagrad"]
     learning_rate: LearningRate = 0.001
     initial_accumulator_value: NonNegFloat = 0.1
     epsilon: PositiveFloat = 1e-07
 
 
-class Adadelta(_Optimizer):
+class Adadelta(Optimizer):
+    keras_class = "Adadelta"
     type: Literal["adadelta"]
     learning_rate: LearningRate = 0.001
     rho: Beta = 0.95
@@ -118,26 +141,32 @@ class Adadelta(_Optimizer):
 
 
 class Adamax(_AdamFamily):
+    keras_class = "Adamax"
     type: Literal["adamax"]
     learning_rate: LearningRate = 0.001
 
 
 class Nadam(_AdamFamily):
+    keras_class = "Nadam"
     type: Literal["nadam"]
     learning_rate: LearningRate = 0.001
 
 
-Optimizer = Annotated[
-    Union[SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam], Field(discriminator="type")
-]
-OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"]
+AnyOptimizer = OPTIMIZERS.union()
+OptimizerName = OPTIMIZERS.names()
 
-LossName = Literal[
-    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-    "mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "huber", "log_cosh", "hinge", "squared_hinge",
-    "categorical_hinge", "kl_divergence", "poisson", "binary_focal_crossentropy",
-]
+#: Loss names as Keras takes them (`compile(loss="mse")`) -> the class in ``keras.losses``.
+LOSSES = {
+    "binary_crossentropy": "BinaryCrossentropy", "categorical_crossentropy": "CategoricalCrossentropy",
+    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+    "mean_squared_error": "MeanSquaredError", "mse": "MeanSquaredError",
+    "mean_absolute_error": "MeanAbsoluteError", "mae": "MeanAbsoluteError",
+    "mean_absolute_percentage_error": "MeanAbsolutePercentageError",
+    "mean_squared_logarithmic_error": "MeanSquaredLogarithmicError", "huber": "Huber", "log_cosh": "LogCosh",
+    "hinge": "Hinge", "squared_hinge": "SquaredHinge", "categorical_hinge": "CategoricalHinge",
+    "kl_divergence": "KLDivergence", "poisson": "Poisson", "binary_focal_crossentropy": "BinaryFocalCrossentropy",
+}
+LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]  # built from the table
 
 
 class Crossentropy(Strict):
@@ -148,16 +177,22 @@ class Crossentropy(Strict):
     label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
 
 
-MetricName = Literal[
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
-    "auc", "precision", "recall", "mean_squared_error", "mse", "mean_absolute_error", "mae",
-    "root_mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
-]
+#: Metric names as Keras takes them (`metrics=["auc"]`) -> the class in ``keras.metrics``
+#: ("accuracy" picks binary/categorical/sparse accuracy from the loss, as Keras does).
+METRICS = {
+    "accuracy": "Accuracy", "binary_accuracy": "BinaryAccuracy", "categorical_accuracy": "CategoricalAccuracy",
+    "sparse_categorical_accuracy": "SparseCategoricalAccuracy", "top_k_categorical_accuracy": "TopKCategoricalAccuracy",
+    "sparse_top_k_categorical_accuracy": "SparseTopKCategoricalAccuracy", "auc": "AUC", "precision": "Precision",
+    "recall": "Recall", "mean_squared_error": "MeanSquaredError", "mse": "MeanSquaredError",
+    "mean_absolute_error": "MeanAbsoluteError", "mae": "MeanAbsoluteError",
+    "root_mean_squared_error": "RootMeanSquaredError", "binary_crossentropy": "BinaryCrossentropy",
+    "categorical_crossentropy": "CategoricalCrossentropy",
+}
+MetricName = Literal[tuple(METRICS)]  # type: ignore[valid-type]  # built from the table
 
 
 class CompileSection(Strict):
-    optimizer: OptimizerName | Optimizer = Field("adam", description="A name, or `{type: adam, learning_rate: 1.0e-3, ...}`.")
+    optimizer: OptimizerName | AnyOptimizer = Field("adam", description="A name, or `{type: adam, learning_rate: 1.0e-3, ...}`.")
     loss: LossName | Crossentropy = Field(description="A Keras loss name, or a crossentropy with arguments.")
     metrics: Annotated[list[MetricName], Field(max_length=32)] = Field(default_factory=list)
 

@@ -5,25 +5,30 @@ Relative paths are relative to the spec file that names them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from regspec.lang.layers import LAYERS
-from regspec.lang.types import Fraction, NonNegFloat, PositiveInt, Rate, RelPath, Strict
+from regspec.lang.registry import Registered, Registry
+from regspec.lang.types import Fraction, NonNegFloat, PositiveInt, Rate, RelPath
+
+DATA_SOURCES = Registry("data source")
 
 #: Fields holding file or folder paths (relative to the spec file that names them).
 PATH_FIELDS = ("train", "test", "path")
 
 # Augmentation: the random preprocessing layers, run on training batches only.
-Augmentation = Annotated[
-    Union[tuple(cls for cls in LAYERS.values() if cls.augmentation)],  # type: ignore[misc]
-    Field(discriminator="type"),
-]
+Augmentation = LAYERS.union(where=lambda cls: cls.augmentation)
 AugmentationList = Annotated[list[Augmentation], Field(max_length=32)]
 
 
-class _Data(Strict):
+class DataSource(Registered):
+    """Where examples come from; the Keras backend has one loader per registered tag."""
+
+    registry: ClassVar[Registry] = DATA_SOURCES
+    #: Whether loading always yields a test split (then it validates when no validation_split is given).
+    always_test: ClassVar[bool] = False
     hint: Annotated[str, Field(max_length=2000)] | None = Field(
         None, description="Shown when the data is missing: where to get it and where to put it."
     )
@@ -33,18 +38,20 @@ class _Data(Strict):
     )
 
 
-class SklearnData(_Data):
+class SklearnData(DataSource):
     """A dataset that ships with scikit-learn (works offline)."""
 
+    always_test = True
     type: Literal["sklearn"]
     name: Literal["iris", "digits", "wine", "breast_cancer"]
     test_size: Fraction = Field(0.25, description="Fraction held out as the test split (seeded).")
     standardize: bool = Field(False, description="Scale features to zero mean, unit variance (fitted on the train split).")
 
 
-class CsvData(_Data):
+class CsvData(DataSource):
     """A CSV file with a header row; the `label` column holds integer class labels or targets."""
 
+    always_test = True
     type: Literal["csv"]
     train: RelPath
     test: RelPath | None = None
@@ -55,9 +62,10 @@ class CsvData(_Data):
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
 
 
-class NpzData(_Data):
+class NpzData(DataSource):
     """A NumPy `.npz` file with arrays `x_train`, `y_train` and optionally `x_test`, `y_test` (never pickled)."""
 
+    always_test = True
     type: Literal["npz"]
     path: RelPath
     test_size: Fraction = 0.25
@@ -65,9 +73,10 @@ class NpzData(_Data):
     augmentation: AugmentationList = Field(default_factory=list)
 
 
-class KerasData(_Data):
+class KerasData(DataSource):
     """A keras.datasets dataset: downloaded once into Keras' cache, or read from `path`."""
 
+    always_test = True
     type: Literal["keras"]
     name: Literal["mnist", "fashion_mnist", "cifar10", "cifar100"]
     path: RelPath | None = Field(None, description="A local copy of the dataset file (e.g. mnist.npz); no download.")
@@ -75,7 +84,7 @@ class KerasData(_Data):
     augmentation: AugmentationList = Field(default_factory=list)
 
 
-class ImageDirectoryData(_Data):
+class ImageDirectoryData(DataSource):
     """Folders of images, one subfolder per class (keras.utils.image_dataset_from_directory)."""
 
     type: Literal["image_directory"]
@@ -91,9 +100,10 @@ class ImageDirectoryData(_Data):
     augmentation: AugmentationList = Field(default_factory=list)
 
 
-class TfdsData(_Data):
+class TfdsData(DataSource):
     """A TensorFlow Datasets dataset (optional extra: pip install regspec[tfds])."""
 
+    always_test = True  # test_split may be null; then there is none (checked where it is read)
     type: Literal["tfds"]
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]+(/[a-z0-9_.]+)?(:[0-9.]+)?$")]
     train_split: str = "train"
@@ -102,6 +112,4 @@ class TfdsData(_Data):
     augmentation: AugmentationList = Field(default_factory=list)
 
 
-AnyData = Annotated[
-    Union[SklearnData, CsvData, NpzData, KerasData, ImageDirectoryData, TfdsData], Field(discriminator="type")
-]
+AnyData = DATA_SOURCES.union()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -10,18 +10,18 @@ from regspec.lang.compile import CompileSection
 from regspec.lang.data import AnyData
 from regspec.lang.layers import LAYERS
 from regspec.lang.training import TrainingSection
-from regspec.lang.types import PositiveInt, SpecName, Strict
+from regspec.lang.types import DType, InputShape, LayerName, SpecName, Strict
 
-AnyLayer = Annotated[Union[tuple(LAYERS.values())], Field(discriminator="type")]  # type: ignore[misc]
+AnyLayer = LAYERS.union()
 
 
 class InputSection(Strict):
-    shape: Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)] = Field(
-        description="Input shape without the batch dimension, e.g. [150, 150, 3]."
-    )
+    shape: InputShape = Field(description="Input shape without the batch dimension, e.g. [150, 150, 3].")
+    dtype: DType = Field("float32", description="What the model takes: token ids are int32 or int64.")
+    name: LayerName | None = Field(None, description="The input's name (default `input`); layers may name it in `inputs:`.")
 
 
-class Spec(Strict):
+class SpecModel(Strict):
     """A regspec model spec (language version 1)."""
 
     regspec: Literal[1] = Field(description="Language version.")

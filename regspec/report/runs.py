@@ -219,3 +219,23 @@ def _save(fig: Any, path: str) -> None:
     tmp = os.path.join(os.path.dirname(path) or ".", ".tmp-" + os.path.basename(path))
     fig.savefig(tmp, dpi=100, format="png")
     os.replace(tmp, path)
+
+
+def expand_runs(paths: tuple[str, ...] | list[str]) -> list[str]:
+    """A sweep directory stands for its trials' run directories; a runs folder for the runs in it."""
+    out: list[str] = []
+    for p in paths:
+        if not os.path.exists(os.path.join(p, "run.json")) and not os.path.exists(os.path.join(p, "sweep.db")):
+            inner = sorted(os.path.join(p, d) for d in os.listdir(p) if os.path.exists(os.path.join(p, d, "run.json")))
+            if inner:
+                out += inner
+                continue
+        if os.path.exists(os.path.join(p, "sweep.db")):
+            from regspec.sweep.store import Store
+
+            store = Store(os.path.join(p, "sweep.db"))
+            out += [r.run_dir for r in store.rows() if r.run_dir]
+            store.close()
+        else:
+            out.append(p)
+    return out

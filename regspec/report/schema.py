@@ -10,7 +10,7 @@ SWEEP_ID = "https://regspec.dev/schemas/sweep.schema.json"
 
 
 def spec_schema() -> dict[str, Any]:
-    from regspec.lang.model import Spec as SpecModel
+    from regspec.lang.model import SpecModel
 
     schema = SpecModel.model_json_schema(mode="validation")
     required = schema.pop("required", [])

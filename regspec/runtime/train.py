@@ -24,6 +24,7 @@ from typing import Any
 from regspec.api import Spec
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.files import write_json, write_text
+from regspec.ir.graph import Program
 from regspec.report.runs import accuracy_key, plot_curves
 from regspec.yamlio import dump_yaml
 
@@ -121,23 +122,25 @@ def _strategy(name: str) -> Any:
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
           verbose: int | str = "auto") -> RunResult:
-    from regspec.backend.keras.build import compile_model
+    from regspec.backend.keras.build import compile_model, save_model
     from regspec.backend.keras.callbacks import build_callbacks
-    from regspec.backend.keras.data import load
+    from regspec.backend.keras.data import load_data
     from regspec.backend.keras.env import keras
 
     k = keras()
-    resolved = spec.resolved
+    program = spec.program
     resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart)
     started = time.time()
-    seed = resolved.training.seed
+    training = program.training
+    seed = training.seed
     if seed is not None:
         k.utils.set_random_seed(seed)
     # Everything that can refuse the spec or its data happens before any folder is made.
-    datasets = load(spec, seed)
-    with _strategy(resolved.training.distribution).scope():
-        model = compile_model(spec)
-    _adapt(model, datasets.train_eval, resolved)
+    datasets = load_data(program, seed)
+    built: dict[str, Any] = {}
+    with _strategy(training.distribution).scope():
+        model = compile_model(program, built)
+    _adapt(model, datasets.train_eval, program, built)
     bdir = backup_dir(out, spec)
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = {
@@ -160,13 +163,13 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
                 fh.flush()
                 os.fsync(fh.fileno())
 
-    callbacks = build_callbacks(list(resolved.training.callbacks), run_dir, bdir, epoch_log=EpochLog())
+    callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     if resumed_dir:
         print(f"resuming {spec.name} in {run_dir} after epoch {len(epochs_logged)}")
     try:
         model.fit(
-            datasets.train, epochs=resolved.training.epochs, steps_per_epoch=resolved.training.steps_per_epoch,
-            validation_data=datasets.validation, validation_steps=resolved.training.validation_steps,
+            datasets.train, epochs=training.epochs, steps_per_epoch=training.steps_per_epoch,
+            validation_data=datasets.validation, validation_steps=training.validation_steps,
             callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
         )
     except BaseException:
@@ -182,9 +185,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
         if datasets.test is not None:
             metrics["test"] = _finite(model.evaluate(datasets.test, return_dict=True, verbose=0))
     metrics["seconds"] = round(time.time() - started, 3)
-    tmp_model = os.path.join(run_dir, ".tmp-model.keras")
-    model.save(tmp_model)
-    os.replace(tmp_model, os.path.join(run_dir, "model.keras"))
+    save_model(model, os.path.join(run_dir, "model.keras"))
     write_json(os.path.join(run_dir, "history.json"), history)
     write_text(os.path.join(run_dir, "history.csv"), _history_csv(history))
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
@@ -201,18 +202,15 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     return RunResult(run_dir, status, metrics)
 
 
-def _adapt(model: Any, train_eval: Any, resolved: Any) -> None:
+def _adapt(model: Any, train_eval: Any, program: Program, built: dict[str, Any]) -> None:
     """Adapt each normalization layer without mean/variance to what reaches it in training."""
-    for i, layer in enumerate(resolved.layers):
-        if layer.type == "normalization" and layer.adapts:
-            before = model.layers[:i]
+    from regspec.backend.keras.env import keras
 
-            def upstream(x: Any, y: Any, before: list = before) -> Any:
-                for prior in before:
-                    x = prior(x, training=False)
-                return x
-
-            model.layers[i].adapt(train_eval.map(upstream))
+    for node in program.nodes:
+        if node.type == "normalization" and getattr(node.layer, "adapts", False):
+            target = built[node.id]
+            upstream = keras().Model(model.inputs, target.input)
+            target.adapt(train_eval.map(lambda x, y, up=upstream: up(x, training=False)))
 
 
 def _finite(d: dict) -> dict:

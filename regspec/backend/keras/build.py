@@ -1,106 +1,126 @@
-"""Build the Keras model and its compile arguments from a resolved spec.
+"""Build the Keras model and its compile arguments from the lowered program.
 
-Every layer is built by calling its Keras class with the spec's arguments;
-user data is never handed to Keras' deserialization.
+Every layer is built by calling the Keras class its registry entry names with
+the lowered arguments; user data is never handed to Keras' deserializer. Every
+call that hands spec values to Keras runs under :func:`refusal`, so whatever
+Keras raises is reported at the spec line that caused it (`--debug` shows the
+original exception, chained).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel
-
-from regspec.api import Spec
+from regspec.backend.keras import lower
 from regspec.backend.keras.env import keras
-from regspec.diagnostics import Diagnostic, SpecError
+from regspec.diagnostics import SpecError
+from regspec.ir.graph import Program, SourceMap
 from regspec.lang.layers import Layer
-from regspec.lang.types import Regularizer
-from regspec.paths import format_path
+from regspec.paths import Path
 
-OPTIMIZERS = {
-    "sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-    "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam",
-}
-SCHEDULES = {
-    "exponential_decay": "ExponentialDecay", "inverse_time_decay": "InverseTimeDecay",
-    "cosine_decay": "CosineDecay", "polynomial_decay": "PolynomialDecay",
-    "piecewise_constant_decay": "PiecewiseConstantDecay",
-}
-LOSSES = {
-    "binary_crossentropy": "BinaryCrossentropy", "categorical_crossentropy": "CategoricalCrossentropy",
-    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
-}
+MAX_ECHO = 300
 
 
-def regularizer(r: Regularizer | None) -> Any:
-    """L1, L2 or L1L2, matching what `regularizers.l1(x)` etc. give in hand-written code."""
-    if r is None:
-        return None
-    k = keras()
-    if r.l2 is None:
-        return k.regularizers.L1(r.l1)
-    if r.l1 is None:
-        return k.regularizers.L2(r.l2)
-    return k.regularizers.L1L2(l1=r.l1, l2=r.l2)
+@contextlib.contextmanager
+def refusal(source: SourceMap, path: Path, what: str) -> Iterator[None]:
+    """Turn anything Keras raises into a diagnostic at ``path``: "Keras refused {what}: ..."."""
+    try:
+        yield
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Keras and TensorFlow raise many kinds; all mean "refused"
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if len(message) > MAX_ECHO:
+            message = message[:MAX_ECHO] + "..."
+        raise source.error(path, f"Keras refused {what}: {message}") from exc
 
 
-def _convert(value: Any) -> Any:
-    if isinstance(value, Regularizer):
-        return regularizer(value)
-    if isinstance(value, Layer):
-        return build_layer(value)
-    if isinstance(value, list):
-        return tuple(value)
-    return value
+def materialize(v: Any) -> Any:
+    """Lowered values -> Keras objects: regularizer and layer configs become instances."""
+    if isinstance(v, dict) and "class_name" in v:
+        module = v.get("module")
+        if module == lower.REGULARIZERS_MODULE:
+            return getattr(keras().regularizers, v["class_name"])(**v["config"])
+        if module == lower.LAYERS_MODULE:
+            return from_config(v)
+        if module == lower.SCHEDULES_MODULE:
+            return getattr(keras().optimizers.schedules, v["class_name"])(**v["config"])
+    if isinstance(v, list):
+        return tuple(materialize(x) for x in v)
+    return v
+
+
+def from_config(lowered: dict[str, Any]) -> Any:
+    cls = getattr(keras().layers, lowered["class_name"])
+    return cls(**{k: materialize(v) for k, v in lowered["config"].items()})
 
 
 def build_layer(layer: Layer) -> Any:
-    cls = getattr(keras().layers, layer.keras_class)
-    return cls(**{k: _convert(v) for k, v in layer.keras_arguments().items()})
+    """One Keras layer from a spec layer (used for augmentation layers outside the model too)."""
+    return from_config(lower.layer(layer))
 
 
-def build_model(spec: Spec) -> Any:
-    """A Sequential model; a Keras refusal becomes a diagnostic at the layer's line."""
+def build_model(program: Program, built: dict[str, Any] | None = None) -> Any:
+    """keras.Sequential for a plain stack (as the articles write it), a functional Model for a graph.
+
+    ``built``, when given, receives each node id's Keras layer.
+    """
+    built = {} if built is None else built
     k = keras()
-    resolved = spec.resolved
-    model = k.Sequential(name=resolved.name)
-    model.add(k.Input(shape=tuple(resolved.input.shape)))  # type: ignore[union-attr]
-    for i, layer in enumerate(resolved.layers):
-        path = spec.origins[i]
-        try:
-            model.add(build_layer(layer))
-        except Exception as exc:  # noqa: BLE001 - Keras and TensorFlow raise many kinds; all mean "refused"
-            file, line, col = spec.document.position(path)
-            message = " ".join(str(exc).split())
-            problem = f"Keras refused to build {layer.type}: {message}"
-            raise SpecError([Diagnostic(file, line, col, format_path(path), problem)]) from None
+    model = lower.program(program)
+    source = program.source
+    if model.sequential:
+        seq = k.Sequential(name=model.name)
+        first = model.inputs[0]
+        seq.add(k.Input(shape=first.shape, dtype=first.dtype))
+        for item in model.layers:
+            with refusal(source, item.path, f"to build {item.type}"):
+                built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
+                seq.add(built[item.id])
+        return seq
+    tensors: dict[str, Any] = {}
+    for inp in model.inputs:
+        with refusal(source, inp.path, "the input"):
+            tensors[inp.id] = k.Input(shape=inp.shape, dtype=inp.dtype, name=inp.id)
+    for item in model.layers:
+        with refusal(source, item.path, f"to build {item.type}"):
+            layer = built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
+            args = [tensors[i] for i in item.inputs]
+            tensors[item.id] = layer(args[0] if len(args) == 1 else args)
+    outputs = [tensors[o] for o in model.outputs]
+    return k.Model(inputs=[tensors[i.id] for i in model.inputs], outputs=outputs if len(outputs) > 1 else outputs[0],
+                   name=model.name)
+
+
+def optimizer(program: Program) -> Any:
+    lowered = lower.optimizer(program.compile)
+    with refusal(program.source, ("compile", "optimizer"), f"the optimizer {lowered['class_name']}"):
+        config = {k: materialize(v) for k, v in lowered["config"].items()}
+        return getattr(keras().optimizers, lowered["class_name"])(**config)
+
+
+def loss(program: Program) -> Any:
+    lowered = lower.loss(program.compile)
+    if isinstance(lowered, str):
+        return lowered
+    with refusal(program.source, ("compile", "loss"), f"the loss {lowered['class_name']}"):
+        return getattr(keras().losses, lowered["class_name"])(**lowered["config"])
+
+
+def compile_model(program: Program, built: dict[str, Any] | None = None) -> Any:
+    model = build_model(program, built)
+    opt, loss_ = optimizer(program), loss(program)
+    with refusal(program.source, ("compile",), "to compile the model"):
+        model.compile(optimizer=opt, loss=loss_, metrics=lower.metrics(program.compile))
     return model
 
 
-def _args(model: BaseModel) -> dict[str, Any]:
-    return {k: getattr(model, k) for k in type(model).model_fields if k != "type"}
-
-
-def optimizer(spec: Spec) -> Any:
-    k = keras()
-    opt = spec.resolved.compile.optimizer
-    if isinstance(opt, str):
-        return getattr(k.optimizers, OPTIMIZERS[opt])()
-    args = _args(opt)
-    lr = args.get("learning_rate")
-    if isinstance(lr, BaseModel):
-        args["learning_rate"] = getattr(k.optimizers.schedules, SCHEDULES[lr.type])(**_args(lr))  # type: ignore[attr-defined]
-    return getattr(k.optimizers, OPTIMIZERS[opt.type])(**args)
-
-
-def loss(spec: Spec) -> Any:
-    value = spec.resolved.compile.loss
-    if isinstance(value, str):
-        return value
-    return getattr(keras().losses, LOSSES[value.type])(**_args(value))
-
-
-def compile_model(spec: Spec) -> Any:
-    model = build_model(spec)
-    model.compile(optimizer=optimizer(spec), loss=loss(spec), metrics=list(spec.resolved.compile.metrics))
-    return model
+def save_model(model: Any, path: str) -> None:
+    """Save atomically: a crash never leaves a half-written .keras file."""
+    folder = os.path.dirname(path) or "."
+    tmp = os.path.join(folder, ".tmp-" + os.path.basename(path))
+    model.save(tmp)
+    os.replace(tmp, path)

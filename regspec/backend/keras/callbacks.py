@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
+from regspec.backend.keras.build import refusal
 from regspec.backend.keras.env import keras
-from regspec.lang.callbacks import Callback
+from regspec.ir.graph import Program
+from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
 
 _ATOMIC: Any = None
 
@@ -51,42 +54,31 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
-def _need_tensorboard() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("tensorboard") is None:
-        raise ImportError("the tensorboard callback needs TensorBoard: pip install tensorboard")
-
-
-FILES = {"model_checkpoint": "checkpoint.keras", "tensorboard": "tensorboard", "csv_logger": "training.csv"}
-
-
-def build_callbacks(callbacks: list[Callback], run_dir: str, backup_dir: str, epoch_log: Any = None) -> list[Any]:
+def build_callbacks(program: Program, run_dir: str, backup_dir: str, epoch_log: Any = None) -> list[Any]:
     """The spec's callbacks, then ``epoch_log`` (it sees what they add to the logs, e.g. the
-    learning rate), then the backup (so a logged epoch is at worst re-run, never lost)."""
+    learning rate), then the backup (so a logged epoch is at worst re-run, never lost), then
+    TerminateOnNaN (always on). Each is built from its registry entry; a Keras refusal is
+    reported at the callback's line."""
     k = keras().callbacks
     out: list[Any] = []
     backups: list[Any] = []
-    has_backup = False
-    for cb in callbacks:
+    nan_guard: list[Any] = []
+    for i, cb in enumerate(program.training.callbacks):
         args = cb.keras_arguments()
-        if cb.type == "early_stopping":
-            out.append(k.EarlyStopping(**args))
-        elif cb.type == "model_checkpoint":
-            out.append(k.ModelCheckpoint(os.path.join(run_dir, FILES["model_checkpoint"]), **args))
-        elif cb.type == "reduce_lr_on_plateau":
-            out.append(k.ReduceLROnPlateau(**args))
-        elif cb.type == "tensorboard":
-            _need_tensorboard()
-            out.append(k.TensorBoard(log_dir=os.path.join(run_dir, FILES["tensorboard"]), **args))
-        elif cb.type == "csv_logger":
-            out.append(k.CSVLogger(os.path.join(run_dir, FILES["csv_logger"]), **args))
-        elif cb.type == "backup_and_restore":
-            backups.append(atomic_backup_class()(backup_dir, **args))
-            has_backup = True
-        elif cb.type == "terminate_on_nan":
-            pass  # always on, below
-    if not has_backup:
+        target = cb.run_path()
+        if target is not None:
+            arg, name = target
+            args[arg] = os.path.join(run_dir, name)
+        with refusal(program.source, ("training", "callbacks", i), f"the {cb.tag} callback"):
+            if cb.requires is not None and importlib.util.find_spec(cb.requires[0]) is None:
+                raise ImportError(f"it needs {cb.requires[0]}: {cb.requires[1]}")
+            if isinstance(cb, BackupAndRestore):
+                backups.append(atomic_backup_class()(backup_dir, **args))
+            elif isinstance(cb, TerminateOnNaN):
+                nan_guard.append(k.TerminateOnNaN())
+            else:
+                out.append(getattr(k, cb.keras_class)(**args))
+    if not backups:
         # Every run can resume: back up each epoch into the folder keyed by the spec's hash.
         backups.append(atomic_backup_class()(backup_dir))
-    return out + ([epoch_log] if epoch_log is not None else []) + backups + [k.TerminateOnNaN()]
+    return out + ([epoch_log] if epoch_log is not None else []) + backups + (nan_guard or [k.TerminateOnNaN()])

@@ -1,9 +1,11 @@
 """Turn the `data` section into tf.data pipelines, refusing bad data before training.
 
-Array sources (sklearn, csv, npz, keras) load into NumPy, are checked, then
-become datasets; image folders stream through image_dataset_from_directory.
-Augmentation runs on training batches only; evaluation on the train split
-uses the un-augmented pipeline.
+One loader per data source kind (registered with :func:`loader` under the tag
+of its `lang.data` class). Array sources (sklearn, csv, npz, keras, tfds) load
+into NumPy, are checked, then become datasets; image folders stream through
+image_dataset_from_directory. Augmentation runs on training batches only;
+evaluation on the train split uses the un-augmented pipeline. Every refusal
+is reported at the `data` key that caused it.
 """
 
 from __future__ import annotations
@@ -11,20 +13,31 @@ from __future__ import annotations
 import csv
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from regspec.api import Spec
-from regspec.backend.keras.build import build_layer
+from regspec.backend.keras.build import build_layer, refusal
 from regspec.backend.keras.env import keras
-from regspec.diagnostics import Diagnostic, SpecError
+from regspec.diagnostics import SpecError
+from regspec.ir.graph import Program
+from regspec.ir.shapes import infer_rows
+from regspec.lang.data import (
+    CsvData,
+    ImageDirectoryData,
+    KerasData,
+    NpzData,
+    SklearnData,
+    TfdsData,
+)
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 DATASET_HELP = {
     "mnist": "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
 }
+MAX_ECHO = 80  # characters of a data file's content shown in a message
 
 
 @dataclass
@@ -35,63 +48,71 @@ class Datasets:
     test: Any | None
 
 
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x, y, x_test, y_test
+Loader = Callable[[Program, Any, "int | None"], "Arrays | Datasets"]
+
+#: Data source tag -> loader; a tag without one is refused before training (and by a test).
+LOADERS: dict[str, Loader] = {}
+
+
+def loader(tag: str) -> Callable[[Loader], Loader]:
+    def register(fn: Loader) -> Loader:
+        LOADERS[tag] = fn
+        return fn
+
+    return register
+
+
 class DataError(SpecError):
     pass
 
 
-def _fail(spec: Spec, key: str, message: str, hint: str | None = None) -> DataError:
+def _fail(program: Program, key: str, message: str, hint: str | None = None) -> DataError:
     path = ("data", key) if key else ("data",)
-    file, line, col = spec.document.position(path)
-    return DataError([Diagnostic(file, line, col, ".".join(path), message, hint)])
+    err = program.source.error(path, message, hint)
+    return DataError(err.diagnostics)
 
 
-def _check_path(spec: Spec, key: str, path: str, *, folder: bool) -> None:
+def _check_path(program: Program, key: str, path: str, *, folder: bool) -> None:
     try:
         st = os.stat(path)
     except OSError:
-        raise _fail(spec, key, f"{path} does not exist", _where_hint(spec)) from None
+        raise _fail(program, key, f"{path} does not exist", _where_hint(program)) from None
     if folder and not stat.S_ISDIR(st.st_mode):
-        raise _fail(spec, key, f"{path} is not a folder")
+        raise _fail(program, key, f"{path} is not a folder")
     if not folder and not stat.S_ISREG(st.st_mode):
-        raise _fail(spec, key, f"{path} is not a regular file")
+        raise _fail(program, key, f"{path} is not a regular file")
     if not folder and st.st_size == 0:
-        raise _fail(spec, key, f"{path} is empty")
+        raise _fail(program, key, f"{path} is empty")
 
 
-def _where_hint(spec: Spec) -> str | None:
-    hint = spec.resolved.data.hint if spec.resolved.data is not None else None
+def _where_hint(program: Program) -> str | None:
+    hint = program.data.hint if program.data is not None else None
     return " ".join(hint.split()) if hint else None
 
 
-def load(spec: Spec, seed: int | None) -> Datasets:
-    data = spec.resolved.data
+def load_data(program: Program, seed: int | None) -> Datasets:
+    data = program.data
     if data is None:
-        raise _fail(spec, "", "the spec has no data section: it can be compiled, not trained")
-    if data.type == "image_directory":
-        return _image_directory(spec, seed)
-    if data.type == "sklearn":
-        x, y, xt, yt = _sklearn(spec, seed)
-    elif data.type == "csv":
-        x, y, xt, yt = _csv(spec, seed)
-    elif data.type == "npz":
-        _check_path(spec, "path", data.path, folder=False)
-        x, y, xt, yt = _npz(spec, data.path, seed)
-    elif data.type == "keras":
-        x, y, xt, yt = _keras_dataset(spec)
-    elif data.type == "tfds":
-        x, y, xt, yt = _tfds(spec)
-    else:  # pragma: no cover - the schema has no other types
-        raise _fail(spec, "type", f"unsupported data type {data.type}")
-    return _from_arrays(spec, x, y, xt, yt, seed)
+        raise _fail(program, "", "the spec has no data section: it can be compiled, not trained")
+    load = LOADERS.get(data.tag)
+    if load is None:
+        raise _fail(program, "type", f"regspec has no loader for data type {data.tag!r}")
+    with refusal(program.source, ("data",), f"to load the {data.tag} data"):
+        got = load(program, data, seed)
+    if isinstance(got, Datasets):
+        return got
+    return _from_arrays(program, *got, seed=seed)
 
 
 # ----------------------------------------------------------------------------- arrays
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int | None) -> tuple:
+def _split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int | None) -> Arrays:
     from sklearn.model_selection import train_test_split
 
-    return train_test_split(x, y, test_size=test_size, random_state=seed)
+    x, xt, y, yt = train_test_split(x, y, test_size=test_size, random_state=seed)
+    return x, y, xt, yt
 
 
 def _standardize(x: np.ndarray, xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,143 +122,189 @@ def _standardize(x: np.ndarray, xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return (x - mean) / std, (xt - mean) / std
 
 
-def _sklearn(spec: Spec, seed: int | None) -> tuple:
+@loader("sklearn")
+def _sklearn(program: Program, data: SklearnData, seed: int | None) -> Arrays:
     from sklearn import datasets as sk
 
-    data = spec.resolved.data
-    bunch = getattr(sk, f"load_{data.name}")()  # type: ignore[union-attr]
-    x, xt, y, yt = _split(bunch.data.astype("float32"), bunch.target, data.test_size, seed)  # type: ignore[union-attr]
-    if data.standardize:  # type: ignore[union-attr]
+    bunch = getattr(sk, f"load_{data.name}")()
+    x, y, xt, yt = _split(bunch.data.astype("float32"), bunch.target, data.test_size, seed)
+    if data.standardize:
         x, xt = _standardize(x, xt)  # fitted on the train split only: no test leakage
     return x, y, xt, yt
 
 
-def _csv(spec: Spec, seed: int | None) -> tuple:
-    data = spec.resolved.data
-    _check_path(spec, "train", data.train, folder=False)  # type: ignore[union-attr]
-    x, y = _read_csv(spec, "train", data.train)  # type: ignore[union-attr]
-    if data.test:  # type: ignore[union-attr]
-        _check_path(spec, "test", data.test, folder=False)  # type: ignore[union-attr]
-        xt, yt = _read_csv(spec, "test", data.test)  # type: ignore[union-attr]
+@loader("csv")
+def _csv(program: Program, data: CsvData, seed: int | None) -> Arrays:
+    _check_path(program, "train", data.train, folder=False)
+    x, y = _read_csv(program, data, "train", data.train)
+    if data.test:
+        _check_path(program, "test", data.test, folder=False)
+        xt, yt = _read_csv(program, data, "test", data.test)
     else:
-        x, xt, y, yt = _split(x, y, data.test_size, seed)  # type: ignore[union-attr]
-    if data.standardize:  # type: ignore[union-attr]
+        x, y, xt, yt = _split(x, y, data.test_size, seed)
+    if data.standardize:
         x, xt = _standardize(x, xt)
     return x, y, xt, yt
 
 
-def _read_csv(spec: Spec, key: str, path: str) -> tuple[np.ndarray, np.ndarray]:
-    data = spec.resolved.data
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, delimiter=data.delimiter)  # type: ignore[union-attr]
-        header = next(reader, None)
-        if not header:
-            raise _fail(spec, key, f"{path} has no header row")
-        if data.label not in header:  # type: ignore[union-attr]
-            raise _fail(spec, "label", f"column {data.label!r} not in {path}", f"columns: {', '.join(header)}")  # type: ignore[union-attr]
-        features = data.features or [c for c in header if c != data.label]  # type: ignore[union-attr]
-        missing = [c for c in features if c not in header]
-        if missing:
-            raise _fail(spec, "features", f"columns {missing} not in {path}")
-        idx = [header.index(c) for c in features]
-        li = header.index(data.label)  # type: ignore[union-attr]
-        rows = list(reader)
-    if not rows:
-        raise _fail(spec, key, f"{path} has a header but no rows")
+def _short(text: str) -> str:
+    """A piece of a data file, safe to echo: printable, and short."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return clean if len(clean) <= MAX_ECHO else clean[:MAX_ECHO] + "..."
+
+
+def _read_csv(program: Program, data: CsvData, key: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        x = np.array([[float(r[i]) for i in idx] for r in rows], dtype="float32")
-        y = np.array([float(r[li]) for r in rows])
-    except (ValueError, IndexError) as exc:
-        raise _fail(spec, key, f"{path}: not numeric ({exc})") from None
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh, delimiter=data.delimiter)
+            header = next(reader, None)
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise _fail(program, key, f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise _fail(program, key, f"{path} is not a CSV file ({exc})") from None
+    if not header:
+        raise _fail(program, key, f"{path} has no header row")
+    if data.label not in header:
+        raise _fail(program, "label", f"column {data.label!r} not in the header of {path}",
+                    f"the header has {len(header)} columns")
+    features = data.features or [c for c in header if c != data.label]
+    missing = [c for c in features if c not in header]
+    if missing:
+        raise _fail(program, "features", f"columns {[_short(m) for m in missing]} not in the header of {path}")
+    if not rows:
+        raise _fail(program, key, f"{path} has a header but no rows")
+    idx = [header.index(c) for c in features]
+    li = header.index(data.label)
+    x = np.empty((len(rows), len(idx)), dtype="float32")
+    y = np.empty(len(rows))
+    for r, row in enumerate(rows):
+        line = r + 2  # 1-based, after the header
+        if len(row) != len(header):
+            raise _fail(program, key, f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
+        for j, col in enumerate([*idx, li]):
+            try:
+                v = float(row[col])
+            except ValueError:
+                raise _fail(program, key, f"{path}:{line}: column {_short(header[col])!r} is not a number "
+                                          f"({_short(row[col])!r})") from None
+            if not np.isfinite(v):
+                raise _fail(program, key, f"{path}:{line}: column {_short(header[col])!r} is {row[col].strip()}",
+                            "every value must be a finite number")
+            if j < len(idx):
+                x[r, j] = v
+            else:
+                y[r] = v
     if np.all(y == np.round(y)):
-        y = y.astype("int64")
+        return x, y.astype("int64")
     return x, y
 
 
-def _npz(spec: Spec, path: str, seed: int | None) -> tuple:
-    data = spec.resolved.data
+@loader("npz")
+def _npz_source(program: Program, data: NpzData, seed: int | None) -> Arrays:
+    _check_path(program, "path", data.path, folder=False)
+    return _npz(program, data.path, data.test_size, seed)
+
+
+def _npz(program: Program, path: str, test_size: float, seed: int | None) -> Arrays:
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     except (ValueError, OSError) as exc:
-        raise _fail(spec, "path", f"cannot read {path} as .npz: {exc}") from None
+        raise _fail(program, "path", f"cannot read {path} as .npz: {_short(str(exc))}") from None
     for key in ("x_train", "y_train"):
         if key not in arrays:
-            raise _fail(spec, "path", f"{path} has no array {key!r}", f"arrays: {', '.join(arrays) or 'none'}")
+            raise _fail(program, "path", f"{path} has no array {key!r}", f"arrays: {', '.join(arrays) or 'none'}")
+    for name in ("train", "test"):
+        xs, ys = arrays.get(f"x_{name}"), arrays.get(f"y_{name}")
+        if xs is not None and ys is not None and len(xs) != len(ys):
+            raise _fail(program, "path", f"{path}: x_{name} has {len(xs)} examples, y_{name} has {len(ys)}")
     x, y = arrays["x_train"], arrays["y_train"]
     if "x_test" in arrays and "y_test" in arrays:
-        xt, yt = arrays["x_test"], arrays["y_test"]
-    else:
-        x, xt, y, yt = _split(x, y, getattr(data, "test_size", 0.25), seed)
-    return x, y, xt, yt
+        return x, y, arrays["x_test"], arrays["y_test"]
+    return _split(x, y, test_size, seed)
 
 
-def _keras_dataset(spec: Spec) -> tuple:
-    data = spec.resolved.data
-    if data.path:  # type: ignore[union-attr]
+@loader("keras")
+def _keras_dataset(program: Program, data: KerasData, seed: int | None) -> Arrays:
+    if data.path:
         # The seam: a local copy in the dataset's own layout (mnist.npz-style arrays).
-        _check_path(spec, "path", data.path, folder=False)  # type: ignore[union-attr]
-        return _npz(spec, data.path, None)  # type: ignore[union-attr]
-    module = getattr(keras().datasets, data.name)  # type: ignore[union-attr]
+        _check_path(program, "path", data.path, folder=False)
+        return _npz(program, data.path, 0.25, None)
+    module = getattr(keras().datasets, data.name)
     try:
         (x, y), (xt, yt) = module.load_data()
     except Exception as exc:  # noqa: BLE001 - offline, bad hash, proxy: all end here
-        url = DATASET_HELP.get(data.name, "keras.io/api/datasets")  # type: ignore[union-attr]
+        url = DATASET_HELP.get(data.name, "keras.io/api/datasets")
         raise _fail(
-            spec, "name", f"could not load keras.datasets.{data.name} ({type(exc).__name__}: {exc})",  # type: ignore[union-attr]
+            program, "name", f"could not load keras.datasets.{data.name} ({type(exc).__name__}: {_short(str(exc))})",
             f"download it once ({url}) into ~/.keras/datasets/, or set data.path to a local copy",
         ) from None
     return x, y, xt, yt
 
 
-def _tfds(spec: Spec) -> tuple:
-    data = spec.resolved.data
+@loader("tfds")
+def _tfds(program: Program, data: TfdsData, seed: int | None) -> Arrays:
     try:
-        import tensorflow_datasets as tfds  # type: ignore[import-not-found]
+        import tensorflow_datasets as tfds  # type: ignore[import-not-found]  # optional extra
     except ImportError:
-        raise _fail(spec, "type", "tfds data needs tensorflow-datasets", "pip install 'regspec[tfds]'") from None
-    x, y = tfds.as_numpy(tfds.load(data.name, split=data.train_split, as_supervised=True, batch_size=-1))  # type: ignore[union-attr]
-    xt, yt = tfds.as_numpy(tfds.load(data.name, split=data.test_split, as_supervised=True, batch_size=-1))  # type: ignore[union-attr]
+        raise _fail(program, "type", "tfds data needs tensorflow-datasets", "pip install 'regspec[tfds]'") from None
+    x, y = tfds.as_numpy(tfds.load(data.name, split=data.train_split, as_supervised=True, batch_size=-1))
+    xt, yt = tfds.as_numpy(tfds.load(data.name, split=data.test_split, as_supervised=True, batch_size=-1))
     return x, y, xt, yt
 
 
-def _fit_shape(spec: Spec, x: np.ndarray, split: str) -> np.ndarray:
+def _input_shape(program: Program) -> tuple[int | None, ...]:
+    if len(program.inputs) != 1:
+        raise _fail(program, "", "array data feeds one model input; this model has "
+                    f"{len(program.inputs)} ({', '.join(i.id for i in program.inputs)})")
+    return program.inputs[0].shape
+
+
+def _output_units(program: Program) -> int | None:
+    if len(program.outputs) != 1:
+        raise _fail(program, "", f"array data has one label per example; this model has {len(program.outputs)} outputs")
+    rows = {r.id: r for r in infer_rows(program)}
+    out = rows.get(program.outputs[0])
+    return out.output_shape[-1] if out is not None and out.output_shape else None
+
+
+def _fit_shape(program: Program, x: np.ndarray, split: str) -> np.ndarray:
     """Reshape examples to the model's input shape when the element counts agree."""
-    want = tuple(spec.resolved.input.shape)  # type: ignore[union-attr]
+    want = _input_shape(program)
     have = x.shape[1:]
     if have == want or None in want:
         return x
-    if int(np.prod(have)) == int(np.prod(want)):
-        return x.reshape((x.shape[0],) + want)
-    raise _fail(spec, "", f"{split} examples have shape {list(have)}, the model's input is {list(want)}",
+    if int(np.prod(have)) == int(np.prod(want)):  # type: ignore[arg-type]  # no None: checked above
+        return x.reshape((x.shape[0], *want))
+    raise _fail(program, "", f"{split} examples have shape {list(have)}, the model's input is {list(want)}",
                 "set input.shape to the data's shape")
 
 
-def _labels(spec: Spec, y: np.ndarray, split: str, num_classes: int | None) -> np.ndarray:
+def _labels(program: Program, y: np.ndarray, split: str, num_classes: int | None) -> np.ndarray:
     """Check the labels fit the loss and the output layer, and encode them for the loss."""
-    loss = spec.resolved.compile.loss_name
+    loss = program.compile.loss_name
     if y.ndim == 2 and y.shape[1] == 1 and np.issubdtype(y.dtype, np.integer):
         y = y.ravel()  # CIFAR's labels come as (n, 1)
-    rows = spec.summary_rows()
-    units = rows[-1].output_shape[-1] if rows else None
+    units = _output_units(program)
     if loss in ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"):
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
             if y.ndim == 2 and loss != "sparse_categorical_crossentropy":
                 return y.astype("float32")  # already one-hot / multi-label
-            raise _fail(spec, "", f"{split} labels must be integer class ids for {loss}")
+            raise _fail(program, "", f"{split} labels must be integer class ids for {loss}")
         if y.min() < 0:
-            raise _fail(spec, "", f"{split} labels include {int(y.min())}; class ids start at 0")
+            raise _fail(program, "", f"{split} labels include {int(y.min())}; class ids start at 0")
         top = int(y.max())
         if loss == "binary_crossentropy":
             if top > 1:
-                raise _fail(spec, "", f"{split} labels go up to {top} but binary_crossentropy needs 0/1 labels",
+                raise _fail(program, "", f"{split} labels go up to {top} but binary_crossentropy needs 0/1 labels",
                             f"{top + 1} classes: use {top + 1} softmax units with categorical_crossentropy")
             if units != 1:
-                raise _fail(spec, "", f"binary labels need 1 output unit; the last layer has {units}")
+                raise _fail(program, "", f"binary labels need 1 output unit; the last layer has {units}")
             return y.astype("float32")
         n = num_classes or top + 1
         if units is not None and top >= units:
-            raise _fail(spec, "", f"{split} labels go up to {top} but the last layer has {units} unit(s)",
+            raise _fail(program, "", f"{split} labels go up to {top} but the last layer has {units} unit(s)",
                         f"the data has at least {top + 1} classes")
         if loss == "categorical_crossentropy":
             return np.eye(units or n, dtype="float32")[y]
@@ -245,36 +312,43 @@ def _labels(spec: Spec, y: np.ndarray, split: str, num_classes: int | None) -> n
     return y.astype("float32")
 
 
-def _from_arrays(spec: Spec, x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray, seed: int | None) -> Datasets:
+def _from_arrays(program: Program, x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray,
+                 seed: int | None) -> Datasets:
     import tensorflow as tf
 
     if len(x) == 0:
-        raise _fail(spec, "", "the train split is empty")
+        raise _fail(program, "", "the train split is empty")
     if len(xt) == 0:
-        raise _fail(spec, "", "the test split is empty")
-    data = spec.resolved.data
+        raise _fail(program, "", "the test split is empty")
+    data = program.data
+    assert data is not None
     scale = getattr(data, "rescale", None)
-    x = _fit_shape(spec, np.asarray(x, dtype="float32") * (scale or 1.0), "train")
-    xt = _fit_shape(spec, np.asarray(xt, dtype="float32") * (scale or 1.0), "test")
+    x = _fit_shape(program, np.asarray(x, dtype="float32") * (scale or 1.0), "train")
+    xt = _fit_shape(program, np.asarray(xt, dtype="float32") * (scale or 1.0), "test")
+    for split, arr in (("train", x), ("test", xt)):
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.argwhere(~np.isfinite(arr.reshape(len(arr), -1)))[0][0])
+            raise _fail(program, "", f"{split} example {bad} has a NaN or infinite value",
+                        "every value must be a finite number")
     classes = int(max(y.max(), yt.max()) + 1) if np.issubdtype(y.dtype, np.integer) else None
-    y = _labels(spec, y, "train", classes)
-    yt = _labels(spec, yt, "test", classes)
+    y = _labels(program, y, "train", classes)
+    yt = _labels(program, yt, "test", classes)
     val = None
-    if data.validation_split:  # type: ignore[union-attr]
-        n_val = int(round(len(x) * data.validation_split))  # type: ignore[union-attr]
+    if data.validation_split:
+        n_val = int(round(len(x) * data.validation_split))
         if n_val == 0 or n_val == len(x):
-            raise _fail(spec, "validation_split", f"leaves an empty split ({len(x)} training examples)")
+            raise _fail(program, "validation_split", f"leaves an empty split ({len(x)} training examples)")
         # Like Keras' validation_split: the last examples, before shuffling.
         x, xv, y, yv = x[:-n_val], x[-n_val:], y[:-n_val], y[-n_val:]
         val = (xv, yv)
-    bs = spec.resolved.training.batch_size
+    bs = program.training.batch_size
 
     def batches(xs: np.ndarray, ys: np.ndarray) -> Any:
         return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(bs)
 
     train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(bs)
-    train = _augment(spec, train, seed)
-    if spec.resolved.training.steps_per_epoch:
+    train = _augment(program, train)
+    if program.training.steps_per_epoch:
         train = train.repeat()
     validation = batches(*val) if val is not None else batches(xt, yt)
     return Datasets(
@@ -283,13 +357,16 @@ def _from_arrays(spec: Spec, x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: n
     )
 
 
-def _augment(spec: Spec, ds: Any, seed: int | None) -> Any:
+def _augment(program: Program, ds: Any) -> Any:
     import tensorflow as tf
 
-    steps = getattr(spec.resolved.data, "augmentation", None) or []
+    steps = getattr(program.data, "augmentation", None) or []
     if not steps:
         return ds
-    layers = [build_layer(a) for a in steps]
+    layers = []
+    for i, step in enumerate(steps):
+        with refusal(program.source, ("data", "augmentation", i), f"to build {step.tag}"):
+            layers.append(build_layer(step))
 
     def apply(x: Any, y: Any) -> tuple[Any, Any]:
         for layer in layers:
@@ -302,42 +379,42 @@ def _augment(spec: Spec, ds: Any, seed: int | None) -> Any:
 # ----------------------------------------------------------------------------- image folders
 
 
-def _image_directory(spec: Spec, seed: int | None) -> Datasets:
+@loader("image_directory")
+def _image_directory(program: Program, data: ImageDirectoryData, seed: int | None) -> Datasets:
     import tensorflow as tf
 
     k = keras()
-    data = spec.resolved.data
-    bs = spec.resolved.training.batch_size
-    _check_classes(spec, _check_image_folder(spec, "train", data.train))  # type: ignore[union-attr]
-    if data.test:  # type: ignore[union-attr]
-        _check_image_folder(spec, "test", data.test)  # type: ignore[union-attr]
-    common = dict(
-        image_size=tuple(data.image_size), label_mode=data.label_mode, color_mode=data.color_mode,  # type: ignore[union-attr]
-        batch_size=bs, interpolation=data.interpolation, seed=seed if seed is not None else 1337,  # type: ignore[union-attr]
+    bs = program.training.batch_size
+    _check_classes(program, data, _check_image_folder(program, "train", data.train))
+    if data.test:
+        _check_image_folder(program, "test", data.test)
+    common: dict[str, Any] = dict(
+        image_size=tuple(data.image_size), label_mode=data.label_mode, color_mode=data.color_mode,
+        batch_size=bs, interpolation=data.interpolation, seed=seed if seed is not None else 1337,
         verbose=False,
     )
-    if data.validation_split:  # type: ignore[union-attr]
+    if data.validation_split:
         train, val = k.utils.image_dataset_from_directory(
-            data.train, validation_split=data.validation_split, subset="both", shuffle=True, **common  # type: ignore[union-attr]
+            data.train, validation_split=data.validation_split, subset="both", shuffle=True, **common
         )
     else:
-        train = k.utils.image_dataset_from_directory(data.train, shuffle=True, **common)  # type: ignore[union-attr]
+        train = k.utils.image_dataset_from_directory(data.train, shuffle=True, **common)
         val = None
-    test = k.utils.image_dataset_from_directory(data.test, shuffle=False, **common) if data.test else None  # type: ignore[union-attr]
-    scale = data.rescale  # type: ignore[union-attr]
+    test = k.utils.image_dataset_from_directory(data.test, shuffle=False, **common) if data.test else None
+    scale = data.rescale
 
     def prep(ds: Any, *, cache: bool) -> Any:
         if ds is None:
             return None
         if scale is not None:
             ds = ds.map(lambda x, y: (x * scale, y), num_parallel_calls=tf.data.AUTOTUNE)
-        if cache and data.cache:  # type: ignore[union-attr]
+        if cache and data.cache:
             ds = ds.cache()
         return ds
 
     base = prep(train, cache=True)
-    augmented = _augment(spec, base, seed)
-    if spec.resolved.training.steps_per_epoch:
+    augmented = _augment(program, base)
+    if program.training.steps_per_epoch:
         augmented = augmented.repeat()
     val_ds = prep(val, cache=True)
     test_ds = prep(test, cache=True)
@@ -347,27 +424,29 @@ def _image_directory(spec: Spec, seed: int | None) -> Datasets:
     )
 
 
-def _check_image_folder(spec: Spec, key: str, path: str) -> list[str]:
-    _check_path(spec, key, path, folder=True)
+def _check_image_folder(program: Program, key: str, path: str) -> list[str]:
+    _check_path(program, key, path, folder=True)
     classes = [d for d in sorted(os.listdir(path)) if os.path.isdir(os.path.join(path, d))]
     if not classes:
-        raise _fail(spec, key, f"{path} has no class subfolders", "put the images in one subfolder per class")
+        raise _fail(program, key, f"{path} has no class subfolders", "put the images in one subfolder per class")
     for c in classes:
         folder = os.path.join(path, c)
-        if not any(f.lower().endswith(IMAGE_EXTENSIONS) for f in os.listdir(folder)):
-            raise _fail(spec, key, f"class folder {folder} has no images ({', '.join(IMAGE_EXTENSIONS)})")
+        images = [f for f in os.listdir(folder) if f.lower().endswith(IMAGE_EXTENSIONS)]
+        if not images:
+            raise _fail(program, key, f"class folder {folder} has no images ({', '.join(IMAGE_EXTENSIONS)})")
+        for f in images:  # a FIFO or device named like an image would hang the decoder
+            if not stat.S_ISREG(os.stat(os.path.join(folder, f)).st_mode):
+                raise _fail(program, key, f"{os.path.join(folder, f)} is not a regular file")
     return classes
 
 
-def _check_classes(spec: Spec, class_names: list[str]) -> None:
-    data = spec.resolved.data
-    rows = spec.summary_rows()
-    units = rows[-1].output_shape[-1]
+def _check_classes(program: Program, data: ImageDirectoryData, class_names: list[str]) -> None:
+    units = _output_units(program)
     n = len(class_names)
-    if data.label_mode == "binary":  # type: ignore[union-attr]
+    if data.label_mode == "binary":
         if n != 2:
-            raise _fail(spec, "label_mode", f"binary labels need 2 class folders, found {n}: {', '.join(class_names)}")
+            raise _fail(program, "label_mode", f"binary labels need 2 class folders, found {n}: {', '.join(class_names)}")
         if units != 1:
-            raise _fail(spec, "label_mode", f"binary labels need 1 output unit; the last layer has {units}")
+            raise _fail(program, "label_mode", f"binary labels need 1 output unit; the last layer has {units}")
     elif units != n:
-        raise _fail(spec, "label_mode", f"{n} class folders but the last layer has {units} unit(s)")
+        raise _fail(program, "label_mode", f"{n} class folders but the last layer has {units} unit(s)")

@@ -12,18 +12,20 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from regspec.lang.types import LayerName, Rate, Regularizer, Strict
+from regspec.lang.registry import Registered, Registry
+from regspec.lang.types import LayerName, Rate, Regularizer
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
-LAYERS: dict[str, type[Layer]] = {}
+LAYERS = Registry("layer")
 
 
 class ShapeError(ValueError):
     """A layer cannot take its input shape (found statically, before Keras is imported)."""
 
 
-class Layer(Strict):
+class Layer(Registered):
+    registry: ClassVar[Registry] = LAYERS
     keras_class: ClassVar[str]
     #: Regspec-only keys that never reach Keras.
     own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "dropout"})
@@ -32,17 +34,6 @@ class Layer(Strict):
 
     name: LayerName | None = None
     repeat: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Expand this item into n copies.")
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        field = cls.model_fields.get("type")
-        if field is not None and "keras_class" in cls.__dict__:
-            (tag,) = field.annotation.__args__
-            LAYERS[tag] = cls
-
-    @property
-    def tag(self) -> str:
-        return self.type  # type: ignore[attr-defined]
 
     def keras_arguments(self) -> dict[str, Any]:
         """The Keras constructor arguments, regularizers still as :class:`Regularizer`."""
@@ -54,6 +45,12 @@ class Layer(Strict):
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         """Output shape, trainable and non-trainable parameter counts. Default: shape-preserving."""
         return shape, 0, 0
+
+    def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
+        """Like :meth:`infer`, for the shapes of every input (merge layers take several)."""
+        if len(shapes) != 1:
+            raise ShapeError(f"{self.tag} takes one input, got {len(shapes)}")
+        return self.infer(shapes[0])
 
 
 class WeightedLayer(Layer):

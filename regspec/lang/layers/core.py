@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from regspec.lang.layers.base import Layer, Shape, ShapeError, WeightedLayer, channels, prod
-from regspec.lang.types import Activation, Constraint, Initializer, PositiveInt, Rate, Regularizer, Seed
+from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, PositiveInt, Rate, Regularizer, Seed
 
 
 class InputLayer(Layer):
@@ -15,7 +15,8 @@ class InputLayer(Layer):
 
     keras_class = "InputLayer"
     type: Literal["input"]
-    shape: Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)]
+    shape: InputShape
+    dtype: DType = "float32"
 
 
 class Dense(WeightedLayer):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from regspec.lang.layers.base import Layer, Shape, ShapeError, channels, need_rank
 from regspec.lang.layers.conv import as_tuple, conv_length
@@ -11,6 +11,12 @@ from regspec.lang.types import Padding, size
 
 class _Pooling(Layer):
     padding: Padding = "valid"
+
+    def keras_arguments(self) -> dict[str, Any]:
+        args = super().keras_arguments()
+        if args.get("strides") is None:
+            args["strides"] = args["pool_size"]  # what Keras does with strides=None, spelled out
+        return args
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         r = int(self.keras_class[-2])

@@ -1,0 +1,125 @@
+"""Lower the resolved program to plain Keras configs, without importing TensorFlow.
+
+Every layer becomes ``{"class_name": ..., "config": {...}}`` in the shape
+``keras.layers.serialize`` gives (nested objects carry their ``module``); the
+compile section becomes the optimizer, loss and metrics Keras takes. Building
+the model, `export --python` and `import` (its inverse) all go through here, so
+there is one mapping from the spec language to Keras. Class names come from
+the registries (``keras_class``), never from user data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from regspec.ir.graph import Program
+from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy
+from regspec.lang.layers import Layer
+from regspec.lang.registry import Registered
+from regspec.lang.types import Regularizer
+from regspec.paths import Path
+
+LAYERS_MODULE = "keras.layers"
+REGULARIZERS_MODULE = "keras.regularizers"
+SCHEDULES_MODULE = "keras.optimizers.schedules"
+
+
+@dataclass(frozen=True)
+class LoweredInput:
+    id: str
+    shape: tuple[int | None, ...]
+    dtype: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class LoweredLayer:
+    id: str
+    class_name: str
+    config: dict[str, Any]
+    inputs: tuple[str, ...]
+    path: Path
+    type: str
+
+
+@dataclass(frozen=True)
+class LoweredModel:
+    name: str
+    inputs: tuple[LoweredInput, ...]
+    layers: tuple[LoweredLayer, ...]
+    outputs: tuple[str, ...]
+    #: A plain stack: built as keras.Sequential (what the articles write), else functional.
+    sequential: bool
+
+
+def regularizer(r: Regularizer) -> dict[str, Any]:
+    """L1, L2 or L1L2, as `regularizers.l1(x)` etc. give in hand-written code."""
+    if r.l2 is None:
+        name, config = "L1", {"l1": r.l1}
+    elif r.l1 is None:
+        name, config = "L2", {"l2": r.l2}
+    else:
+        name, config = "L1L2", {"l1": r.l1, "l2": r.l2}
+    return {"module": REGULARIZERS_MODULE, "class_name": name, "config": config}
+
+
+def value(v: Any) -> Any:
+    if isinstance(v, Regularizer):
+        return regularizer(v)
+    if isinstance(v, Layer):
+        return {"module": LAYERS_MODULE, **layer(v)}
+    if isinstance(v, list):
+        return [value(x) for x in v]
+    return v
+
+
+#: Arguments some Keras layers take through **kwargs (or pass to a cell) but do not list in
+#: get_config(); unset, they are left out so the lowering names only what Keras records.
+OMIT_IF_NONE = frozenset({"seed", "activity_regularizer"})
+
+
+def layer(spec_layer: Layer) -> dict[str, Any]:
+    """``{"class_name": "Dense", "config": {"units": 3, ...}}`` for one layer."""
+    config = {k: value(v) for k, v in spec_layer.keras_arguments().items() if v is not None or k not in OMIT_IF_NONE}
+    return {"class_name": spec_layer.keras_class, "config": config}
+
+
+def program(prog: Program) -> LoweredModel:
+    inputs = tuple(LoweredInput(i.id, i.shape, i.dtype, i.path) for i in prog.inputs)
+    layers = []
+    for node in prog.nodes:
+        lowered = layer(node.layer)
+        layers.append(LoweredLayer(node.id, lowered["class_name"], lowered["config"], node.inputs, node.path, node.type))
+    return LoweredModel(prog.name, inputs, tuple(layers), prog.outputs, prog.is_stack)
+
+
+def _arguments(model: Registered) -> dict[str, Any]:
+    out = {}
+    for k, v in model.keras_arguments().items():
+        out[k] = schedule(v) if isinstance(v, Registered) else v
+    return out
+
+
+def schedule(s: Registered) -> dict[str, Any]:
+    return {"module": SCHEDULES_MODULE, "class_name": s.keras_class, "config": _arguments(s)}  # type: ignore[attr-defined]
+
+
+def optimizer(section: CompileSection) -> dict[str, Any]:
+    opt = section.optimizer
+    if isinstance(opt, str):
+        return {"class_name": OPTIMIZERS[opt].keras_class, "config": {}}  # type: ignore[attr-defined]
+    return {"class_name": opt.keras_class, "config": _arguments(opt)}
+
+
+def loss(section: CompileSection) -> str | dict[str, Any]:
+    """A name Keras takes as is, or a loss class with its arguments."""
+    value_ = section.loss
+    if isinstance(value_, Crossentropy):
+        config = {k: getattr(value_, k) for k in type(value_).model_fields if k != "type"}
+        return {"class_name": LOSSES[value_.type], "config": config}
+    return value_
+
+
+def metrics(section: CompileSection) -> list[str]:
+    return list(section.metrics)

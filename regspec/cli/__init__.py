@@ -1,0 +1,21 @@
+"""The command line: one module per command. Modules only parse arguments, call the stages
+and print; TensorFlow is imported only by `compile` and `sweep`, never at module level."""
+
+from __future__ import annotations
+
+import click
+
+from regspec.cli import compare, compile, diff, docs, resolve, schema, summary, sweep, validate
+from regspec.cli.edge import State
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors (and what Keras raised).")
+@click.version_option(package_name="regspec")
+def main(debug: bool) -> None:
+    """regspec: declarative Keras model specs with regularization, compiled, trained and compared."""
+    State.debug = debug
+
+
+for _module in (validate, summary, resolve, diff, schema, docs, compile, compare, sweep):
+    main.add_command(_module.command)

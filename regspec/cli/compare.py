@@ -1,0 +1,38 @@
+"""`regspec compare RUNS...`: the articles' results table over run directories."""
+
+from __future__ import annotations
+
+import click
+
+from regspec.cli.edge import EXIT_BAD_INPUT, run
+
+
+@click.command("compare")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]), default="text")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write an overlay plot of the runs' curves.")
+@click.option("--mean-over", "mean_over", default=None, metavar="PATH",
+              help="Group runs that differ only at PATH (e.g. training.seed): mean ± standard deviation.")
+def command(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | None) -> None:
+    """Print the results table of several run directories (train/test loss and accuracy)."""
+
+    def go() -> int:
+        from regspec.report.runs import RunDirError, expand_runs, format_grouped, format_table, plot_overlay, read_run
+
+        summaries = []
+        for r in expand_runs(runs):
+            try:
+                summaries.append(read_run(r))
+            except RunDirError as exc:
+                click.echo(f"error: {exc}", err=True)
+                return EXIT_BAD_INPUT
+        if mean_over:
+            click.echo(format_grouped(summaries, mean_over, fmt), nl=False)
+        else:
+            click.echo(format_table(summaries, fmt), nl=False)
+        if plot:
+            plot_overlay(summaries, plot)
+            click.echo(f"wrote {plot}", err=True)
+        return 0
+
+    run(go)

@@ -1,0 +1,61 @@
+"""The edge of the command line: errors become `FILE:LINE:COL: error: ...` lines and exit codes.
+
+Bad input exits 2 with every diagnostic; an unexpected error exits 1 with one line;
+`--debug` adds the traceback, including the Keras exception a diagnostic was made from.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from regspec.diagnostics import SpecError, format_diagnostics
+
+if TYPE_CHECKING:
+    from regspec.api import Spec
+
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
+
+
+class State:
+    debug = False
+
+
+def run(fn: Callable[[], int | None]) -> None:
+    try:
+        code = fn() or 0
+    except SpecError as exc:
+        if State.debug and exc.__cause__ is not None:
+            traceback.print_exception(exc.__cause__)
+        click.echo(format_diagnostics(exc.diagnostics), err=True)
+        code = EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        code = 130
+    except click.exceptions.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the edge: no traceback unless asked
+        if State.debug:
+            traceback.print_exc()
+        else:
+            click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
+        code = 1
+    sys.exit(code)
+
+
+def load_spec(spec_path: str, sets: tuple[str, ...] = ()) -> Spec:
+    from regspec.api import load
+    from regspec.frontend.settings import parse_sets
+
+    spec = load(spec_path)
+    if sets:
+        spec = spec.with_overrides(parse_sets(sets))
+    return spec
+
+
+SET_OPTION = click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field (repeatable).")
