@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,22 @@ class Spec:
         return self.document.data
 
     def resolved_dict(self) -> dict:
-        return self.resolved.model_dump(mode="json", exclude={"extends", "overrides"})
+        """The resolved spec as plain data. Keys the graph language added are left out while they
+        hold their default, so a stack spec reads (and hashes) as it did before graphs existed."""
+        data = self.resolved.model_dump(mode="json", exclude={"extends", "overrides"})
+        for key in ("inputs", "outputs"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        if data["compile"].get("loss_weights") is None:
+            data["compile"].pop("loss_weights", None)
+        section = data.get("input")
+        if isinstance(section, dict):
+            if section.get("name") is None:
+                section.pop("name", None)
+            if section.get("dtype") == "float32":
+                section.pop("dtype", None)
+        _drop_unset_inputs(data)
+        return data
 
     @property
     def hash(self) -> str:
@@ -69,7 +84,7 @@ class Spec:
         doc, problems = apply_overrides(self.document, overrides, source=src, origin=origin)
         applied = self.applied + tuple(overrides.items())
         if name is not None:
-            doc = Document(doc.file, dict(doc.data, name=name), positions=lambda d=doc: (d.values, d.keys))
+            doc = Document(doc.file, dict(doc.data, name=name), positions=_positions_of(doc))
             applied += (("name", name),)
         return from_document(doc, problems, applied)
 
@@ -102,3 +117,19 @@ def from_document(doc: Document, problems: list[Diagnostic] | None = None,
     """A :class:`Spec` from merged data; raises :class:`SpecError` with every problem found."""
     checked = check_document(doc, problems or ())
     return Spec(doc, checked.model, checked.resolved, checked.program, checked.warnings, applied)
+
+
+def _drop_unset_inputs(node: Any) -> None:
+    """Remove `inputs: null` from every layer (model layers, wrapped layers, augmentation)."""
+    if isinstance(node, dict):
+        if "type" in node and "inputs" in node and node["inputs"] is None:
+            del node["inputs"]
+        for v in node.values():
+            _drop_unset_inputs(v)
+    elif isinstance(node, list):
+        for v in node:
+            _drop_unset_inputs(v)
+
+
+def _positions_of(doc: Document) -> Callable[[], tuple[dict, dict]]:
+    return lambda: (doc.values, doc.keys)

@@ -60,7 +60,7 @@ def _named_index(items: list, name: str, where: Path) -> int:
     for i, it in enumerate(items):
         if isinstance(it, dict) and it.get("name") == name:
             return i
-    names = [it.get("name") for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)]
+    names: list[str] = [it["name"] for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)]
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {close[0]!r}?" if close else (
         f"named items here: {', '.join(names)}" if names else "no item here has a name; use [i] or give the layer a name"
@@ -102,6 +102,6 @@ def assign(data: Any, path: Path, value: Any, where: Path = ()) -> tuple[Any, Pa
     if isinstance(seg, int):
         raise PathError(f"{format_path(where) or 'the spec'} is a mapping, not a list; [{seg}] does not apply")
     child, sub = assign(data.get(seg), rest, value, where + (seg,)) if rest else (value, ())
-    copy = dict(data)
-    copy[seg] = child
-    return copy, (seg,) + sub
+    mapping = dict(data)
+    mapping[seg] = child
+    return mapping, (seg,) + sub

@@ -82,6 +82,30 @@ CASES = {
     "random_shear": ({"type": "random_shear", "x_factor": 0.2}, [8, 8, 3], lambda: L.RandomShear(x_factor=0.2)),
     "random_contrast": ({"type": "random_contrast", "factor": 0.3}, [8, 8, 3], lambda: L.RandomContrast(0.3)),
     "random_brightness": ({"type": "random_brightness", "factor": 0.1}, [8, 8, 3], lambda: L.RandomBrightness(0.1)),
+    "re_lu": ({"type": "re_lu", "max_value": 6.0}, [4], lambda: L.ReLU(max_value=6.0)),
+    "leaky_re_lu": ({"type": "leaky_re_lu", "negative_slope": 0.1}, [4], lambda: L.LeakyReLU(negative_slope=0.1)),
+    "p_re_lu": ({"type": "p_re_lu", "shared_axes": [1, 2]}, [5, 5, 3], lambda: L.PReLU(shared_axes=[1, 2])),
+    "elu": ({"type": "elu", "alpha": 0.5}, [4], lambda: L.ELU(alpha=0.5)),
+    "softmax": ({"type": "softmax", "axis": 1}, [3, 4], lambda: L.Softmax(axis=1)),
+    "zero_padding1d": ({"type": "zero_padding1d", "padding": [1, 2]}, [5, 3], lambda: L.ZeroPadding1D((1, 2))),
+    "zero_padding2d": ({"type": "zero_padding2d", "padding": [[1, 0], [2, 3]]}, [5, 5, 3],
+                       lambda: L.ZeroPadding2D(((1, 0), (2, 3)))),
+    "cropping1d": ({"type": "cropping1d", "cropping": 2}, [7, 3], lambda: L.Cropping1D(2)),
+    "cropping2d": ({"type": "cropping2d", "cropping": [1, 2]}, [7, 7, 3], lambda: L.Cropping2D((1, 2))),
+    "up_sampling1d": ({"type": "up_sampling1d", "size": 3}, [4, 2], lambda: L.UpSampling1D(3)),
+    "up_sampling2d": ({"type": "up_sampling2d", "size": [2, 3], "interpolation": "bilinear"}, [4, 4, 2],
+                      lambda: L.UpSampling2D((2, 3), interpolation="bilinear")),
+    "conv1d_transpose": ({"type": "conv1d_transpose", "filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+                         [5, 2], lambda: L.Conv1DTranspose(3, 3, strides=2, padding="same")),
+    "conv3d_transpose": ({"type": "conv3d_transpose", "filters": 2, "kernel_size": 2, "strides": 2,
+                          "kernel_regularizer": {"l2": 0.01}}, [3, 3, 3, 1],
+                         lambda: L.Conv3DTranspose(2, 2, strides=2, kernel_regularizer=R.l2(0.01))),
+    "permute": ({"type": "permute", "dims": [2, 1]}, [3, 4], lambda: L.Permute((2, 1))),
+    "repeat_vector": ({"type": "repeat_vector", "n": 3}, [4], lambda: L.RepeatVector(3)),
+    "identity": ({"type": "identity"}, [4], lambda: L.Identity()),
+    "masking": ({"type": "masking", "mask_value": -1.0}, [5, 2], lambda: L.Masking(mask_value=-1.0)),
+    "time_distributed": ({"type": "time_distributed", "layer": {"type": "dense", "units": 3, "activation": "relu"}},
+                         [5, 4], lambda: L.TimeDistributed(L.Dense(3, activation="relu"))),
 }
 
 
@@ -93,14 +117,56 @@ def spec_for(layer: dict, shape: list) -> object:
 def config(layer) -> dict:
     c = layer.get_config()
     c.pop("name", None)
-    if "layer" in c:  # Bidirectional: the wrapped layers carry generated names too
-        c["layer"]["config"].pop("name", None)
-        c["backward_layer"]["config"].pop("name", None)
+    for wrapped in ("layer", "backward_layer"):  # Bidirectional, TimeDistributed: generated names too
+        if wrapped in c:
+            c[wrapped]["config"].pop("name", None)
     return c
 
 
+# Layers that take several inputs: (spec layer, input shapes, the hand-written layer, how Keras calls it)
+MULTI = {
+    "add": ({"type": "add"}, [[4, 3], [4, 3]], lambda: L.Add()),
+    "subtract": ({"type": "subtract"}, [[4], [4]], lambda: L.Subtract()),
+    "multiply": ({"type": "multiply"}, [[4], [1], [4]], lambda: L.Multiply()),
+    "average": ({"type": "average"}, [[2, 3], [2, 3]], lambda: L.Average()),
+    "maximum": ({"type": "maximum"}, [[5], [5]], lambda: L.Maximum()),
+    "minimum": ({"type": "minimum"}, [[5], [5]], lambda: L.Minimum()),
+    "concatenate": ({"type": "concatenate", "axis": 1}, [[2, 3], [4, 3]], lambda: L.Concatenate(axis=1)),
+    "dot": ({"type": "dot", "axes": 1, "normalize": True}, [[4], [4]], lambda: L.Dot(axes=1, normalize=True)),
+    "attention": ({"type": "attention", "use_scale": True}, [[5, 4], [6, 4]], lambda: L.Attention(use_scale=True)),
+    "multi_head_attention": ({"type": "multi_head_attention", "num_heads": 2, "key_dim": 3, "value_dim": 5,
+                              "kernel_regularizer": {"l2": 0.01}}, [[5, 4], [6, 8]],
+                             lambda: L.MultiHeadAttention(2, 3, value_dim=5, kernel_regularizer=R.l2(0.01))),
+}
+
+
+def multi_spec_for(layer: dict, shapes: list) -> object:
+    names = [f"in{i}" for i in range(len(shapes))]
+    data = {"regspec": 1, "name": "t", "inputs": [{"name": n, "shape": s} for n, s in zip(names, shapes)],
+            "layers": [dict(layer, name="merged", inputs=names)], "compile": {"loss": "mse"}}
+    return from_document(Document("t.yaml", data))
+
+
 def test_every_layer_kind_has_a_hand_written_twin():
-    assert set(LAYERS) - {"input"} == {kind.split("_adapted")[0] for kind in CASES}
+    assert set(LAYERS) - {"input"} == {kind.split("_adapted")[0] for kind in CASES} | set(MULTI)
+
+
+@pytest.mark.parametrize("kind", sorted(MULTI))
+def test_multi_input_layer_compiles_like_hand_written_keras(kind):
+    layer, shapes, hand = MULTI[kind]
+    spec = multi_spec_for(layer, shapes)
+    built = build_model(spec.program)
+    ours = built.get_layer("merged")
+    inputs = [k.Input(shape=tuple(s)) for s in shapes]
+    theirs = hand()
+    out = theirs(*inputs) if kind == "multi_head_attention" else theirs(inputs)
+    theirs_model = k.Model(inputs, out)
+    assert type(ours) is type(theirs)
+    assert config(ours) == config(theirs)
+    assert built.count_params() == theirs_model.count_params()
+    row = spec.summary_rows()[-1]
+    assert (None,) + tuple(row.output_shape) == tuple(ours.output.shape)
+    assert row.trainable + row.non_trainable == ours.count_params()
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))

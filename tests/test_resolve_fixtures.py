@@ -36,3 +36,11 @@ def test_resolves_to_its_fixture(path):
 
 def test_there_are_fixtures():
     assert len(CASES) >= 3
+
+
+def test_spec_hashes_stay_what_they_were():
+    """Sweep databases and backups are keyed by the spec hash: a new optional key must not change
+    the hash of specs that do not use it (these values were computed before graphs existed)."""
+    assert load(ROOT / "specs" / "iris" / "base.yaml").hash[:16] == "659328f722dbb87e"
+    assert load(ROOT / "tests" / "cases" / "valid" / "input_layer_repeat.json").hash[:16] == "91cf6bcff8e2ca0a"
+    assert load(ROOT / "tests" / "cases" / "valid" / "rnn_stack.yaml").hash[:16] == "442c029781e6b22f"

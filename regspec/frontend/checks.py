@@ -4,6 +4,7 @@ monitor, and the static shapes of the layer stack. Run on validated specs."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 from regspec.diagnostics import Diagnostic
 from regspec.frontend.source import Document
@@ -11,9 +12,28 @@ from regspec.lang.model import SpecModel
 from regspec.paths import Path, format_path
 
 
+def output_names(spec: SpecModel) -> list[str]:
+    """The names of the model's outputs (as the compile section keys them)."""
+    if spec.outputs:
+        return list(spec.outputs)
+    last = spec.layers[-1].name
+    return [last] if last else []
+
+
 def history_keys(spec: SpecModel) -> list[str]:
-    """What Keras 3 will log each epoch: loss and each metric as named in compile, and val_ twins."""
-    names = ["loss", *spec.compile.metrics]
+    """What Keras 3 will log each epoch: loss and each metric as named in compile (per output
+    when there are several), and val_ twins."""
+    outputs = output_names(spec)
+    metrics = spec.compile.metrics
+    names = ["loss"]
+    if len(spec.outputs or ()) > 1:
+        names += [f"{o}_loss" for o in outputs]
+        if isinstance(metrics, dict):
+            names += [f"{o}_{m}" for o, ms in metrics.items() for m in ms]
+        else:
+            names += [f"{o}_{m}" for o in outputs for m in metrics]
+    else:
+        names += [m for ms in metrics.values() for m in ms] if isinstance(metrics, dict) else list(metrics)
     return names + [f"val_{m}" for m in names]
 
 
@@ -33,21 +53,30 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
         else:
             seen[layer.name] = i
 
-    first_is_input = spec.layers[0].type == "input"
+    first_is_input = spec.layers[0].tag == "input"
     for i, layer in enumerate(spec.layers):
-        if layer.type == "input" and i > 0:
+        if layer.tag == "input" and i > 0:
             err(("layers", i, "type"), "an input layer can only be the first layer")
-        if layer.type == "input" and layer.repeat != 1:
+        if layer.tag == "input" and layer.repeat != 1:
             err(("layers", i, "repeat"), "an input layer cannot be repeated")
-    if spec.input is None and not first_is_input:
+    if spec.input is None and spec.inputs is None and not first_is_input:
         err((), "the model has no input shape",
             "add `input: {shape: [...]}` or start the layers with `{type: input, shape: [...]}`")
     if spec.input is not None and first_is_input:
         err(("layers", 0), "the input shape is given twice (top-level `input` and an input layer)")
+    if spec.inputs is not None and (spec.input is not None or first_is_input):
+        err(("inputs",), "give either `inputs:` (several named inputs) or `input:`, not both", key=True)
+    for k, inp in enumerate(spec.inputs or []):
+        if inp.name in seen:
+            err(("inputs", k, "name"), f"input {inp.name!r} has the name of layers[{seen[inp.name]}]")
+        elif inp.name in [i.name for i in (spec.inputs or [])[:k]]:
+            err(("inputs", k, "name"), f"duplicate input name {inp.name!r}")
+    _compile_keys(spec, err)
 
     data = spec.data
-    if data is not None and getattr(data, "batch_size", None) is not None:
-        if "batch_size" in (doc.data.get("training") or {}) and data.batch_size != spec.training.batch_size:
+    batch = getattr(data, "batch_size", None)
+    if batch is not None:
+        if "batch_size" in (doc.data.get("training") or {}) and batch != spec.training.batch_size:
             err(("data", "batch_size"), f"conflicts with training.batch_size ({spec.training.batch_size})", "give one of them")
 
     has_validation = data is not None and (
@@ -61,10 +90,28 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
         if monitor not in known:
             guess = monitor[:-3] + "accuracy" if monitor.endswith("acc") else monitor  # Keras 2's val_acc
             close = difflib.get_close_matches(guess, known, n=1, cutoff=0.5)
-            err(where, f"{cb.type} monitors {monitor!r}, which training will not produce",
+            err(where, f"{cb.tag} monitors {monitor!r}, which training will not produce",
                 f"did you mean {close[0]!r}?" if close else f"available: {', '.join(known)}")
         elif monitor.startswith("val_") and data is not None and not has_validation:
-            err(where, f"{cb.type} monitors {monitor!r} but there is no validation data",
+            err(where, f"{cb.tag} monitors {monitor!r} but there is no validation data",
                 "set data.validation_split or give a test split")
     out.sort(key=lambda d: (d.file, d.line, d.column))
     return out
+
+
+def _compile_keys(spec: SpecModel, err: Callable[..., None]) -> None:
+    """Per-output loss, loss_weights and metrics are keyed by output names."""
+    outputs = output_names(spec)
+    c = spec.compile
+    for field, value in (("loss", c.loss), ("loss_weights", c.loss_weights), ("metrics", c.metrics)):
+        if not isinstance(value, dict):
+            continue
+        for key in value:
+            if key not in outputs:
+                close = difflib.get_close_matches(key, outputs, n=1)
+                err(("compile", field, key), f"{key!r} is not a model output",
+                    f"did you mean {close[0]!r}?" if close else f"outputs: {', '.join(outputs) or 'none named'}", key=True)
+    if isinstance(c.loss, dict):
+        for o in outputs:
+            if o not in c.loss:
+                err(("compile", "loss"), f"output {o!r} has no loss", "give every output a loss, or one loss for all")

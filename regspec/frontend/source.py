@@ -82,12 +82,14 @@ class Document:
     @property
     def values(self) -> dict[Path, Position]:
         self._materialize()
-        return self._values  # type: ignore[return-value]
+        assert self._values is not None
+        return self._values
 
     @property
     def keys(self) -> dict[Path, Position]:
         self._materialize()
-        return self._keys  # type: ignore[return-value]
+        assert self._keys is not None
+        return self._keys
 
     def position(self, path: Path) -> Position:
         """The position of ``path``'s value, or of its nearest ancestor's."""
@@ -367,12 +369,12 @@ class _Builder:
                 attach(value, event.start_mark, anchor, 1)
             elif kind in ("MappingStartEvent", "SequenceStartEvent"):
                 self._count(event)
-                container: Any = {} if kind == "MappingStartEvent" else []
+                opened: Any = {} if kind == "MappingStartEvent" else []
                 path = child_path()
                 self.values.setdefault(path, self._pos(event.start_mark))
                 if anchor:
                     open_anchors.add(anchor)
-                stack.append([container, path, None, anchor, self.nodes])
+                stack.append([opened, path, None, anchor, self.nodes])
         if not has_root or root is None:
             raise self._fatal(_Mark(0, 0), (), "empty spec", "a spec is a mapping that starts with 'regspec: 1'")
         return _strip_shadows(root)

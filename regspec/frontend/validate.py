@@ -154,7 +154,7 @@ def translate(exc: ValidationError, doc: Document, model: type[BaseModel] = Spec
         items.append((path, exists, err))
     # A union member that got deeper explains the value better than "expected a mapping".
     deep = {p[:n] for p, _, _ in items for n in range(len(p))}
-    by_path: dict[Path, list[tuple[bool, dict]]] = {}
+    by_path: dict[Path, list[tuple[bool, Any]]] = {}
     for path, exists, err in items:
         if path in deep and err["type"] in _KIND:
             continue
@@ -266,8 +266,8 @@ def _unknown_key(doc: Document, model: type[BaseModel], path: Path) -> tuple[str
     node = _get(doc.data, parent)
     tag = node.get("type") if isinstance(node, dict) else None
     tag = tag if isinstance(tag, str) else None  # a hostile `type` may be any value
-    if (tag, key) in _HINTS:
-        return f"unknown key {key!r}", _HINTS[(tag, key)]
+    if tag is not None and (tag, str(key)) in _HINTS:
+        return f"unknown key {key!r}", _HINTS[(tag, str(key))]
     if cls is None:
         return f"unknown key {key!r}", None
     fields = [f for f in cls.model_fields if f != "type"]

@@ -79,7 +79,9 @@ class Program:
 
     @cached_property
     def by_id(self) -> dict[str, InputNode | LayerNode]:
-        return {n.id: n for n in (*self.inputs, *self.nodes)}
+        out: dict[str, InputNode | LayerNode] = {i.id: i for i in self.inputs}
+        out.update((n.id, n) for n in self.nodes)
+        return out
 
     @cached_property
     def is_stack(self) -> bool:

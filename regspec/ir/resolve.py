@@ -18,7 +18,7 @@ from regspec.frontend.source import Document
 from regspec.ir.graph import InputNode, LayerNode, Program, SourceMap
 from regspec.lang.data import PATH_FIELDS
 from regspec.lang.layers import LAYERS, Layer
-from regspec.lang.layers.core import Dropout
+from regspec.lang.layers.core import Dropout, InputLayer
 from regspec.lang.model import InputSection, SpecModel
 from regspec.paths import Path, format_path
 
@@ -39,7 +39,7 @@ def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, Program, list[Di
     layers: list[Layer] = []
     nodes: list[LayerNode] = []
     for i, layer in enumerate(spec.layers):
-        if layer.type == "input":
+        if layer.tag == "input":
             continue
         here: Path = ("layers", i)
         wanted = _refs(layer)
@@ -48,7 +48,7 @@ def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, Program, list[Di
         else:
             taken = _lookup(wanted, known, later, layer.name, here, err)
         n = layer.repeat
-        annotated = "dropout" in LAYERS[layer.type].own_keys
+        annotated = "dropout" in LAYERS[layer.tag].own_keys
         rate = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
         for copy in range(n):
             changes: dict[str, Any] = {}
@@ -96,8 +96,8 @@ def _inputs(spec: SpecModel, update: dict[str, Any]) -> list[InputNode]:
     if spec.input is not None:
         return [InputNode(spec.input.name or "input", tuple(spec.input.shape), spec.input.dtype, ("input",))]
     first = spec.layers[0]
-    if first.type == "input":
-        section = InputSection(shape=list(first.shape), dtype=first.dtype)  # type: ignore[attr-defined]
+    if isinstance(first, InputLayer):
+        section = InputSection(shape=list(first.shape), dtype=first.dtype)
         update["input"] = section
         return [InputNode("input", tuple(section.shape), section.dtype, ("layers", 0))]
     return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -11,14 +11,14 @@ from regspec.lang.types import NonNegFloat, NonNegInt, PositiveInt
 
 Mode = Literal["auto", "min", "max"]
 
-CALLBACKS = Registry("callback")
+CALLBACKS: Registry[Callback] = Registry("callback")
 
 
 class Callback(Registered):
     """A Keras callback by its snake_case name. ``keras_class`` names it in ``keras.callbacks``;
     ``run_file`` is (argument, file name) for a callback that writes into the run directory."""
 
-    registry: ClassVar[Registry] = CALLBACKS
+    registry: ClassVar[Registry[Any]] = CALLBACKS
     keras_class: ClassVar[str]
     run_file: ClassVar[tuple[str, str] | None] = None
 
@@ -106,4 +106,7 @@ class TerminateOnNaN(Callback):
     type: Literal["terminate_on_nan"]
 
 
-AnyCallback = CALLBACKS.union()
+if TYPE_CHECKING:  # mypy sees the base class; pydantic gets the registry's discriminated union
+    AnyCallback = Callback
+else:
+    AnyCallback = CALLBACKS.union()

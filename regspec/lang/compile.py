@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -11,14 +11,14 @@ from regspec.lang.types import NonNegFloat, PositiveInt, Strict
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 
-SCHEDULES = Registry("learning-rate schedule")
-OPTIMIZERS = Registry("optimizer")
+SCHEDULES: Registry[Schedule] = Registry("learning-rate schedule")
+OPTIMIZERS: Registry[Optimizer] = Registry("optimizer")
 
 
 class Schedule(Registered):
     """A learning-rate schedule; ``keras_class`` names it in ``keras.optimizers.schedules``."""
 
-    registry: ClassVar[Registry] = SCHEDULES
+    registry: ClassVar[Registry[Any]] = SCHEDULES
     keras_class: ClassVar[str]
 
 
@@ -67,14 +67,17 @@ class PiecewiseConstantDecay(Schedule):
     values: Annotated[list[PositiveFloat], Field(min_length=2)]
 
 
-AnySchedule = SCHEDULES.union()
+if TYPE_CHECKING:  # mypy sees the base class; pydantic gets the registry's discriminated union
+    AnySchedule = Schedule
+else:
+    AnySchedule = SCHEDULES.union()
 LearningRate = PositiveFloat | AnySchedule
 
 
 class Optimizer(Registered):
     """An optimizer; ``keras_class`` names it in ``keras.optimizers``."""
 
-    registry: ClassVar[Registry] = OPTIMIZERS
+    registry: ClassVar[Registry[Any]] = OPTIMIZERS
     keras_class: ClassVar[str]
     weight_decay: NonNegFloat | None = None
     clipnorm: PositiveFloat | None = None
@@ -152,8 +155,12 @@ class Nadam(_AdamFamily):
     learning_rate: LearningRate = 0.001
 
 
-AnyOptimizer = OPTIMIZERS.union()
-OptimizerName = OPTIMIZERS.names()
+if TYPE_CHECKING:
+    AnyOptimizer = Optimizer
+    OptimizerName = str
+else:
+    AnyOptimizer = OPTIMIZERS.union()
+    OptimizerName = OPTIMIZERS.names()
 
 #: Loss names as Keras takes them (`compile(loss="mse")`) -> the class in ``keras.losses``.
 LOSSES = {
@@ -166,7 +173,10 @@ LOSSES = {
     "hinge": "Hinge", "squared_hinge": "SquaredHinge", "categorical_hinge": "CategoricalHinge",
     "kl_divergence": "KLDivergence", "poisson": "Poisson", "binary_focal_crossentropy": "BinaryFocalCrossentropy",
 }
-LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]  # built from the table
+if TYPE_CHECKING:
+    LossName = str
+else:
+    LossName = Literal[tuple(LOSSES)]
 
 
 class Crossentropy(Strict):
@@ -188,14 +198,31 @@ METRICS = {
     "root_mean_squared_error": "RootMeanSquaredError", "binary_crossentropy": "BinaryCrossentropy",
     "categorical_crossentropy": "CategoricalCrossentropy",
 }
-MetricName = Literal[tuple(METRICS)]  # type: ignore[valid-type]  # built from the table
+if TYPE_CHECKING:
+    MetricName = str
+else:
+    MetricName = Literal[tuple(METRICS)]
+
+
+Loss = LossName | Crossentropy
+MetricList = Annotated[list[MetricName], Field(max_length=32)]
+OutputName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class CompileSection(Strict):
     optimizer: OptimizerName | AnyOptimizer = Field("adam", description="A name, or `{type: adam, learning_rate: 1.0e-3, ...}`.")
-    loss: LossName | Crossentropy = Field(description="A Keras loss name, or a crossentropy with arguments.")
-    metrics: Annotated[list[MetricName], Field(max_length=32)] = Field(default_factory=list)
+    loss: Loss | Annotated[dict[OutputName, Loss], Field(min_length=1, max_length=64)] = Field(
+        description="A Keras loss name, or a crossentropy with arguments; or one per output name."
+    )
+    loss_weights: Annotated[dict[OutputName, Annotated[float, Field(ge=0)]], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="Weight of each output's loss in the total, by output name."
+    )
+    metrics: MetricList | Annotated[dict[OutputName, MetricList], Field(max_length=64)] = Field(
+        default_factory=list, description="Metric names; or a list per output name."
+    )
 
     @property
     def loss_name(self) -> str:
-        return self.loss if isinstance(self.loss, str) else self.loss.type
+        """The loss of a one-output model, by name."""
+        loss = next(iter(self.loss.values())) if isinstance(self.loss, dict) else self.loss
+        return loss if isinstance(loss, str) else loss.type

@@ -5,7 +5,7 @@ Relative paths are relative to the spec file that names them.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -13,20 +13,23 @@ from regspec.lang.layers import LAYERS
 from regspec.lang.registry import Registered, Registry
 from regspec.lang.types import Fraction, NonNegFloat, PositiveInt, Rate, RelPath
 
-DATA_SOURCES = Registry("data source")
+DATA_SOURCES: Registry[DataSource] = Registry("data source")
 
 #: Fields holding file or folder paths (relative to the spec file that names them).
 PATH_FIELDS = ("train", "test", "path")
 
 # Augmentation: the random preprocessing layers, run on training batches only.
-Augmentation = LAYERS.union(where=lambda cls: cls.augmentation)
+if TYPE_CHECKING:  # mypy sees the base class; pydantic gets the registry's discriminated union
+    from regspec.lang.layers import Layer as Augmentation
+else:
+    Augmentation = LAYERS.union(where=lambda cls: cls.augmentation)
 AugmentationList = Annotated[list[Augmentation], Field(max_length=32)]
 
 
 class DataSource(Registered):
     """Where examples come from; the Keras backend has one loader per registered tag."""
 
-    registry: ClassVar[Registry] = DATA_SOURCES
+    registry: ClassVar[Registry[Any]] = DATA_SOURCES
     #: Whether loading always yields a test split (then it validates when no validation_split is given).
     always_test: ClassVar[bool] = False
     hint: Annotated[str, Field(max_length=2000)] | None = Field(
@@ -112,4 +115,7 @@ class TfdsData(DataSource):
     augmentation: AugmentationList = Field(default_factory=list)
 
 
-AnyData = DATA_SOURCES.union()
+if TYPE_CHECKING:
+    AnyData = DataSource
+else:
+    AnyData = DATA_SOURCES.union()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -12,13 +12,20 @@ from regspec.lang.layers import LAYERS
 from regspec.lang.training import TrainingSection
 from regspec.lang.types import DType, InputShape, LayerName, SpecName, Strict
 
-AnyLayer = LAYERS.union()
+if TYPE_CHECKING:  # mypy sees the base class; pydantic gets the registry's discriminated union
+    from regspec.lang.layers import Layer as AnyLayer
+else:
+    AnyLayer = LAYERS.union()
 
 
 class InputSection(Strict):
     shape: InputShape = Field(description="Input shape without the batch dimension, e.g. [150, 150, 3].")
     dtype: DType = Field("float32", description="What the model takes: token ids are int32 or int64.")
     name: LayerName | None = Field(None, description="The input's name (default `input`); layers may name it in `inputs:`.")
+
+
+class NamedInput(InputSection):
+    name: LayerName = Field(description="Layers take this input by naming it in `inputs:`.")
 
 
 class SpecModel(Strict):
@@ -33,8 +40,16 @@ class SpecModel(Strict):
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Path -> value, e.g. `layers.conv2.kernel_regularizer: {l1: 0.001}`."
     )
-    input: InputSection | None = Field(None, description="Required unless the first layer is `{type: input}`.")
+    input: InputSection | None = Field(
+        None, description="The model's one input; required unless `inputs:` is given or the first layer is `{type: input}`."
+    )
+    inputs: Annotated[list[NamedInput], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="Several named model inputs (instead of `input`)."
+    )
     layers: Annotated[list[AnyLayer], Field(min_length=1, max_length=10_000)]
+    outputs: Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="The layers whose outputs the model returns (default: the last layer)."
+    )
     compile: CompileSection
     data: AnyData | None = Field(None, description="Needed to train; a spec without it still compiles.")
     training: TrainingSection = Field(default_factory=TrainingSection)

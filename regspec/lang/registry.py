@@ -9,40 +9,42 @@ Keras lowering all read the registry, so a new kind is one class in one file.
 from __future__ import annotations
 
 import typing
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
 
 from pydantic import Field
 
 from regspec.lang.types import Strict
 
+T = TypeVar("T")
 
-class Registry(dict[str, type]):
+
+class Registry(dict[str, type[T]], Generic[T]):
     """Tag -> class, in definition order."""
 
     def __init__(self, kind: str):
         super().__init__()
         self.kind = kind
 
-    def add(self, tag: str, cls: type) -> None:
+    def add(self, tag: str, cls: type[T]) -> None:
         if tag in self and self[tag] is not cls:
             raise TypeError(f"two {self.kind} classes claim the type {tag!r}: {self[tag].__name__} and {cls.__name__}")
         self[tag] = cls
 
-    def union(self, *, where: typing.Callable[[type], bool] | None = None) -> Any:
+    def union(self, *, where: typing.Callable[[type[T]], bool] | None = None) -> Any:
         """``Annotated[Union[...], Field(discriminator="type")]`` over the registered classes."""
         members = tuple(c for c in self.values() if where is None or where(c))
-        return Annotated[Union[members], Field(discriminator="type")]  # type: ignore[valid-type]  # built at run time
+        return Annotated[Union[members], Field(discriminator="type")]
 
     def names(self) -> Any:
         """``Literal[...]`` of every registered tag (for the short form, e.g. `optimizer: adam`)."""
-        return Literal[tuple(self)]  # type: ignore[valid-type]  # built at run time
+        return Literal[tuple(self)]
 
 
 def own_tag(cls: type) -> str | None:
     """The tag of a class that declares ``type: Literal["tag"]`` itself, else None."""
     if "type" not in cls.__dict__.get("__annotations__", {}):
         return None
-    field = cls.model_fields.get("type")  # type: ignore[attr-defined]
+    field = getattr(cls, "model_fields", {}).get("type")  # a pydantic model class
     if field is None or typing.get_origin(field.annotation) is not Literal:
         return None
     args = typing.get_args(field.annotation)
@@ -52,7 +54,7 @@ def own_tag(cls: type) -> str | None:
 class Registered(Strict):
     """Base of a family of kinds; subclasses with their own tag join ``registry``."""
 
-    registry: ClassVar[Registry]
+    registry: ClassVar[Registry[Any]]
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -62,7 +64,7 @@ class Registered(Strict):
 
     @property
     def tag(self) -> str:
-        return self.type  # type: ignore[attr-defined, no-any-return]  # every registered class has `type`
+        return str(self.__dict__["type"])  # every registered class has a `type` field
 
     def keras_arguments(self) -> dict[str, Any]:
         """The fields that are Keras constructor arguments (everything but the tag)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -26,10 +26,19 @@ DType = Literal["float16", "bfloat16", "float32", "float64", "int8", "int16", "i
 RelPath = Annotated[str, Field(min_length=1, max_length=4096, description="A path, relative to the spec file that names it.")]
 
 
-def size(rank: int, *, minimum: int = 1) -> object:
+def size(rank: int, *, minimum: int = 1) -> Any:
     """An int, or a list of ``rank`` ints (Keras accepts both for kernel sizes and strides)."""
     item = Annotated[int, Field(ge=minimum, le=2**16)]
     return item | Annotated[list[item], Field(min_length=rank, max_length=rank)]
+
+
+if TYPE_CHECKING:  # what the fields hold; pydantic gets the bounded forms below
+    Size1: TypeAlias = int | list[int]
+    Size2: TypeAlias = int | list[int]
+    Size3: TypeAlias = int | list[int]
+    Size2OrZero: TypeAlias = int | list[int]
+else:
+    Size1, Size2, Size3, Size2OrZero = size(1), size(2), size(3), size(2, minimum=0)
 
 
 Activation = Literal[

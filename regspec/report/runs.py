@@ -61,9 +61,15 @@ def _spec_without(run_dir: str, path: str) -> str:
     data = read_file(os.path.join(run_dir, "spec.yaml")).data
     data.pop("name", None)
     data.pop("description", None)
-    node, segs = data, parse(path)
+    node: Any = data
+    segs = parse(path)
     for seg in segs[:-1]:
-        node = node[seg] if isinstance(node, (dict, list)) else None
+        if isinstance(node, dict):
+            node = node.get(seg)
+        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+        else:
+            node = None
         if node is None:
             break
     if isinstance(node, dict):
@@ -91,8 +97,8 @@ def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
     """Mean and standard deviation over the runs of each group (the articles' table, with spread)."""
     import statistics
 
-    def stat(values: list[float]) -> str:
-        values = [v for v in values if v is not None and not math.isnan(v)]
+    def stat(raw: list[float | None]) -> str:
+        values = [v for v in raw if v is not None and not math.isnan(v)]
         if not values:
             return "-"
         if len(values) == 1:
@@ -102,8 +108,8 @@ def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
     head = ["model", "runs", "train loss", "train acc", "test loss", "test acc", "val acc (last epoch)"]
     rows = []
     for label, members in group_runs(runs, path):
-        def col(split: str, key: str | None, ms: list[RunSummary] = members) -> list[float]:
-            out = []
+        def col(split: str, key: str | None, ms: list[RunSummary] = members) -> list[float | None]:
+            out: list[float | None] = []
             for m in ms:
                 d = getattr(m, split)
                 k = key or accuracy_key(d)

@@ -153,7 +153,9 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     history_path = os.path.join(run_dir, "history.jsonl")
     epochs_logged = _read_epochs(history_path)
 
-    class EpochLog(k.callbacks.Callback):
+    base: Any = k.callbacks.Callback  # Keras is imported lazily: its class is only known at run time
+
+    class EpochLog(base):
         """Append each finished epoch to history.jsonl (kept across resumes)."""
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:

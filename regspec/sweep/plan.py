@@ -38,7 +38,9 @@ class Plan:
 
 def read_sweep(path: str) -> tuple[Document, SweepModel]:
     doc = read_file(path)
-    return doc, validate_document(doc, SweepModel)  # type: ignore[return-value]
+    sweep = validate_document(doc, SweepModel)
+    assert isinstance(sweep, SweepModel)
+    return doc, sweep
 
 
 def _points(sweep: SweepModel) -> list[tuple[int, ...]]:

@@ -89,7 +89,12 @@ def build_model(program: Program, built: dict[str, Any] | None = None) -> Any:
         with refusal(source, item.path, f"to build {item.type}"):
             layer = built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
             args = [tensors[i] for i in item.inputs]
-            tensors[item.id] = layer(args[0] if len(args) == 1 else args)
+            if len(args) == 1:
+                tensors[item.id] = layer(args[0])
+            elif item.call == "positional":
+                tensors[item.id] = layer(*args)  # e.g. multi_head_attention(query, value)
+            else:
+                tensors[item.id] = layer(args)
     outputs = [tensors[o] for o in model.outputs]
     return k.Model(inputs=[tensors[i.id] for i in model.inputs], outputs=outputs if len(outputs) > 1 else outputs[0],
                    name=model.name)
@@ -104,9 +109,15 @@ def optimizer(program: Program) -> Any:
 
 def loss(program: Program) -> Any:
     lowered = lower.loss(program.compile)
+    if isinstance(lowered, dict) and "per_output" in lowered:
+        return {name: _loss(program, v, ("compile", "loss", name)) for name, v in lowered["per_output"].items()}
+    return _loss(program, lowered, ("compile", "loss"))
+
+
+def _loss(program: Program, lowered: str | dict[str, Any], path: Path) -> Any:
     if isinstance(lowered, str):
         return lowered
-    with refusal(program.source, ("compile", "loss"), f"the loss {lowered['class_name']}"):
+    with refusal(program.source, path, f"the loss {lowered['class_name']}"):
         return getattr(keras().losses, lowered["class_name"])(**lowered["config"])
 
 
@@ -114,7 +125,8 @@ def compile_model(program: Program, built: dict[str, Any] | None = None) -> Any:
     model = build_model(program, built)
     opt, loss_ = optimizer(program), loss(program)
     with refusal(program.source, ("compile",), "to compile the model"):
-        model.compile(optimizer=opt, loss=loss_, metrics=lower.metrics(program.compile))
+        model.compile(optimizer=opt, loss=loss_, metrics=lower.metrics(program.compile),
+                      loss_weights=lower.loss_weights(program.compile))
     return model
 
 

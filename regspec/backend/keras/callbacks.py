@@ -26,9 +26,9 @@ def atomic_backup_class() -> Any:
         return _ATOMIC
     import json
 
-    base = keras().callbacks.BackupAndRestore
+    base: Any = keras().callbacks.BackupAndRestore  # known only once Keras is imported
 
-    class AtomicBackupAndRestore(base):  # type: ignore[misc, valid-type]
+    class AtomicBackupAndRestore(base):
         def _save_model(self) -> None:
             os.makedirs(self.backup_dir, exist_ok=True)
             tmp_weights = os.path.join(self.backup_dir, "tmp-latest.weights.h5")

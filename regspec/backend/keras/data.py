@@ -11,6 +11,7 @@ is reported at the `data` key that caused it.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import stat
 from collections.abc import Callable
@@ -246,7 +247,7 @@ def _keras_dataset(program: Program, data: KerasData, seed: int | None) -> Array
 @loader("tfds")
 def _tfds(program: Program, data: TfdsData, seed: int | None) -> Arrays:
     try:
-        import tensorflow_datasets as tfds  # type: ignore[import-not-found]  # optional extra
+        import tensorflow_datasets as tfds  # optional extra
     except ImportError:
         raise _fail(program, "type", "tfds data needs tensorflow-datasets", "pip install 'regspec[tfds]'") from None
     x, y = tfds.as_numpy(tfds.load(data.name, split=data.train_split, as_supervised=True, batch_size=-1))
@@ -275,7 +276,7 @@ def _fit_shape(program: Program, x: np.ndarray, split: str) -> np.ndarray:
     have = x.shape[1:]
     if have == want or None in want:
         return x
-    if int(np.prod(have)) == int(np.prod(want)):  # type: ignore[arg-type]  # no None: checked above
+    if math.prod(have) == math.prod(d for d in want if d is not None):  # no None in want: checked above
         return x.reshape((x.shape[0], *want))
     raise _fail(program, "", f"{split} examples have shape {list(have)}, the model's input is {list(want)}",
                 "set input.shape to the data's shape")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regspec.ir.graph import Program
-from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy
+from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy, Schedule
 from regspec.lang.layers import Layer
 from regspec.lang.registry import Registered
 from regspec.lang.types import Regularizer
@@ -41,6 +41,8 @@ class LoweredLayer:
     inputs: tuple[str, ...]
     path: Path
     type: str
+    #: "list": layer([a, b]); "positional": layer(a, b) (multi_head_attention's query, value).
+    call: str = "list"
 
 
 @dataclass(frozen=True)
@@ -90,36 +92,49 @@ def program(prog: Program) -> LoweredModel:
     layers = []
     for node in prog.nodes:
         lowered = layer(node.layer)
-        layers.append(LoweredLayer(node.id, lowered["class_name"], lowered["config"], node.inputs, node.path, node.type))
+        layers.append(LoweredLayer(node.id, lowered["class_name"], lowered["config"], node.inputs, node.path, node.type,
+                                   node.layer.call))
     return LoweredModel(prog.name, inputs, tuple(layers), prog.outputs, prog.is_stack)
 
 
 def _arguments(model: Registered) -> dict[str, Any]:
     out = {}
     for k, v in model.keras_arguments().items():
-        out[k] = schedule(v) if isinstance(v, Registered) else v
+        out[k] = schedule(v) if isinstance(v, Schedule) else v
     return out
 
 
-def schedule(s: Registered) -> dict[str, Any]:
-    return {"module": SCHEDULES_MODULE, "class_name": s.keras_class, "config": _arguments(s)}  # type: ignore[attr-defined]
+def schedule(s: Schedule) -> dict[str, Any]:
+    return {"module": SCHEDULES_MODULE, "class_name": s.keras_class, "config": _arguments(s)}
 
 
 def optimizer(section: CompileSection) -> dict[str, Any]:
     opt = section.optimizer
     if isinstance(opt, str):
-        return {"class_name": OPTIMIZERS[opt].keras_class, "config": {}}  # type: ignore[attr-defined]
+        return {"class_name": OPTIMIZERS[opt].keras_class, "config": {}}
     return {"class_name": opt.keras_class, "config": _arguments(opt)}
 
 
-def loss(section: CompileSection) -> str | dict[str, Any]:
-    """A name Keras takes as is, or a loss class with its arguments."""
-    value_ = section.loss
+def _one_loss(value_: str | Crossentropy) -> str | dict[str, Any]:
     if isinstance(value_, Crossentropy):
         config = {k: getattr(value_, k) for k in type(value_).model_fields if k != "type"}
         return {"class_name": LOSSES[value_.type], "config": config}
     return value_
 
 
-def metrics(section: CompileSection) -> list[str]:
+def loss(section: CompileSection) -> str | dict[str, Any]:
+    """A name Keras takes as is, or a loss class with its arguments; or such a loss per output name
+    (``{"per_output": {...}}``)."""
+    if isinstance(section.loss, dict):
+        return {"per_output": {name: _one_loss(v) for name, v in section.loss.items()}}
+    return _one_loss(section.loss)
+
+
+def metrics(section: CompileSection) -> list[str] | dict[str, list[str]]:
+    if isinstance(section.metrics, dict):
+        return {name: list(ms) for name, ms in section.metrics.items()}
     return list(section.metrics)
+
+
+def loss_weights(section: CompileSection) -> dict[str, float] | None:
+    return dict(section.loss_weights) if section.loss_weights else None

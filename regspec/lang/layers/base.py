@@ -17,7 +17,7 @@ from regspec.lang.types import LayerName, Rate, Regularizer
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
-LAYERS = Registry("layer")
+LAYERS: Registry[Layer] = Registry("layer")
 
 
 class ShapeError(ValueError):
@@ -25,14 +25,19 @@ class ShapeError(ValueError):
 
 
 class Layer(Registered):
-    registry: ClassVar[Registry] = LAYERS
+    registry: ClassVar[Registry[Any]] = LAYERS
     keras_class: ClassVar[str]
     #: Regspec-only keys that never reach Keras.
-    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "dropout"})
+    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "dropout", "inputs"})
+    #: How the functional API calls it with several inputs: layer([a, b]) or layer(a, b).
+    call: ClassVar[str] = "list"
     #: May appear in ``data.augmentation`` (random transforms on training batches).
     augmentation: ClassVar[bool] = False
 
     name: LayerName | None = None
+    inputs: LayerName | Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="The model inputs or earlier layers this layer takes (default: the layer before)."
+    )
     repeat: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Expand this item into n copies.")
 
     def keras_arguments(self) -> dict[str, Any]:
@@ -63,7 +68,7 @@ class WeightedLayer(Layer):
 def prod(dims: Shape) -> int | None:
     if any(d is None for d in dims):
         return None
-    return math.prod(dims)  # type: ignore[arg-type]
+    return math.prod(d for d in dims if d is not None)
 
 
 def need_rank(layer: Layer, shape: Shape, rank: int) -> None:

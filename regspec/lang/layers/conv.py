@@ -6,7 +6,18 @@ import math
 from typing import Literal
 
 from regspec.lang.layers.base import Shape, ShapeError, WeightedLayer, channels, need_rank
-from regspec.lang.types import Activation, Constraint, Initializer, Padding, PositiveInt, Regularizer, size
+from regspec.lang.types import (
+    Activation,
+    Constraint,
+    Initializer,
+    Padding,
+    PositiveInt,
+    Regularizer,
+    Size1,
+    Size2,
+    Size2OrZero,
+    Size3,
+)
 
 
 def as_tuple(value: int | list[int], rank: int) -> tuple[int, ...]:
@@ -51,7 +62,8 @@ class _Conv(WeightedLayer):
         r = self._rank()
         need_rank(self, shape, r + 1)
         cin = channels(self, shape)
-        ks, st, dl = (as_tuple(v, r) for v in (self.kernel_size, self.strides, self.dilation_rate))  # type: ignore[attr-defined]
+        args = self.keras_arguments()  # kernel_size, strides and dilation_rate are declared per rank
+        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
         if cin % self.groups or self.filters % self.groups:
             raise ShapeError(f"groups={self.groups} must divide the input channels ({cin}) and filters ({self.filters})")
         try:
@@ -69,10 +81,10 @@ class _Conv(WeightedLayer):
 class Conv1D(_Conv):
     keras_class = "Conv1D"
     type: Literal["conv1d"]
-    kernel_size: size(1)  # type: ignore[valid-type]
-    strides: size(1) = 1  # type: ignore[valid-type]
-    padding: Literal["valid", "same", "causal"] = "valid"
-    dilation_rate: size(1) = 1  # type: ignore[valid-type]
+    kernel_size: Size1
+    strides: Size1 = 1
+    padding: Literal["valid", "same", "causal"] = "valid"  # type: ignore[assignment]  # only Conv1D has causal
+    dilation_rate: Size1 = 1
 
 
 class Conv2D(_Conv):
@@ -80,33 +92,33 @@ class Conv2D(_Conv):
 
     keras_class = "Conv2D"
     type: Literal["conv2d"]
-    kernel_size: size(2)  # type: ignore[valid-type]
-    strides: size(2) = 1  # type: ignore[valid-type]
-    dilation_rate: size(2) = 1  # type: ignore[valid-type]
+    kernel_size: Size2
+    strides: Size2 = 1
+    dilation_rate: Size2 = 1
 
 
 class Conv3D(_Conv):
     keras_class = "Conv3D"
     type: Literal["conv3d"]
-    kernel_size: size(3)  # type: ignore[valid-type]
-    strides: size(3) = 1  # type: ignore[valid-type]
-    dilation_rate: size(3) = 1  # type: ignore[valid-type]
+    kernel_size: Size3
+    strides: Size3 = 1
+    dilation_rate: Size3 = 1
 
 
 class _Window2D(WeightedLayer):
     """Arguments shared by the 2D convolutions other than Conv2D's own family."""
 
-    kernel_size: size(2)  # type: ignore[valid-type]
-    strides: size(2) = 1  # type: ignore[valid-type]
+    kernel_size: Size2
+    strides: Size2 = 1
     padding: Padding = "valid"
-    dilation_rate: size(2) = 1  # type: ignore[valid-type]
+    dilation_rate: Size2 = 1
     activation: Activation | None = None
     use_bias: bool = True
     bias_initializer: Initializer = "zeros"
     bias_regularizer: Regularizer | None = None
     bias_constraint: Constraint | None = None
 
-    def _window(self, shape: Shape) -> tuple[tuple, tuple[int, int], int]:
+    def _window(self, shape: Shape) -> tuple[Shape, tuple[int, ...], int]:
         need_rank(self, shape, 3)
         ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
         out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:2], ks, st, dl))
@@ -117,7 +129,7 @@ class Conv2DTranspose(_Window2D):
     keras_class = "Conv2DTranspose"
     type: Literal["conv2d_transpose"]
     filters: PositiveInt
-    output_padding: size(2, minimum=0) | None = None  # type: ignore[valid-type]
+    output_padding: Size2OrZero | None = None
     kernel_initializer: Initializer = "glorot_uniform"
     kernel_regularizer: Regularizer | None = None
     kernel_constraint: Constraint | None = None
@@ -163,3 +175,49 @@ class DepthwiseConv2D(_Window2D):
         out, ks, cin = self._window(shape)
         cout = cin * self.depth_multiplier
         return out + (cout,), ks[0] * ks[1] * cout + (cout if self.use_bias else 0), 0
+
+
+class _ConvTranspose(WeightedLayer):
+    filters: PositiveInt
+    padding: Padding = "valid"
+    output_padding: Size1 | None = None
+    activation: Activation | None = None
+    use_bias: bool = True
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
+    kernel_regularizer: Regularizer | None = None
+    bias_regularizer: Regularizer | None = None
+    kernel_constraint: Constraint | None = None
+    bias_constraint: Constraint | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        r = self._rank()
+        need_rank(self, shape, r + 1)
+        cin = channels(self, shape)
+        args = self.keras_arguments()
+        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
+        op = as_tuple(self.output_padding, r) if self.output_padding is not None else (None,) * r
+        out = tuple(deconv_length(n, k, s, self.padding, p, d) for n, k, s, p, d in zip(shape[:-1], ks, st, op, dl))
+        params = math.prod(ks) * cin * self.filters + (self.filters if self.use_bias else 0)
+        return out + (self.filters,), params, 0
+
+    @classmethod
+    def _rank(cls) -> int:
+        return int(cls.keras_class[4])  # Conv1DTranspose -> 1
+
+
+class Conv1DTranspose(_ConvTranspose):
+    keras_class = "Conv1DTranspose"
+    type: Literal["conv1d_transpose"]
+    kernel_size: Size1
+    strides: Size1 = 1
+    dilation_rate: Size1 = 1
+
+
+class Conv3DTranspose(_ConvTranspose):
+    keras_class = "Conv3DTranspose"
+    type: Literal["conv3d_transpose"]
+    kernel_size: Size3
+    strides: Size3 = 1
+    dilation_rate: Size3 = 1
+    output_padding: Size3 | None = None

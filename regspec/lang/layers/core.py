@@ -60,16 +60,17 @@ class Reshape(Layer):
             raise ShapeError(f"target_shape may hold one -1 and no 0, got {target}")
         total = prod(shape)
         known = prod(tuple(t for t in target if t != -1))
+        out: list[int | None] = list(target)
         if -1 in target:
-            if total is not None:
+            if total is not None and known is not None:
                 if known == 0 or total % known:
                     raise ShapeError(f"cannot reshape {list(shape)} into {target}")
-                target[target.index(-1)] = total // known
+                out[target.index(-1)] = total // known
             else:
-                target[target.index(-1)] = None  # type: ignore[call-overload]
+                out[target.index(-1)] = None
         elif total is not None and total != known:
             raise ShapeError(f"cannot reshape {list(shape)} ({total} values) into {target} ({known} values)")
-        return tuple(target), 0, 0
+        return tuple(out), 0, 0
 
 
 class ActivationLayer(Layer):

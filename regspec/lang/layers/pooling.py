@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from regspec.lang.layers.base import Layer, Shape, ShapeError, channels, need_rank
 from regspec.lang.layers.conv import as_tuple, conv_length
-from regspec.lang.types import Padding, size
+from regspec.lang.types import Padding, Size1, Size2, Size3
 
 
 class _Pooling(Layer):
@@ -21,8 +21,8 @@ class _Pooling(Layer):
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         r = int(self.keras_class[-2])
         need_rank(self, shape, r + 1)
-        ps = as_tuple(self.pool_size, r)  # type: ignore[attr-defined]
-        st = as_tuple(self.strides, r) if self.strides is not None else ps  # type: ignore[attr-defined]
+        args = self.keras_arguments()  # pool_size and strides are declared per rank by the subclasses
+        ps, st = as_tuple(args["pool_size"], r), as_tuple(args["strides"], r)
         try:
             out = tuple(conv_length(n, p, s, self.padding) for n, p, s in zip(shape[:-1], ps, st))
         except ShapeError:
@@ -33,8 +33,8 @@ class _Pooling(Layer):
 class MaxPooling1D(_Pooling):
     keras_class = "MaxPooling1D"
     type: Literal["max_pooling1d"]
-    pool_size: size(1) = 2  # type: ignore[valid-type]
-    strides: size(1) | None = None  # type: ignore[valid-type]
+    pool_size: Size1 = 2
+    strides: Size1 | None = None
 
 
 class MaxPooling2D(_Pooling):
@@ -42,36 +42,36 @@ class MaxPooling2D(_Pooling):
 
     keras_class = "MaxPooling2D"
     type: Literal["max_pooling2d"]
-    pool_size: size(2) = 2  # type: ignore[valid-type]
-    strides: size(2) | None = None  # type: ignore[valid-type]
+    pool_size: Size2 = 2
+    strides: Size2 | None = None
 
 
 class MaxPooling3D(_Pooling):
     keras_class = "MaxPooling3D"
     type: Literal["max_pooling3d"]
-    pool_size: size(3) = 2  # type: ignore[valid-type]
-    strides: size(3) | None = None  # type: ignore[valid-type]
+    pool_size: Size3 = 2
+    strides: Size3 | None = None
 
 
 class AveragePooling1D(_Pooling):
     keras_class = "AveragePooling1D"
     type: Literal["average_pooling1d"]
-    pool_size: size(1)  # type: ignore[valid-type]
-    strides: size(1) | None = None  # type: ignore[valid-type]
+    pool_size: Size1
+    strides: Size1 | None = None
 
 
 class AveragePooling2D(_Pooling):
     keras_class = "AveragePooling2D"
     type: Literal["average_pooling2d"]
-    pool_size: size(2)  # type: ignore[valid-type]
-    strides: size(2) | None = None  # type: ignore[valid-type]
+    pool_size: Size2
+    strides: Size2 | None = None
 
 
 class AveragePooling3D(_Pooling):
     keras_class = "AveragePooling3D"
     type: Literal["average_pooling3d"]
-    pool_size: size(3)  # type: ignore[valid-type]
-    strides: size(3) | None = None  # type: ignore[valid-type]
+    pool_size: Size3
+    strides: Size3 | None = None
 
 
 class _GlobalPooling(Layer):

@@ -12,7 +12,7 @@ from regspec.lang.types import Activation, Constraint, Initializer, PositiveInt,
 
 
 class _Recurrent(Layer):
-    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat"})
+    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "inputs"})
     gates: ClassVar[int] = 1
 
     units: PositiveInt
@@ -83,7 +83,8 @@ class Bidirectional(Layer):
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         out, params, _ = self.layer.infer(shape)
         if self.merge_mode == "concat":
-            out = out[:-1] + (out[-1] * 2,)  # type: ignore[operator]
+            last = out[-1]
+            out = out[:-1] + (None if last is None else last * 2,)
         elif self.merge_mode is None:
             raise ShapeError("merge_mode null returns two outputs; a stack needs one (use concat, sum, mul or ave)")
         return out, 2 * params, 0
