@@ -120,3 +120,16 @@ def test_debug_shows_the_keras_exception(tmp_path):
     assert f"{path}:6:14: error: compile.optimizer: Keras refused the optimizer Adam" in plain.output
     debug = CliRunner().invoke(main, ["--debug", "compile", str(path), "--out", str(tmp_path)])
     assert debug.exit_code == 2 and "Traceback" in debug.output and "ValueError" in debug.output
+
+
+def test_the_list_of_keras_layer_names_is_current():
+    import inspect
+
+    from keras.src.utils.naming import to_snake_case
+
+    from regspec.lang.keras_names import KERAS_LAYERS
+
+    names = {to_snake_case(n) for n, c in vars(k.layers).items()
+             if inspect.isclass(c) and issubclass(c, k.layers.Layer) and not n.startswith("_")}
+    assert KERAS_LAYERS == names
+    assert set(LAYERS) - {"input"} <= KERAS_LAYERS

@@ -101,7 +101,8 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
 
 def _compile_keys(spec: SpecModel, err: Callable[..., None]) -> None:
     """Per-output loss, loss_weights and metrics are keyed by output names."""
-    outputs = output_names(spec)
+    layer_names = {lay.name for lay in spec.layers if lay.name}
+    outputs = [o for o in output_names(spec) if o in layer_names]  # a bad output name is reported by resolve
     c = spec.compile
     for field, value in (("loss", c.loss), ("loss_weights", c.loss_weights), ("metrics", c.metrics)):
         if not isinstance(value, dict):

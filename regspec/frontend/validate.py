@@ -9,6 +9,7 @@ are merged into one line.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.source import Document
+from regspec.lang.keras_names import CODE_LAYERS, KERAS_LAYERS
 from regspec.lang.layers import LAYERS
 from regspec.lang.model import SpecModel
 from regspec.paths import Path, format_path
@@ -241,8 +243,7 @@ def _constraint_message(err: dict, value: Any) -> tuple[str, str | None]:
     if kind == "union_tag_invalid":
         tag = ctx.get("tag")
         choices = [c.strip().strip("'") for c in str(ctx.get("expected_tags", "")).split(",")]
-        close = difflib.get_close_matches(str(tag), choices, n=1, cutoff=0.5)
-        return f"unknown type {tag!r}", (f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(choices)}")
+        return f"unknown type {tag!r}", _type_hint(str(tag), choices)
     if kind == "union_tag_not_found":
         return "needs a 'type' key", None
     if kind == "value_error":
@@ -250,6 +251,19 @@ def _constraint_message(err: dict, value: Any) -> tuple[str, str | None]:
     if kind == "literal_error":
         return _literal_message(err, str(value))
     return err["msg"][0].lower() + err["msg"][1:] + got, None
+
+
+def _type_hint(tag: str, choices: list[str]) -> str:
+    """A Keras layer regspec lacks is said to be one; a typo gets the closest regspec type."""
+    snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", tag)).lower()  # as Keras names
+    if snake != tag.lower() and snake in choices:
+        return f"types are snake_case: {snake!r}"
+    if snake in CODE_LAYERS and snake in KERAS_LAYERS:
+        return f"Keras has {snake}, but a spec never runs code: regspec has no {snake} layer"
+    if snake in KERAS_LAYERS and snake not in choices and LAYERS.get(snake) is None:
+        return f"Keras has {snake}, but regspec does not support it yet"
+    close = difflib.get_close_matches(snake, choices, n=1, cutoff=0.5)
+    return f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(choices)}"
 
 
 def _n(x: Any) -> Any:
