@@ -47,7 +47,7 @@ class Spec:
         """The resolved spec as plain data. Keys the graph language added are left out while they
         hold their default, so a stack spec reads (and hashes) as it did before graphs existed."""
         data = self.resolved.model_dump(mode="json", exclude={"extends", "overrides"})
-        for key in ("inputs", "outputs"):
+        for key in ("inputs", "outputs", "blocks"):
             if data.get(key) is None:
                 data.pop(key, None)
         if data["compile"].get("loss_weights") is None:
@@ -84,7 +84,7 @@ class Spec:
         doc, problems = apply_overrides(self.document, overrides, source=src, origin=origin)
         applied = self.applied + tuple(overrides.items())
         if name is not None:
-            doc = Document(doc.file, dict(doc.data, name=name), positions=_positions_of(doc))
+            doc = Document(doc.file, dict(doc.data, name=name), positions=_positions_of(doc), origins=doc.origins)
             applied += (("name", name),)
         return from_document(doc, problems, applied)
 

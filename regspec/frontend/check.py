@@ -8,8 +8,9 @@ result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.checks import check
@@ -36,23 +37,38 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def check_document(doc: Document, found: Sequence[Diagnostic] = ()) -> Checked:
     """Validate, check, resolve and infer shapes; raise every error found (plus ``found``)."""
-    errors = list(found)
+    errors = list(found)  # from reading and merging: their paths are the file's own
     try:
         model = validate_document(doc, SpecModel)
     except SpecError as exc:
-        raise SpecError(_sorted(errors + exc.diagnostics)) from None
+        raise SpecError(_sorted(errors + [_from_block(d, doc) for d in exc.diagnostics])) from None
     assert isinstance(model, SpecModel)
-    errors += check(model, doc)
+    later = check(model, doc)
     resolved, program, graph = resolve(model, doc)
-    errors += [d for d in graph if d.severity == "error"]
+    later += [d for d in graph if d.severity == "error"]
     warnings = tuple(d for d in graph if d.severity != "error")
-    if not errors:  # shapes need a whole, well-formed graph
+    if not errors and not later:  # shapes need a whole, well-formed graph
         raw = doc.data.get("layers")
         try:
             infer_rows(program, raw if isinstance(raw, list) else None)
         except ShapeProblem as exc:
             file, line, col = doc.position(exc.path)
-            errors.append(Diagnostic(file, line, col, format_path(exc.path), exc.message))
+            later.append(Diagnostic(file, line, col, format_path(exc.path), exc.message))
+    errors += [_from_block(d, doc) for d in later]
     if errors:
         raise SpecError(_sorted(errors))
-    return Checked(model, resolved, program, warnings)
+    return Checked(model, resolved, program, tuple(_from_block(d, doc) for d in warnings))
+
+
+def _from_block(d: Diagnostic, doc: Document) -> Diagnostic:
+    """A problem in a layer expanded from a block also names the use it came from."""
+    m = re.match(r"layers\[(\d+)\]", d.path)
+    origin = doc.origins.get(int(m.group(1))) if m else None
+    if origin is None or m is None:
+        return d
+    where = f"in block {origin.block!r} used by {format_path(origin.use)} at line {origin.at[1]}"
+    layers = doc.data.get("layers")
+    item = layers[int(m.group(1))] if isinstance(layers, list) else None
+    name = item.get("name") if isinstance(item, dict) else None
+    path = f"layers.{name}{d.path[m.end():]}" if isinstance(name, str) else d.path  # the expanded index is no line of the file
+    return replace(d, path=path, hint=f"{d.hint}; {where}" if d.hint else where)

@@ -11,6 +11,7 @@ from typing import Any
 
 from regspec import paths
 from regspec.diagnostics import Diagnostic, SpecError
+from regspec.frontend.blocks import expand_blocks
 from regspec.frontend.source import Document, Position, read_file
 from regspec.lang.data import PATH_FIELDS
 
@@ -67,8 +68,9 @@ def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Merged
     problems: list[Diagnostic] = []
     if parent_ref is not None:
         doc, problems = _merge_parent(doc, parent_ref, chain)
+    doc, expanded = expand_blocks(doc)
     doc, more = apply_overrides(doc, doc.data.get("overrides"))
-    return doc, problems + more
+    return doc, problems + expanded + more
 
 
 def _anchor_data_paths(doc: Document) -> None:
@@ -209,4 +211,4 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
             keys.setdefault(target, _key_position(src, at))
         return values, keys
 
-    return Document(doc.file, data, positions=positions), errors
+    return Document(doc.file, data, positions=positions, origins=doc.origins), errors

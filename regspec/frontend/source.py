@@ -61,13 +61,15 @@ class Document:
     overrides computes them only if an error needs them.
     """
 
-    __slots__ = ("file", "data", "_values", "_keys", "_lazy")
+    __slots__ = ("file", "data", "_values", "_keys", "_lazy", "origins")
 
     def __init__(self, file: str, data: Any, values: dict[Path, Position] | None = None,
                  keys: dict[Path, Position] | None = None,
-                 positions: Callable[[], tuple[dict, dict]] | None = None):
+                 positions: Callable[[], tuple[dict, dict]] | None = None, origins: dict[int, Any] | None = None):
         self.file = file
         self.data = data
+        #: Layer index -> the block use it was expanded from (see frontend.blocks).
+        self.origins = origins or {}
         self._values = values
         self._keys = keys
         self._lazy = positions if values is None else None

@@ -31,7 +31,7 @@ def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, Program, list[Di
         file, line, col = doc.position(path)
         problems.append(Diagnostic(file, line, col, format_path(path), message, hint, severity))
 
-    update: dict[str, Any] = {"extends": None, "overrides": {}}
+    update: dict[str, Any] = {"extends": None, "overrides": {}, "blocks": None}  # blocks are expanded already
     inputs = _inputs(spec, update)
     known: dict[str, str] = {i.id: i.id for i in inputs}  # a name a layer may take -> node id
     later = {lay.name for lay in spec.layers if lay.name}

@@ -28,6 +28,17 @@ class NamedInput(InputSection):
     name: LayerName = Field(description="Layers take this input by naming it in `inputs:`.")
 
 
+class Block(Strict):
+    """A named group of layers with parameters, used like a layer: `{block: NAME, name: INSTANCE, ...}`."""
+
+    params: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], Any] = Field(
+        default_factory=dict, description="Parameter -> default (null: the use must give it); layers use `$name`."
+    )
+    layers: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=1000)] = Field(
+        description="The block's layers; names are prefixed with the instance name, `$input` is what the block takes."
+    )
+
+
 class SpecModel(Strict):
     """A regspec model spec (language version 1)."""
 
@@ -45,6 +56,9 @@ class SpecModel(Strict):
     )
     inputs: Annotated[list[NamedInput], Field(min_length=1, max_length=64)] | None = Field(
         None, description="Several named model inputs (instead of `input`)."
+    )
+    blocks: Annotated[dict[LayerName, Block], Field(max_length=256)] | None = Field(
+        None, description="Named blocks of layers, expanded where `layers:` uses them."
     )
     layers: Annotated[list[AnyLayer], Field(min_length=1, max_length=10_000)]
     outputs: Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None = Field(

@@ -1,0 +1,224 @@
+"""Expand block uses into layers, on raw data, before validation.
+
+A spec may define named blocks::
+
+    blocks:
+      bottleneck:
+        params: {filters: null, stride: 1}     # null: the use must give it
+        layers:
+          - {type: conv2d, name: 1_conv, filters: $filters, kernel_size: 1, strides: $stride}
+          - ...
+          - {type: add, name: add, inputs: [$input, 3_bn]}
+
+and use one like a layer: ``{block: bottleneck, name: conv2_block1, filters: 64}``. The use
+becomes the block's layers: every inner name is prefixed with the instance name
+(``conv2_block1_1_conv``, so Keras names can match a known model), a value that is exactly
+``$param`` takes the parameter's value, ``$input`` in `inputs:` is what the block takes (the
+use's `inputs:`, else the layer before), and later layers name the block by its instance name
+(meaning its last layer). Values are substituted whole: a spec never evaluates expressions.
+
+Each expanded value keeps its position: inside the block definition, or at the use for a
+substituted parameter; a problem in an expanded layer also names the use it came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from regspec.diagnostics import Diagnostic, Position
+from regspec.frontend.source import Document
+from regspec.paths import Path, format_path
+
+USE_KEYS = frozenset({"block", "name", "inputs"})
+MAX_EXPANDED = 10_000
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Where an expanded layer came from: the block and the use."""
+
+    block: str
+    use: Path
+    at: Position
+
+
+def expand_blocks(doc: Document) -> tuple[Document, list[Diagnostic]]:
+    data = doc.data
+    layers = data.get("layers")
+    if not isinstance(layers, list) or not any(isinstance(it, dict) and "block" in it for it in layers):
+        return doc, []
+    return _Expander(doc).run()
+
+
+class _Expander:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.errors: list[Diagnostic] = []
+        self.values: dict[Path, Position] = {}
+        self.keys: dict[Path, Position] = {}
+        self.origins: dict[int, Expansion] = {}
+        self.alias: dict[str, str] = {}  # instance name -> the name of its last layer
+
+    def err(self, path: Path, message: str, hint: str | None = None, key: bool = False) -> None:
+        file, line, col = (self.doc.keys.get(path) if key else None) or self.doc.position(path)
+        self.errors.append(Diagnostic(file, line, col, format_path(path), message, hint))
+
+    def run(self) -> tuple[Document, list[Diagnostic]]:
+        doc = self.doc
+        blocks = doc.data.get("blocks")
+        blocks = blocks if isinstance(blocks, dict) else {}
+        out: list[Any] = []
+        previous: str | None = None
+        for i, item in enumerate(doc.data["layers"]):
+            if not (isinstance(item, dict) and "block" in item):
+                self._copy(("layers", i), ("layers", len(out)))
+                out.append(self._renamed_inputs(item))
+                previous = item.get("name") if isinstance(item, dict) else None
+                previous = self.alias.get(previous, previous) if isinstance(previous, str) else None
+                continue
+            expanded = self._use(i, item, blocks, previous, len(out))
+            out += expanded
+            if len(out) > MAX_EXPANDED:
+                self.err(("layers", i), f"blocks expand to more than {MAX_EXPANDED} layers")
+                break
+            name = item.get("name")
+            previous = self.alias.get(name) if isinstance(name, str) else None
+        data = dict(doc.data, layers=out)
+        outputs = data.get("outputs")
+        if isinstance(outputs, list):
+            data["outputs"] = [self.alias.get(o, o) if isinstance(o, str) else o for o in outputs]
+        for p, pos in doc.values.items():
+            if p[:1] != ("layers",) or len(p) == 1:
+                self.values.setdefault(p, pos)
+        for p, pos in doc.keys.items():
+            if p[:1] != ("layers",):
+                self.keys.setdefault(p, pos)
+        return Document(doc.file, data, self.values, self.keys, origins=self.origins), self.errors
+
+    def _copy(self, src: Path, dst: Path) -> None:
+        n = len(src)
+        for p, pos in self.doc.values.items():
+            if p[:n] == src:
+                self.values[dst + p[n:]] = pos
+        for p, pos in self.doc.keys.items():
+            if p[:n] == src:
+                self.keys[dst + p[n:]] = pos
+
+    def _renamed_inputs(self, item: Any) -> Any:
+        """A plain layer that names a block instance in `inputs:` takes the block's last layer."""
+        if not isinstance(item, dict) or "inputs" not in item:
+            return item
+        refs = item["inputs"]
+        if isinstance(refs, str):
+            return dict(item, inputs=self.alias.get(refs, refs))
+        if isinstance(refs, list):
+            return dict(item, inputs=[self.alias.get(r, r) if isinstance(r, str) else r for r in refs])
+        return item
+
+    def _use(self, i: int, item: dict, blocks: dict, previous: str | None, start: int) -> list[Any]:
+        here: Path = ("layers", i)
+        kind, name = item.get("block"), item.get("name")
+        if not isinstance(kind, str) or kind not in blocks:
+            close = difflib.get_close_matches(str(kind), [str(b) for b in blocks], n=1)
+            self.err(here + ("block",), f"no block named {kind!r}",
+                     f"did you mean {close[0]!r}?" if close else "define it under `blocks:`")
+            return []
+        if not isinstance(name, str) or not name:
+            self.err(here, f"a use of block {kind!r} needs a `name` (it prefixes the names of its layers)")
+            return []
+        definition = blocks[kind]
+        bpath: Path = ("blocks", kind)
+        if not isinstance(definition, dict) or not isinstance(definition.get("layers"), list):
+            self.err(bpath, f"block {kind!r} needs `layers:` (and may have `params:`)")
+            return []
+        params = definition.get("params") or {}
+        if not isinstance(params, dict):
+            self.err(bpath + ("params",), "params must be a mapping of name -> default (null: required)")
+            return []
+        values: dict[str, tuple[Any, Path]] = {p: (v, bpath + ("params", p)) for p, v in params.items()}
+        for key, v in item.items():
+            if key in USE_KEYS:
+                continue
+            if key not in params:
+                close = difflib.get_close_matches(str(key), [str(p) for p in params], n=1)
+                self.err(here + (key,), f"block {kind!r} has no parameter {key!r}",
+                         f"did you mean {close[0]!r}?" if close else f"parameters: {', '.join(map(str, params)) or 'none'}",
+                         key=True)
+                continue
+            values[key] = (v, here + (key,))
+        missing = [p for p, (v, _) in values.items() if v is None]
+        if missing:
+            self.err(here, f"block {kind!r} needs {', '.join(map(repr, missing))}")
+            return []
+        given = item.get("inputs")
+        block_input: list[str] | None
+        if given is not None:
+            refs = [given] if isinstance(given, str) else list(given) if isinstance(given, list) else []
+            block_input = [self.alias.get(r, r) for r in refs]
+        else:
+            block_input = [previous] if previous else None
+        inner_names = {lay.get("name") for lay in definition["layers"] if isinstance(lay, dict)}
+        use_at = self.doc.position(here)
+        out: list[dict[str, Any]] = []
+        for j, inner in enumerate(definition["layers"]):
+            src: Path = bpath + ("layers", j)
+            dst: Path = ("layers", start + len(out))
+            if not isinstance(inner, dict):
+                self.err(src, "a block's layer must be a mapping")
+                continue
+            self._copy(src, dst)
+            layer: dict[str, Any] = {}
+            for key, v in inner.items():
+                if key == "name" and isinstance(v, str):
+                    layer[key] = f"{name}_{v}"
+                elif key == "inputs":
+                    layer[key] = self._inner_inputs(v, name, inner_names, block_input, src + (key,), kind)
+                else:
+                    layer[key] = self._substitute(v, values, src + (key,), dst + (key,))
+            if j == 0 and "inputs" not in layer and given is not None and block_input:
+                layer["inputs"] = block_input[0] if len(block_input) == 1 else block_input
+            self.origins[start + len(out)] = Expansion(kind, here, use_at)
+            out.append(layer)
+        last = out[-1].get("name") if out else None
+        if isinstance(last, str):
+            self.alias[name] = last
+        return out
+
+    def _inner_inputs(self, refs: Any, name: str, inner: set, block_input: list[str] | None, at: Path,
+                      kind: str) -> Any:
+        items = [refs] if isinstance(refs, str) else refs if isinstance(refs, list) else None
+        if items is None:
+            return refs
+        out: list[Any] = []
+        for r in items:
+            if r == "$input":
+                if not block_input:
+                    self.err(at, f"block {kind!r} uses $input, but nothing names what the block takes",
+                             "give the use `inputs:`, or name the layer before it")
+                    continue
+                out += block_input
+            elif isinstance(r, str) and r in inner:
+                out.append(f"{name}_{r}")
+            else:
+                out.append(r)  # a model input or an outer layer, by its own name
+        return out[0] if isinstance(refs, str) and len(out) == 1 else out
+
+    def _substitute(self, v: Any, values: dict[str, tuple[Any, Path]], src: Path, dst: Path) -> Any:
+        if isinstance(v, str) and v.startswith("$") and v != "$input":
+            key = v[1:]
+            if key not in values:
+                self.err(src, f"unknown parameter {v!r}", f"parameters: {', '.join(values) or 'none'}")
+                return v
+            value, origin = values[key]
+            pos = self.doc.position(origin)
+            for p in [p for p in self.values if p[:len(dst)] == dst]:
+                del self.values[p]
+            self.values[dst] = pos
+            return value
+        if isinstance(v, dict):
+            return {k: self._substitute(x, values, src + (k,), dst + (k,)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [self._substitute(x, values, src + (n,), dst + (n,)) for n, x in enumerate(v)]
+        return v
