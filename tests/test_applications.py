@@ -1,6 +1,8 @@
 """keras.applications architectures written as specs with blocks compile to the same model:
 layer classes, configs and names (the input's aside), wiring, parameters, and outputs."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -15,8 +17,19 @@ k = keras()
 
 
 def described(model) -> list[tuple]:
-    """(name, class, config without name, names of inbound layers) per layer, the input as 'input'."""
-    rename = {layer.name: "input" for layer in model.layers if type(layer).__name__ == "InputLayer"}
+    """(name, class, config without name, names of inbound layers) per layer, the input as 'input'.
+
+    A name Keras generated (zero_padding2d_3: the number depends on what the process built
+    before) stands as its position.
+    """
+    from keras.src.utils.naming import to_snake_case
+
+    rename = {}
+    for i, layer in enumerate(model.layers):
+        if type(layer).__name__ == "InputLayer":
+            rename[layer.name] = "input"
+        elif re.fullmatch(to_snake_case(type(layer).__name__) + r"(_\d+)?", layer.name):
+            rename[layer.name] = f"#{i}"
     out = []
     for layer in model.layers:
         config = layer.get_config()
@@ -29,7 +42,11 @@ def described(model) -> list[tuple]:
     return out
 
 
-APPLICATIONS = {"resnet50": lambda: k.applications.ResNet50(weights=None)}
+APPLICATIONS = {
+    "resnet50": lambda: k.applications.ResNet50(weights=None),
+    "densenet121": lambda: k.applications.DenseNet121(weights=None),
+    "mobilenetv2": lambda: k.applications.MobileNetV2(weights=None),
+}
 
 
 @pytest.mark.parametrize("name", sorted(APPLICATIONS))
