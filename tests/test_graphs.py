@@ -152,3 +152,51 @@ def test_several_outputs_compile_with_a_loss_each():
 
     assert sorted(k_ for k_ in history_keys(load(SPECS / "graphs" / "tickets.yaml").resolved)
                   if not k_.startswith("val_")) == sorted(history.history)
+
+
+def test_annotations_and_overrides_work_on_graphs_as_on_stacks():
+    spec = load(SPECS / "graphs" / "tickets.yaml").with_overrides(
+        {"layers.x.dropout": 0.5, "layers.priority.kernel_regularizer": {"l1": 0.01}})
+    nodes = {n.id: n for n in spec.program.nodes}
+    assert nodes["x_dropout"].inputs == ("x",)
+    assert nodes["priority"].inputs == ("x_dropout",) and nodes["department"].inputs == ("x_dropout",)
+    model = build_model(spec.program)
+    assert model.get_layer("x_dropout").rate == 0.5
+    assert float(model.get_layer("priority").kernel_regularizer.l1) == pytest.approx(0.01)
+
+
+def test_dropout_on_an_output_layer_is_refused():
+    from regspec.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as info:
+        load(SPECS / "graphs" / "tickets.yaml").with_overrides({"layers.department.dropout": 0.5})
+    assert "layers[6].dropout: dropout after an output layer randomly zeroes the model's predictions" in str(info.value)
+
+
+def test_a_graph_trains_end_to_end(tmp_path):
+    from regspec.frontend.source import read_text
+    from regspec.runtime.train import train
+    from regspec.api import from_document
+
+    spec = from_document(read_text("""
+regspec: 1
+name: iris-graph
+input: {shape: [4]}
+layers:
+  - {type: normalization, name: norm}
+  - {type: dense, name: a, units: 16, activation: relu}
+  - {type: dense, name: b, units: 16, activation: relu, inputs: norm}
+  - {type: concatenate, name: both, inputs: [a, b]}
+  - {type: dense, units: 3, activation: softmax}
+compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+data: {type: sklearn, name: iris}
+training: {epochs: 2, seed: 1}
+""", str(tmp_path / "g.yaml")))
+    assert not spec.program.is_stack
+    result = train(spec, str(tmp_path / "runs"), verbose=0)
+    assert result.status == "finished" and set(result.metrics["test"]) == {"loss", "accuracy"}
+    from regspec.runtime.train import load_saved
+
+    model = load_saved(result.run_dir)
+    norm = model.get_layer("norm")
+    assert np.allclose(np.asarray(norm.mean).ravel()[:1], [5.8], atol=0.3)  # adapted on the iris training split

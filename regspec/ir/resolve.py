@@ -78,6 +78,10 @@ def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, Program, list[Di
         previous = taken[0] if taken else previous
     update["layers"] = layers
     outputs = _outputs(spec, known, later, previous, err)
+    for node in nodes:  # a dropout annotation on an output layer would drop the model's predictions
+        if node.path[-1] == "dropout" and node.id in outputs:
+            err(node.path, "dropout after an output layer randomly zeroes the model's predictions",
+                "put the dropout on the layer before")
     _unused(nodes, outputs, err)
     _resolve_data(spec, update)
     resolved = spec.model_copy(update=update)

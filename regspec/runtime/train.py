@@ -149,7 +149,8 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     }
     write_json(os.path.join(run_dir, "run.json"), run_info)
     write_text(os.path.join(run_dir, "spec.yaml"), dump_yaml(spec.resolved_dict()))
-    shutil.copyfile(spec.file, os.path.join(run_dir, "source" + os.path.splitext(spec.file)[1]))
+    if os.path.isfile(spec.file):  # a spec made in Python from text has no file to keep
+        shutil.copyfile(spec.file, os.path.join(run_dir, "source" + os.path.splitext(spec.file)[1]))
     history_path = os.path.join(run_dir, "history.jsonl")
     epochs_logged = _read_epochs(history_path)
 

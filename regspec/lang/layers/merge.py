@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from regspec.lang.layers.base import Layer, Shape, ShapeError
+from regspec.lang.types import Rate
 
 
 def _broadcast(tag: str, shapes: list[Shape]) -> Shape:
@@ -24,6 +25,8 @@ def _broadcast(tag: str, shapes: list[Shape]) -> Shape:
 
 class _Merge(Layer):
     min_inputs: ClassVar[int] = 2
+
+    dropout: Rate | None = Field(None, description="Insert a Dropout layer with this rate right after this layer.")
 
     def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
         if len(shapes) < self.min_inputs:
