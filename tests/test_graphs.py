@@ -174,9 +174,9 @@ def test_dropout_on_an_output_layer_is_refused():
 
 
 def test_a_graph_trains_end_to_end(tmp_path):
+    from regspec.api import from_document
     from regspec.frontend.source import read_text
     from regspec.runtime.train import train
-    from regspec.api import from_document
 
     spec = from_document(read_text("""
 regspec: 1
