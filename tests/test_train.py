@@ -256,3 +256,29 @@ data: {type: csv, train: missing.csv, label: y}
             train(load(spec), str(tmp_path / "runs"), verbose=0)
         assert "missing.csv does not exist" in str(info.value)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_failure_during_training_is_failed_with_a_position_and_a_rerun_starts_fresh(tmp_path, monkeypatch):
+    spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 3})
+    from regspec.backend.keras.env import keras
+
+    calls = {"n": 0}
+    original = keras().Model.fit
+
+    def fit_that_fails(self, *args, **kwargs):  # Keras raising in the middle of training
+        calls["n"] += 1
+        raise ValueError("Arguments `target` and `output` must have the same shape")
+
+    monkeypatch.setattr(keras().Model, "fit", fit_that_fails)
+    with pytest.raises(SpecError) as info:
+        train(spec, str(tmp_path), verbose=0)
+    d = info.value.diagnostics[0]
+    assert d.path == "compile.loss" and d.line == 16 and d.file.endswith("iris/base.yaml")  # most often the culprit
+    assert d.message == "training failed: Keras raised ValueError: Arguments `target` and `output` must have the same shape"
+    assert isinstance(info.value.__cause__, ValueError)
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("iris-base")]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "failed" and "same shape" in run["error"]
+    monkeypatch.setattr(keras().Model, "fit", original)
+    result = train(spec, str(tmp_path), verbose=0)  # not "an interrupted run exists": it starts over
+    assert result.status == "finished" and result.run_dir != str(run_dir)

@@ -49,6 +49,9 @@ class RunError(SpecError):
     pass
 
 
+MAX_ECHO = 300  # characters of an exception message kept in run.json and shown
+
+
 def backup_dir(out: str, spec: Spec) -> str:
     return os.path.join(out, ".backup", f"{spec.name}-{spec.hash[:16]}")
 
@@ -175,11 +178,21 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
             validation_data=datasets.validation, validation_steps=training.validation_steps,
             callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
         )
-    except BaseException:
-        # Ctrl-C or an error: the backup stays, so `--resume` continues from the last epoch.
+    except (KeyboardInterrupt, SystemExit):
+        # Ctrl-C or a kill: the backup stays, so `--resume` continues from the last epoch.
         run_info.update(status="interrupted")
         write_json(os.path.join(run_dir, "run.json"), run_info)
         raise
+    except Exception as exc:  # noqa: BLE001 - whatever Keras raised mid-training
+        # A failure is not an interruption: resuming would fail the same way. The run is
+        # recorded as failed with the reason, and the backup goes, so a rerun starts fresh.
+        message = " ".join(str(exc).split())[:MAX_ECHO] or type(exc).__name__
+        run_info.update(status="failed", error=f"{type(exc).__name__}: {message}",
+                        finished=datetime.now(UTC).isoformat(timespec="seconds"))
+        write_json(os.path.join(run_dir, "run.json"), run_info)
+        _drop_backup(bdir)
+        raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
+                                   f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
     history = _history(history_path)
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
     metrics: dict[str, Any] = {"params": int(model.count_params()), "epochs_run": len(history.get("loss", []))}
@@ -197,12 +210,16 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     status = "diverged" if diverged else "finished"
     run_info.update(status=status, finished=datetime.now(UTC).isoformat(timespec="seconds"))
     write_json(os.path.join(run_dir, "run.json"), run_info)
-    shutil.rmtree(bdir, ignore_errors=True)  # done: nothing left to resume
+    _drop_backup(bdir)  # done: nothing left to resume
+    return RunResult(run_dir, status, metrics)
+
+
+def _drop_backup(bdir: str) -> None:
+    shutil.rmtree(bdir, ignore_errors=True)
     try:
         os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
     except OSError:
         pass
-    return RunResult(run_dir, status, metrics)
 
 
 def _adapt(model: Any, train_eval: Any, program: Program, built: dict[str, Any]) -> None:
