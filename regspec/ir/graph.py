@@ -95,6 +95,11 @@ class Program:
             previous = node.id
         return self.outputs == (previous,)
 
+    def layer_node(self, node_id: str) -> LayerNode:
+        node = self.by_id[node_id]
+        assert isinstance(node, LayerNode), node_id
+        return node
+
     def output_nodes(self) -> list[LayerNode | InputNode]:
         return [self.by_id[o] for o in self.outputs]
 

@@ -66,11 +66,11 @@ def regularizer(r: Regularizer) -> dict[str, Any]:
     return {"module": REGULARIZERS_MODULE, "class_name": name, "config": config}
 
 
-def value(v: Any) -> Any:
+def value(v: Any, brief: bool = False) -> Any:
     if isinstance(v, Regularizer):
         return regularizer(v)
     if isinstance(v, Layer):
-        return {"module": LAYERS_MODULE, **layer(v)}
+        return {"module": LAYERS_MODULE, **layer(v, brief=brief)}
     if isinstance(v, list):
         return [value(x) for x in v]
     return v
@@ -81,9 +81,21 @@ def value(v: Any) -> Any:
 OMIT_IF_NONE = frozenset({"seed", "activity_regularizer"})
 
 
-def layer(spec_layer: Layer) -> dict[str, Any]:
-    """``{"class_name": "Dense", "config": {"units": 3, ...}}`` for one layer."""
-    config = {k: value(v) for k, v in spec_layer.keras_arguments().items() if v is not None or k not in OMIT_IF_NONE}
+def layer(spec_layer: Layer, *, brief: bool = False) -> dict[str, Any]:
+    """``{"class_name": "Dense", "config": {"units": 3, ...}}`` for one layer.
+
+    ``brief``: only the arguments that differ from their defaults (what a person writes).
+    """
+    fields = type(spec_layer).model_fields
+    config = {}
+    for k, v in spec_layer.keras_arguments().items():
+        if v is None and k in OMIT_IF_NONE:
+            continue
+        if brief and k in fields and not fields[k].is_required() and v == fields[k].default and not isinstance(v, Layer):
+            continue
+        if brief and k == "strides" and getattr(spec_layer, "strides", v) is None:
+            continue  # pooling: Keras' default is the pool size
+        config[k] = value(v, brief)
     return {"class_name": spec_layer.keras_class, "config": config}
 
 

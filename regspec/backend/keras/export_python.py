@@ -1,0 +1,291 @@
+"""`regspec export SPEC --python`: a standalone, readable Keras script for a spec.
+
+The script is written from the same lowering that builds regspec's model, in the style the
+articles use: imports, data loading for the spec's data source, the model (Sequential for a
+stack, functional for a graph), compile, callbacks, fit, evaluate, save. It imports nothing
+from regspec. ``build_model()`` and ``compile_model()`` are importable on their own; running
+the file trains (``--epochs N`` overrides the spec's epochs).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+from regspec.backend.keras import lower
+from regspec.ir.graph import Program
+from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
+
+INDENT = "    "
+
+
+def py(v: Any) -> str:
+    """A lowered value as Python source."""
+    if isinstance(v, dict) and "class_name" in v:
+        args = ", ".join(f"{k}={py(x)}" for k, x in v["config"].items())
+        prefix = {lower.REGULARIZERS_MODULE: "regularizers", lower.LAYERS_MODULE: "layers",
+                  lower.SCHEDULES_MODULE: "keras.optimizers.schedules"}.get(v.get("module", ""), "")
+        return f"{prefix}.{v['class_name']}({args})" if prefix else f"{v['class_name']}({args})"
+    if isinstance(v, list):
+        return "[" + ", ".join(py(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {py(x)}" for k, x in v.items()) + "}"
+    return repr(v)
+
+
+def _layer(item: lower.LoweredLayer, program: Program) -> str:
+    brief = lower.layer(program.layer_node(item.id).layer, brief=True)
+    args = ", ".join(f"{k}={py(x)}" for k, x in brief["config"].items())
+    return f"layers.{item.class_name}({args})"
+
+
+def _identifier(node_id: str, taken: set[str]) -> str:
+    name = re.sub(r"\W", "_", node_id).strip("_") or "x"
+    if name[0].isdigit() or keyword.iskeyword(name) or name in ("keras", "layers", "regularizers", "np", "model"):
+        name = "t_" + name
+    base, n = name, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def _shape(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def model_source(program: Program) -> list[str]:
+    m = lower.program(program)
+    out = ["def build_model():", f'{INDENT}"""The model of {program.name}."""']
+    if m.sequential:
+        first = m.inputs[0]
+        dtype = f", dtype={first.dtype!r}" if first.dtype != "float32" else ""
+        out.append(f"{INDENT}model = keras.Sequential(name={m.name!r})")
+        out.append(f"{INDENT}model.add(keras.Input(shape={_shape(first.shape)}{dtype}))")
+        out += [f"{INDENT}model.add({_layer(item, program)})" for item in m.layers]
+        out.append(f"{INDENT}return model")
+        return out
+    taken: set[str] = set()
+    names: dict[str, str] = {}
+    for inp in m.inputs:
+        names[inp.id] = _identifier(inp.id, taken)
+        dtype = f", dtype={inp.dtype!r}" if inp.dtype != "float32" else ""
+        out.append(f"{INDENT}{names[inp.id]} = keras.Input(shape={_shape(inp.shape)}{dtype}, name={inp.id!r})")
+    for item in m.layers:
+        names[item.id] = _identifier(item.id, taken)
+        args = [names[i] for i in item.inputs]
+        if len(args) == 1:
+            call = args[0]
+        elif item.call == "positional":
+            call = ", ".join(args)
+        else:
+            call = "[" + ", ".join(args) + "]"
+        out.append(f"{INDENT}{names[item.id]} = {_layer(item, program)}({call})")
+    ins = [names[i.id] for i in m.inputs]
+    outs = [names[o] for o in m.outputs]
+    inputs = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"
+    outputs = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
+    out.append(f"{INDENT}return keras.Model(inputs={inputs}, outputs={outputs}, name={m.name!r})")
+    return out
+
+
+def compile_source(program: Program) -> list[str]:
+    opt = lower.optimizer(program.compile)
+    loss = lower.loss(program.compile)
+    if isinstance(loss, dict) and "per_output" in loss:
+        loss_src = "{" + ", ".join(f"{k!r}: {_loss(v)}" for k, v in loss["per_output"].items()) + "}"
+    else:
+        loss_src = _loss(loss)
+    args = [f"optimizer=keras.optimizers.{opt['class_name']}({', '.join(f'{k}={py(v)}' for k, v in opt['config'].items())})",
+            f"loss={loss_src}", f"metrics={py(lower.metrics(program.compile)) if lower.metrics(program.compile) else '[]'}"]
+    weights = lower.loss_weights(program.compile)
+    if weights:
+        args.append(f"loss_weights={weights!r}")
+    return ["def compile_model(model):", f"{INDENT}model.compile(", *[f"{INDENT * 2}{a}," for a in args],
+            f"{INDENT})", f"{INDENT}return model"]
+
+
+def _loss(v: str | dict[str, Any]) -> str:
+    if isinstance(v, str):
+        return repr(v)
+    return f"keras.losses.{v['class_name']}({', '.join(f'{k}={py(x)}' for k, x in v['config'].items())})"
+
+
+def callbacks_source(program: Program) -> list[str]:
+    out = ["def make_callbacks(run_dir):", f'{INDENT}os.makedirs(run_dir, exist_ok=True)', f"{INDENT}return ["]
+    has_nan = False
+    for cb in program.training.callbacks:
+        args = cb.keras_arguments()
+        if isinstance(cb, TerminateOnNaN):
+            has_nan = True
+        target = cb.run_path()
+        parts = [f"{k}={v!r}" for k, v in args.items()]
+        if target is not None:
+            parts.insert(0, f"{target[0]}=os.path.join(run_dir, {target[1]!r})")
+        if isinstance(cb, BackupAndRestore):
+            parts.insert(0, "os.path.join(run_dir, 'backup')")
+        out.append(f"{INDENT * 2}keras.callbacks.{cb.keras_class}({', '.join(parts)}),")
+    if not has_nan:
+        out.append(f"{INDENT * 2}keras.callbacks.TerminateOnNaN(),")
+    out.append(f"{INDENT}]")
+    return out
+
+
+def data_source(program: Program) -> list[str]:
+    """``load_data()`` -> (x, y, x_test, y_test) as arrays, or (train, test) tf.data for image folders."""
+    data = program.data
+    seed = program.training.seed
+    if data is None:
+        return ["def load_data():", f'{INDENT}raise SystemExit("the spec has no data section: the model can be built, not trained")']
+    tag = data.tag
+    a = data.__dict__
+    lines = ["def load_data():"]
+    if tag == "sklearn":
+        lines += [f"{INDENT}from sklearn import datasets",
+                  f"{INDENT}from sklearn.model_selection import train_test_split", "",
+                  f"{INDENT}bunch = datasets.load_{a['name']}()",
+                  f"{INDENT}x, x_test, y, y_test = train_test_split(bunch.data.astype('float32'), bunch.target, "
+                  f"test_size={a['test_size']!r}, random_state={seed!r})"]
+        if a.get("standardize"):
+            lines += _standardize()
+    elif tag == "csv":
+        lines += [f"{INDENT}x, y = read_csv({a['train']!r})"]
+        if a.get("test"):
+            lines += [f"{INDENT}x_test, y_test = read_csv({a['test']!r})"]
+        else:
+            lines += [f"{INDENT}from sklearn.model_selection import train_test_split", "",
+                      f"{INDENT}x, x_test, y, y_test = train_test_split(x, y, test_size={a['test_size']!r}, random_state={seed!r})"]
+        if a.get("standardize"):
+            lines += _standardize()
+    elif tag in ("npz", "keras"):
+        path = a.get("path")
+        if path:
+            lines += [f"{INDENT}with np.load({path!r}, allow_pickle=False) as f:",
+                      f"{INDENT * 2}arrays = {{k: f[k] for k in f.files}}",
+                      f"{INDENT}x, y = arrays['x_train'], arrays['y_train']",
+                      f"{INDENT}if 'x_test' in arrays:",
+                      f"{INDENT * 2}x_test, y_test = arrays['x_test'], arrays['y_test']",
+                      f"{INDENT}else:",
+                      f"{INDENT * 2}from sklearn.model_selection import train_test_split",
+                      f"{INDENT * 2}x, x_test, y, y_test = train_test_split(x, y, test_size={a.get('test_size', 0.25)!r}, "
+                      f"random_state={seed!r})"]
+        else:
+            lines += [f"{INDENT}(x, y), (x_test, y_test) = keras.datasets.{a['name']}.load_data()"]
+        if a.get("rescale") is not None:
+            lines += [f"{INDENT}x, x_test = x * {a['rescale']!r}, x_test * {a['rescale']!r}"]
+    elif tag == "image_directory":
+        common = (f"image_size={tuple(a['image_size'])!r}, label_mode={a['label_mode']!r}, color_mode={a['color_mode']!r}, "
+                  f"batch_size={program.training.batch_size}, interpolation={a['interpolation']!r}, seed={seed if seed is not None else 1337}")
+        lines += [f"{INDENT}train = keras.utils.image_dataset_from_directory({a['train']!r}, shuffle=True, {common})"]
+        lines += ([f"{INDENT}test = keras.utils.image_dataset_from_directory({a['test']!r}, shuffle=False, {common})"]
+                  if a.get("test") else [f"{INDENT}test = None"])
+        if a.get("rescale") is not None:
+            lines += [f"{INDENT}train = train.map(lambda x, y: (x * {a['rescale']!r}, y))",
+                      f"{INDENT}test = test.map(lambda x, y: (x * {a['rescale']!r}, y)) if test is not None else None"]
+        if a.get("augmentation"):
+            lines += [f"{INDENT}train = train.cache().map(lambda x, y: (augment(x, training=True), y))  # training batches only"]
+        lines += [f"{INDENT}return train, test"]
+        return lines
+    else:  # tfds
+        lines += [f"{INDENT}import tensorflow_datasets as tfds", "",
+                  f"{INDENT}x, y = tfds.as_numpy(tfds.load({a['name']!r}, split={a['train_split']!r}, as_supervised=True, batch_size=-1))",
+                  f"{INDENT}x_test, y_test = tfds.as_numpy(tfds.load({a['name']!r}, split={a['test_split']!r}, "
+                  "as_supervised=True, batch_size=-1))"]
+    lines += [f"{INDENT}return x, y, x_test, y_test"]
+    return lines
+
+
+def _standardize() -> list[str]:
+    return [f"{INDENT}mean, std = x.mean(axis=0), x.std(axis=0)  # fitted on the train split only",
+            f"{INDENT}std[std == 0] = 1.0",
+            f"{INDENT}x, x_test = (x - mean) / std, (x_test - mean) / std"]
+
+
+READ_CSV = '''def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter={delimiter!r}))
+    header, rows = rows[0], rows[1:]
+    features = {features!r} or [c for c in header if c != {label!r}]
+    x = np.array([[float(r[header.index(c)]) for c in features] for r in rows], dtype="float32")
+    y = np.array([float(r[header.index({label!r})]) for r in rows])
+    return x, (y.astype("int64") if np.all(y == np.round(y)) else y)
+'''
+
+
+def python_script(program: Program, source_file: str, description: str = "") -> str:
+    data = program.data
+    training = program.training
+    arrays = data is not None and data.tag != "image_directory"
+    loss = program.compile.loss_name if not isinstance(program.compile.loss, dict) else None
+    out = [f'"""{program.name}: {description or "a Keras model"}',
+           "",
+           f"Exported by `regspec export {source_file} --python`; runs without regspec.",
+           '"""', "", "import argparse", "import csv", "import os", "", "import keras", "import numpy as np",
+           "from keras import layers, regularizers", "", f"SEED = {training.seed!r}", f"EPOCHS = {training.epochs}",
+           f"BATCH_SIZE = {training.batch_size}", "", ""]
+    if data is not None and data.tag == "csv":
+        out += READ_CSV.format(delimiter=data.__dict__["delimiter"], features=data.__dict__["features"],
+                               label=data.__dict__["label"]).splitlines() + ["", ""]
+    steps = getattr(data, "augmentation", None) or []
+    if steps:
+        out += ["# Augmentation: random preprocessing layers, applied to training batches only.",
+                "augment = keras.Sequential(["] + [f"{INDENT}{py(dict(lower.layer(s, brief=True), module=lower.LAYERS_MODULE))}," for s in steps] + ["])", "", ""]
+    out += data_source(program) + ["", ""]
+    out += model_source(program) + ["", ""]
+    out += compile_source(program) + ["", ""]
+    out += callbacks_source(program) + ["", ""]
+    out += ["def main():",
+            f"{INDENT}parser = argparse.ArgumentParser(description=__doc__)",
+            f"{INDENT}parser.add_argument('--epochs', type=int, default=EPOCHS)",
+            f"{INDENT}args = parser.parse_args()",
+            f"{INDENT}if SEED is not None:",
+            f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
+            f"{INDENT}model = compile_model(build_model())",
+            f"{INDENT}model.summary()"]
+    if arrays:
+        shape = program.inputs[0].shape if len(program.inputs) == 1 else None
+        out += [f"{INDENT}x, y, x_test, y_test = load_data()"]
+        if shape is not None and None not in shape:
+            out += [f"{INDENT}x, x_test = x.reshape((-1, *{_shape(shape)})), x_test.reshape((-1, *{_shape(shape)}))"]
+        if loss == "categorical_crossentropy":
+            units = _units(program)
+            out += [f"{INDENT}y, y_test = keras.utils.to_categorical(y, {units}), keras.utils.to_categorical(y_test, {units})"]
+        split = data.validation_split if data is not None else None
+        if split:
+            out += [f"{INDENT}n_val = int(round(len(x) * {split!r}))  # the last examples, as Keras' validation_split",
+                    f"{INDENT}x, x_val, y, y_val = x[:-n_val], x[-n_val:], y[:-n_val], y[-n_val:]"]
+        validation = "(x_val, y_val)" if split else "(x_test, y_test)"
+        fit_data = "x, y, batch_size=BATCH_SIZE"
+        if steps:
+            out += [f"{INDENT}import tensorflow as tf", "",
+                    f"{INDENT}train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=SEED).batch(BATCH_SIZE)",
+                    f"{INDENT}train = train.map(lambda a, b: (augment(a, training=True), b))  # training batches only"]
+            fit_data = "train"
+        out += [f"{INDENT}history = model.fit({fit_data}, epochs=args.epochs, "
+                f"validation_data={validation}, callbacks=make_callbacks({program.name + '-run'!r}))",
+                f"{INDENT}train = model.evaluate(x, y, batch_size=BATCH_SIZE, return_dict=True, verbose=0)",
+                f"{INDENT}test = model.evaluate(x_test, y_test, batch_size=BATCH_SIZE, return_dict=True, verbose=0)"]
+    else:
+        per_epoch = training.steps_per_epoch
+        out += [f"{INDENT}train, test = load_data()",
+                f"{INDENT}history = model.fit(train{'.repeat()' if per_epoch else ''}, epochs=args.epochs, "
+                f"steps_per_epoch={per_epoch!r}, validation_data=test, validation_steps={training.validation_steps!r}, "
+                f"callbacks=make_callbacks({program.name + '-run'!r}))",
+                f"{INDENT}train = model.evaluate(train, return_dict=True, verbose=0)",
+                f"{INDENT}test = model.evaluate(test, return_dict=True, verbose=0) if test is not None else {{}}"]
+    out += [f"{INDENT}print(f\"{{'':6}} {{'loss':>8}} {{'accuracy':>9}}\")",
+            f"{INDENT}for split, m in (('train', train), ('test', test)):",
+            f"{INDENT * 2}print(f\"{{split:6}} {{m.get('loss', float('nan')):8.4f}} {{m.get('accuracy', float('nan')):9.4f}}\")",
+            f"{INDENT}model.save({program.name + '.keras'!r})",
+            "", "", 'if __name__ == "__main__":', f"{INDENT}main()", ""]
+    return "\n".join(out)
+
+
+def _units(program: Program) -> int:
+    from regspec.ir.shapes import infer_rows
+
+    rows = {r.id: r for r in infer_rows(program)}
+    shape = rows[program.outputs[0]].output_shape
+    return int(shape[-1] or 1)
