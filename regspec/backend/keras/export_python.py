@@ -138,7 +138,8 @@ def data_source(program: Program) -> list[str]:
     data = program.data
     seed = program.training.seed
     if data is None:
-        return ["def load_data():", f'{INDENT}raise SystemExit("the spec has no data section: the model can be built, not trained")']
+        return ["def load_data():",
+                f'{INDENT}raise SystemExit("the spec has no data section: the model can be built, not trained")']
     tag = data.tag
     a = data.__dict__
     lines = ["def load_data():"]
@@ -156,7 +157,8 @@ def data_source(program: Program) -> list[str]:
             lines += [f"{INDENT}x_test, y_test = read_csv({a['test']!r})"]
         else:
             lines += [f"{INDENT}from sklearn.model_selection import train_test_split", "",
-                      f"{INDENT}x, x_test, y, y_test = train_test_split(x, y, test_size={a['test_size']!r}, random_state={seed!r})"]
+                      f"{INDENT}x, x_test, y, y_test = train_test_split(x, y, test_size={a['test_size']!r}, "
+                      f"random_state={seed!r})"]
         if a.get("standardize"):
             lines += _standardize()
     elif tag in ("npz", "keras"):
@@ -177,7 +179,8 @@ def data_source(program: Program) -> list[str]:
             lines += [f"{INDENT}x, x_test = x * {a['rescale']!r}, x_test * {a['rescale']!r}"]
     elif tag == "image_directory":
         common = (f"image_size={tuple(a['image_size'])!r}, label_mode={a['label_mode']!r}, color_mode={a['color_mode']!r}, "
-                  f"batch_size={program.training.batch_size}, interpolation={a['interpolation']!r}, seed={seed if seed is not None else 1337}")
+                  f"batch_size={program.training.batch_size}, interpolation={a['interpolation']!r}, "
+                  f"seed={seed if seed is not None else 1337}")
         lines += [f"{INDENT}train = keras.utils.image_dataset_from_directory({a['train']!r}, shuffle=True, {common})"]
         lines += ([f"{INDENT}test = keras.utils.image_dataset_from_directory({a['test']!r}, shuffle=False, {common})"]
                   if a.get("test") else [f"{INDENT}test = None"])
@@ -190,7 +193,8 @@ def data_source(program: Program) -> list[str]:
         return lines
     else:  # tfds
         lines += [f"{INDENT}import tensorflow_datasets as tfds", "",
-                  f"{INDENT}x, y = tfds.as_numpy(tfds.load({a['name']!r}, split={a['train_split']!r}, as_supervised=True, batch_size=-1))",
+                  f"{INDENT}x, y = tfds.as_numpy(tfds.load({a['name']!r}, split={a['train_split']!r}, "
+                  "as_supervised=True, batch_size=-1))",
                   f"{INDENT}x_test, y_test = tfds.as_numpy(tfds.load({a['name']!r}, split={a['test_split']!r}, "
                   "as_supervised=True, batch_size=-1))"]
     lines += [f"{INDENT}return x, y, x_test, y_test"]
@@ -230,8 +234,9 @@ def python_script(program: Program, source_file: str, description: str = "") -> 
                                label=data.__dict__["label"]).splitlines() + ["", ""]
     steps = getattr(data, "augmentation", None) or []
     if steps:
+        made = [py(dict(lower.layer(s, brief=True), module=lower.LAYERS_MODULE)) for s in steps]
         out += ["# Augmentation: random preprocessing layers, applied to training batches only.",
-                "augment = keras.Sequential(["] + [f"{INDENT}{py(dict(lower.layer(s, brief=True), module=lower.LAYERS_MODULE))}," for s in steps] + ["])", "", ""]
+                "augment = keras.Sequential(["] + [f"{INDENT}{m}," for m in made] + ["])", "", ""]
     out += data_source(program) + ["", ""]
     out += model_source(program) + ["", ""]
     out += compile_source(program) + ["", ""]
