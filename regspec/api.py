@@ -119,11 +119,17 @@ def from_document(doc: Document, problems: list[Diagnostic] | None = None,
     return Spec(doc, checked.model, checked.resolved, checked.program, checked.warnings, applied)
 
 
+#: Layer keys added after specs were first hashed; left out while unset.
+ADDED_LATER = ("inputs", "noise_shape")
+
+
 def _drop_unset_inputs(node: Any) -> None:
-    """Remove `inputs: null` from every layer (model layers, wrapped layers, augmentation)."""
+    """Remove `inputs: null` (and other later keys) from every layer (model, wrapped, augmentation)."""
     if isinstance(node, dict):
-        if "type" in node and "inputs" in node and node["inputs"] is None:
-            del node["inputs"]
+        if "type" in node:
+            for key in ADDED_LATER:
+                if key in node and node[key] is None:
+                    del node[key]
         for v in node.values():
             _drop_unset_inputs(v)
     elif isinstance(node, list):

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from regspec.diagnostics import SpecError
-from regspec.frontend.source import MAX_BYTES, MAX_DEPTH, read_bytes, read_file, read_text
+from regspec.frontend.source import MAX_BYTES, MAX_DEPTH, MAX_NODES, read_bytes, read_file, read_text
 
 ALIAS_BOMB = """\
 a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
@@ -100,7 +100,7 @@ def test_largest_allowed_file_parses_in_time(tmp_path):
     start = time.perf_counter()
     with pytest.raises(SpecError) as info:
         read_text(text[: MAX_BYTES - 10] + "]\n", "x.yaml")
-    assert "too many nodes (the limit is 5000)" in str(info.value)
+    assert f"too many nodes (the limit is {MAX_NODES})" in str(info.value)
     assert time.perf_counter() - start < 1.0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from regspec.cli import compare, compile, diff, docs, export, resolve, schema, summary, sweep, validate
+from regspec.cli import compare, compile, diff, docs, export, importing, resolve, schema, summary, sweep, validate
 from regspec.cli.edge import State
 
 
@@ -17,5 +17,5 @@ def main(debug: bool) -> None:
     State.debug = debug
 
 
-for _module in (validate, summary, resolve, diff, schema, docs, compile, compare, sweep, export):
+for _module in (validate, summary, resolve, diff, schema, docs, compile, compare, sweep, export, importing):
     main.add_command(_module.command)

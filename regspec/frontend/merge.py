@@ -30,6 +30,8 @@ def read_spec(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Merged:
     per process, keyed by the files' identity and modification times, so a parent
     shared by many specs is read once.
     """
+    if os.fspath(path) == "-":  # standard input: `regspec import model.keras | regspec compile -`
+        return _load_stdin()
     real = os.path.realpath(path)
     key = _cache_key(path)
     hit = _CACHE.get(key) if key else None
@@ -41,6 +43,19 @@ def read_spec(path: str | os.PathLike, _chain: tuple[str, ...] = ()) -> Merged:
             _CACHE.clear()
         _CACHE[key] = ((doc, problems), _sources(doc))
     return doc, list(problems)
+
+
+def _load_stdin() -> Merged:
+    import sys
+
+    from regspec.frontend.source import MAX_BYTES, read_bytes
+
+    doc = read_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>")
+    if not isinstance(doc.data, dict):
+        raise SpecError([Diagnostic(doc.file, 1, 1, "", "a spec must be a mapping at the top level")])
+    doc, expanded = expand_blocks(doc)
+    doc, more = apply_overrides(doc, doc.data.get("overrides"))
+    return doc, expanded + more
 
 
 def _cache_key(path: str | os.PathLike) -> tuple | None:

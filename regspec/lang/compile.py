@@ -211,8 +211,9 @@ OutputName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 class CompileSection(Strict):
     optimizer: OptimizerName | AnyOptimizer = Field("adam", description="A name, or `{type: adam, learning_rate: 1.0e-3, ...}`.")
-    loss: Loss | Annotated[dict[OutputName, Loss], Field(min_length=1, max_length=64)] = Field(
-        description="A Keras loss name, or a crossentropy with arguments; or one per output name."
+    loss: Loss | Annotated[dict[OutputName, Loss], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="A Keras loss name, or a crossentropy with arguments; or one per output name. "
+        "Needed to train; a model without it can still be built and exported."
     )
     loss_weights: Annotated[dict[OutputName, Annotated[float, Field(ge=0)]], Field(min_length=1, max_length=64)] | None = Field(
         None, description="Weight of each output's loss in the total, by output name."
@@ -225,4 +226,6 @@ class CompileSection(Strict):
     def loss_name(self) -> str:
         """The loss of a one-output model, by name."""
         loss = next(iter(self.loss.values())) if isinstance(self.loss, dict) else self.loss
+        if loss is None:
+            return ""
         return loss if isinstance(loss, str) else loss.type

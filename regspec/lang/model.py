@@ -64,6 +64,6 @@ class SpecModel(Strict):
     outputs: Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None = Field(
         None, description="The layers whose outputs the model returns (default: the last layer)."
     )
-    compile: CompileSection
+    compile: CompileSection = Field(description="Optimizer, loss and metrics (`{}`: Keras' defaults, no loss).")
     data: AnyData | None = Field(None, description="Needed to train; a spec without it still compiles.")
     training: TrainingSection = Field(default_factory=TrainingSection)

@@ -48,17 +48,48 @@ Activation = Literal[
     "sparse_plus", "squareplus", "exponential", "hard_shrink", "soft_shrink", "glu",
 ]
 
-Initializer = Literal[
+InitializerName = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
     "zeros", "ones", "random_normal", "random_uniform", "uniform", "truncated_normal", "orthogonal",
     "identity", "variance_scaling",
 ]
+#: Initializer name -> its class in keras.initializers.
+INITIALIZER_CLASSES = {
+    "glorot_uniform": "GlorotUniform", "glorot_normal": "GlorotNormal", "he_uniform": "HeUniform",
+    "he_normal": "HeNormal", "lecun_uniform": "LecunUniform", "lecun_normal": "LecunNormal", "zeros": "Zeros",
+    "ones": "Ones", "random_normal": "RandomNormal", "random_uniform": "RandomUniform", "uniform": "RandomUniform",
+    "truncated_normal": "TruncatedNormal", "orthogonal": "Orthogonal", "identity": "Identity",
+    "variance_scaling": "VarianceScaling", "constant": "Constant",
+}
 
 Constraint = Literal["max_norm", "min_max_norm", "non_neg", "unit_norm"]
 
 Padding = Literal["valid", "same"]
 FillMode = Literal["reflect", "wrap", "constant", "nearest", "crop"]
 Interpolation = Literal["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"]
+
+
+class InitializerConfig(Strict):
+    """An initializer with arguments, e.g. `{type: variance_scaling, scale: 2.0, mode: fan_out}`
+    (Keras' argument names; those left out keep Keras' defaults)."""
+
+    type: InitializerName | Literal["constant"]  # Keras takes "constant" only with its value
+    scale: Annotated[float, Field(gt=0)] | None = None
+    mode: Literal["fan_in", "fan_out", "fan_avg"] | None = None
+    distribution: Literal["truncated_normal", "untruncated_normal", "uniform"] | None = None
+    mean: float | None = None
+    stddev: Annotated[float, Field(gt=0)] | None = None
+    minval: float | None = None
+    maxval: float | None = None
+    gain: float | None = None
+    value: float | None = None
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "type" and v is not None}
+
+
+Initializer = InitializerName | InitializerConfig
 
 
 class Regularizer(Strict):

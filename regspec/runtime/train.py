@@ -132,6 +132,8 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
 
     k = keras()
     program = spec.program
+    if program.compile.loss is None:
+        raise program.source.error(("compile",), "training needs a loss", "add `compile: {loss: ...}`")
     resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart)
     started = time.time()
     training = program.training

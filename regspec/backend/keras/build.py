@@ -48,6 +48,8 @@ def materialize(v: Any) -> Any:
             return from_config(v)
         if module == lower.SCHEDULES_MODULE:
             return getattr(keras().optimizers.schedules, v["class_name"])(**v["config"])
+        if module == lower.INITIALIZERS_MODULE:
+            return getattr(keras().initializers, v["class_name"])(**v["config"])
     if isinstance(v, list):
         return tuple(materialize(x) for x in v)
     return v
@@ -114,8 +116,8 @@ def loss(program: Program) -> Any:
     return _loss(program, lowered, ("compile", "loss"))
 
 
-def _loss(program: Program, lowered: str | dict[str, Any], path: Path) -> Any:
-    if isinstance(lowered, str):
+def _loss(program: Program, lowered: str | dict[str, Any] | None, path: Path) -> Any:
+    if lowered is None or isinstance(lowered, str):
         return lowered
     with refusal(program.source, path, f"the loss {lowered['class_name']}"):
         return getattr(keras().losses, lowered["class_name"])(**lowered["config"])

@@ -25,7 +25,8 @@ def py(v: Any) -> str:
     if isinstance(v, dict) and "class_name" in v:
         args = ", ".join(f"{k}={py(x)}" for k, x in v["config"].items())
         prefix = {lower.REGULARIZERS_MODULE: "regularizers", lower.LAYERS_MODULE: "layers",
-                  lower.SCHEDULES_MODULE: "keras.optimizers.schedules"}.get(v.get("module", ""), "")
+                  lower.SCHEDULES_MODULE: "keras.optimizers.schedules",
+                  lower.INITIALIZERS_MODULE: "keras.initializers"}.get(v.get("module", ""), "")
         return f"{prefix}.{v['class_name']}({args})" if prefix else f"{v['class_name']}({args})"
     if isinstance(v, list):
         return "[" + ", ".join(py(x) for x in v) + "]"
@@ -107,8 +108,8 @@ def compile_source(program: Program) -> list[str]:
             f"{INDENT})", f"{INDENT}return model"]
 
 
-def _loss(v: str | dict[str, Any]) -> str:
-    if isinstance(v, str):
+def _loss(v: str | dict[str, Any] | None) -> str:
+    if v is None or isinstance(v, str):
         return repr(v)
     return f"keras.losses.{v['class_name']}({', '.join(f'{k}={py(x)}' for k, x in v['config'].items())})"
 

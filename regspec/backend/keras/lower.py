@@ -17,12 +17,13 @@ from regspec.ir.graph import Program
 from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy, Schedule
 from regspec.lang.layers import Layer
 from regspec.lang.registry import Registered
-from regspec.lang.types import Regularizer
+from regspec.lang.types import INITIALIZER_CLASSES, InitializerConfig, Regularizer
 from regspec.paths import Path
 
 LAYERS_MODULE = "keras.layers"
 REGULARIZERS_MODULE = "keras.regularizers"
 SCHEDULES_MODULE = "keras.optimizers.schedules"
+INITIALIZERS_MODULE = "keras.initializers"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def regularizer(r: Regularizer) -> dict[str, Any]:
 def value(v: Any, brief: bool = False) -> Any:
     if isinstance(v, Regularizer):
         return regularizer(v)
+    if isinstance(v, InitializerConfig):
+        return {"module": INITIALIZERS_MODULE, "class_name": INITIALIZER_CLASSES[v.type], "config": v.arguments()}
     if isinstance(v, Layer):
         return {"module": LAYERS_MODULE, **layer(v, brief=brief)}
     if isinstance(v, list):
@@ -134,11 +137,13 @@ def _one_loss(value_: str | Crossentropy) -> str | dict[str, Any]:
     return value_
 
 
-def loss(section: CompileSection) -> str | dict[str, Any]:
+def loss(section: CompileSection) -> str | dict[str, Any] | None:
     """A name Keras takes as is, or a loss class with its arguments; or such a loss per output name
     (``{"per_output": {...}}``)."""
     if isinstance(section.loss, dict):
         return {"per_output": {name: _one_loss(v) for name, v in section.loss.items()}}
+    if section.loss is None:
+        return None
     return _one_loss(section.loss)
 
 

@@ -99,6 +99,9 @@ class Dropout(Layer):
     keras_class = "Dropout"
     type: Literal["dropout"]
     rate: Rate
+    noise_shape: Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)] | None = Field(
+        None, description="Shape of the dropout mask with the batch axis, e.g. [null, 1, 1, 64] drops whole feature maps."
+    )
     seed: Seed | None = None
 
 

@@ -51,8 +51,8 @@ class Normalization(Layer):
             if isinstance(value, list) and len(value) not in (1, shape[-1]):
                 raise ShapeError(f"{key} has {len(value)} values for {shape[-1]} features")
         if self.adapts:
-            if self.axis != -1 or shape[-1] is None:
-                raise ShapeError("an adapted normalization needs axis -1 and a known last dimension")
+            if self.axis not in (-1, len(shape)) or shape[-1] is None:  # the last axis, however it is written
+                raise ShapeError("an adapted normalization needs the last axis (-1) and a known last dimension")
             return shape, 0, 2 * shape[-1] + 1  # mean, variance, count (not trainable)
         return shape, 0, 0
 

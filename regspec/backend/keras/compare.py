@@ -1,0 +1,62 @@
+"""Compare two built Keras models layer by layer: what import -> spec -> compile must preserve."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
+
+
+def described(model: Any) -> list[tuple]:
+    """(name, class, config without name, names of inbound layers) per layer.
+
+    Inputs are compared by shape and dtype, not name; a name Keras generated (conv2d_7: the
+    number depends on what the process built before) stands as its position.
+    """
+    rename = {t._keras_history.operation.name: f"input{i}" for i, t in enumerate(model.inputs)}
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]  # Sequential lists none
+    for i, layer in enumerate(layers):
+        if re.fullmatch(re.escape(_snake(type(layer).__name__)) + r"(_\d+)?", layer.name):
+            rename[layer.name] = f"#{i}"
+    out: list[tuple] = [(f"input{i}", tuple(t.shape), str(t.dtype)) for i, t in enumerate(model.inputs)]
+    for layer in layers:
+        config = layer.get_config()
+        config.pop("name", None)
+        for wrapped in ("layer", "backward_layer"):
+            if isinstance(config.get(wrapped), dict):
+                config[wrapped]["config"].pop("name", None)
+        nodes = layer._inbound_nodes
+        inbound = tuple(rename.get(t._keras_history.operation.name, t._keras_history.operation.name)
+                        for t in nodes[0].input_tensors) if nodes else ()
+        out.append((rename.get(layer.name, layer.name), type(layer).__name__, config, inbound))
+    return out
+
+
+def differences(ours: Any, theirs: Any, *, outputs: bool = True) -> list[str]:
+    """What differs between two models (empty: the same model), including outputs on the same
+    input once ``theirs``' weights are copied into ``ours``."""
+    import numpy as np
+
+    a, b = described(ours), described(theirs)
+    out = []
+    if len(a) != len(b):
+        out.append(f"{len(a)} layers vs {len(b)}")
+    for x, y in zip(a, b):
+        if x != y:
+            out.append(f"layer {x[0]} ({x[1]}) differs from {y[0]} ({y[1]})")
+            break
+    if ours.count_params() != theirs.count_params():
+        out.append(f"{ours.count_params():,} parameters vs {theirs.count_params():,}")
+    if outputs and not out:
+        ours.set_weights(theirs.get_weights())
+        rng = np.random.default_rng(0)
+        xs = [rng.random((1, *[d or 32 for d in t.shape[1:]])).astype("float32") for t in theirs.inputs]
+        xs_in = xs if len(xs) > 1 else xs[0]
+        pa, pb = ours.predict(xs_in, verbose=0), theirs.predict(xs_in, verbose=0)
+        for p, q in zip(pa if isinstance(pa, list) else [pa], pb if isinstance(pb, list) else [pb]):
+            if not np.allclose(p, q, rtol=1e-4, atol=1e-5):
+                out.append(f"outputs differ by up to {float(np.max(np.abs(p - q))):.3g}")
+    return out

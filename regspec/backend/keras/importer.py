@@ -1,0 +1,540 @@
+"""`regspec import MODEL`: a Keras model (.keras file or JSON config) as a readable spec.
+
+The inverse of the lowering. A `.keras` file is a zip holding `config.json`: import reads that
+JSON and never deserializes the model, so nothing in the file can run (stricter than Keras'
+safe mode, which still builds objects). Each layer maps back through the registries (Keras
+class -> regspec type); arguments at their default are left out; `inputs:` is written only
+where a layer does not take the previous one; regularizers become annotations and a Dropout
+right after a weighted layer its `dropout:` annotation. Whatever regspec cannot express (a
+Lambda, a custom class, an argument it has no field for, a shared layer) is reported by layer
+name: nothing is dropped or approximated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from regspec.backend.keras.env import keras
+from regspec.diagnostics import Diagnostic, SpecError
+from regspec.lang.compile import LOSSES, OPTIMIZERS, SCHEDULES
+from regspec.lang.keras_names import CODE_LAYERS
+from regspec.lang.layers import LAYERS
+from regspec.lang.types import INITIALIZER_CLASSES, InitializerConfig
+
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+BY_KERAS = {cls.keras_class: tag for tag, cls in LAYERS.items() if tag != "input"}
+#: Keys of every Keras layer config that are not arguments regspec models.
+BOOKKEEPING = {"name", "trainable", "dtype"}
+
+
+@dataclass
+class Imported:
+    spec: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+
+def read_config(path: str) -> dict[str, Any]:
+    """The model's config: from a .keras zip's config.json, or a JSON file (model.to_json())."""
+    name = path
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                info = z.getinfo("config.json")
+                if info.file_size > MAX_CONFIG_BYTES:
+                    raise SpecError([Diagnostic(name, 1, 1, "", f"config.json is {info.file_size} bytes; the limit is "
+                                                                f"{MAX_CONFIG_BYTES}")])
+                text = z.read(info).decode("utf-8")
+        else:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read(MAX_CONFIG_BYTES + 1)
+            if len(text) > MAX_CONFIG_BYTES:
+                raise SpecError([Diagnostic(name, 1, 1, "", "file too large for a model config")])
+        config = json.loads(text)
+    except (KeyError, zipfile.BadZipFile) as exc:
+        raise SpecError([Diagnostic(name, 1, 1, "", f"not a .keras model file ({exc})")]) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SpecError([Diagnostic(name, 1, 1, "", f"cannot read a Keras model config: {exc}")]) from None
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise SpecError([Diagnostic(name, 1, 1, "", "not a Keras model config (no class_name)")])
+    return config
+
+
+def import_model(path: str) -> dict[str, Any]:
+    """The spec (plain data) for the model at ``path``; raises SpecError naming every layer that
+    regspec cannot express."""
+    config = read_config(path)
+    result = _Importer(config).run()
+    if result.problems:
+        raise SpecError([Diagnostic(path, 1, 1, "", p) for p in result.problems])
+    return result.spec
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
+
+
+def _auto_name(name: str, class_name: str) -> bool:
+    """A name Keras made up (dense, dense_3): not worth writing unless something refers to it."""
+    return re.fullmatch(re.escape(_snake(class_name)) + r"(_\d+)?", name) is not None
+
+
+def _short_float(x: float) -> float:
+    """Keras stores regularizer factors as float32: 0.0010000000474974513 is 0.001."""
+    import numpy as np
+
+    shortest = float(str(np.float32(x)))
+    return shortest if float(np.float32(shortest)) == float(np.float32(x)) else x
+
+
+class _Importer:
+    def __init__(self, config: dict[str, Any]):
+        self.config = config
+        self.problems: list[str] = []
+        self._defaults: dict[str, dict[str, Any]] = {}
+
+    def problem(self, layer: str, message: str) -> None:
+        self.problems.append(f"layer {layer!r}: {message}")
+
+    # ------------------------------------------------------------------ structure
+
+    def run(self) -> Imported:
+        cls, cfg = self.config.get("class_name"), self.config.get("config") or {}
+        if cls == "Sequential":
+            nodes = self._sequential(cfg)
+        elif cls in ("Functional", "Model"):
+            nodes = self._functional(cfg)
+        else:
+            return Imported({}, [f"the file holds a {cls}, not a Sequential or functional model"])
+        spec: dict[str, Any] = {"regspec": 1, "name": _spec_name(cfg.get("name") or "imported"),
+                                "description": f"imported from a Keras {cls} model"}
+        inputs, layers, outputs = nodes
+        if len(inputs) == 1:
+            only = inputs[0]
+            section: dict[str, Any] = {"shape": only["shape"]}
+            if only["dtype"] != "float32":
+                section["dtype"] = only["dtype"]
+            if only["name"] != "input" and only["referenced"]:
+                section["name"] = only["name"]
+            spec["input"] = section
+        else:
+            spec["inputs"] = [{k: v for k, v in i.items() if k != "referenced" and (k != "dtype" or v != "float32")}
+                              for i in inputs]
+        spec["layers"] = layers
+        if outputs is not None:
+            spec["outputs"] = outputs
+        # The file's compile section, or `{}` (an uncompiled model: it builds; training needs a loss).
+        spec["compile"] = self._compile(self.config.get("compile_config")) or {}
+        return Imported(spec, self.problems)
+
+    def _sequential(self, cfg: dict[str, Any]) -> tuple[list[dict], list[dict], list[str] | None]:
+        items = list(cfg.get("layers") or [])
+        inputs = []
+        if items and items[0].get("class_name") == "InputLayer":
+            inputs.append(self._input(items.pop(0)["config"], referenced=False))
+        elif cfg.get("build_input_shape"):
+            inputs.append({"name": "input", "shape": list(cfg["build_input_shape"][1:]), "dtype": "float32",
+                           "referenced": False})
+        else:
+            self.problems.append("the Sequential model has no input shape (it was never built)")
+        layers = _fold_dropouts([lay for lay in (self._layer(item) for item in items) if lay is not None], {})
+        return inputs, [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers], None
+
+    def _functional(self, cfg: dict[str, Any]) -> tuple[list[dict], list[dict], list[str] | None]:
+        items = cfg.get("layers") or []
+        input_names = _layer_refs(cfg.get("input_layers"))
+        output_names = _layer_refs(cfg.get("output_layers"))
+        inbound: dict[str, list[str]] = {}
+        for item in items:
+            name = item.get("name") or item.get("config", {}).get("name")
+            nodes = item.get("inbound_nodes") or []
+            if len(nodes) > 1:
+                self.problem(name, f"used {len(nodes)} times (a shared layer); a spec layer is called once")
+            inbound[name] = _history(nodes[0]) if nodes else []
+        consumers: dict[str, list[str]] = {}
+        for name, srcs in inbound.items():
+            for s in srcs:
+                consumers.setdefault(s, []).append(name)
+        referenced = {s for name, srcs in inbound.items() for s in srcs}
+        inputs, layers = [], []
+        previous: str | None = None
+        for item in items:
+            name = item.get("name") or item["config"].get("name")
+            if item.get("class_name") == "InputLayer":
+                inputs.append(self._input(item["config"], referenced=name in referenced))
+                previous = previous or name
+                continue
+            layer = self._layer(item)
+            if layer is None:
+                previous = name
+                continue
+            srcs = inbound.get(name, [])
+            if srcs != [previous]:
+                layer["inputs"] = srcs[0] if len(srcs) == 1 else srcs
+            layers.append(layer)
+            previous = name
+        last = layers[-1]["_keras_name"] if layers else None
+        outputs = None if output_names == [last] else output_names
+        layers = _fold_dropouts(layers, consumers)
+        order = {n: i for i, n in enumerate(input_names)}  # the model's input order, not the layers'
+        inputs.sort(key=lambda i: order.get(i["name"], len(order)))
+        for lay in layers:  # names that layers refer to must be written
+            refs = lay.get("inputs")
+            for r in [refs] if isinstance(refs, str) else refs or []:
+                _ensure_name(layers, r)
+        for o in outputs or []:
+            _ensure_name(layers, o)
+        return inputs, [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers], outputs
+
+    def _input(self, cfg: dict[str, Any], referenced: bool) -> dict[str, Any]:
+        shape = cfg.get("batch_shape") or [None, *(cfg.get("shape") or [])]
+        dtype = cfg.get("dtype") or "float32"
+        if isinstance(dtype, dict):
+            dtype = dtype.get("config", {}).get("name", "float32")
+        if cfg.get("sparse") or cfg.get("ragged"):
+            self.problem(cfg.get("name", "input"), "sparse or ragged inputs are not expressible")
+        return {"name": cfg.get("name") or "input", "shape": list(shape[1:]), "dtype": dtype, "referenced": referenced}
+
+    # ------------------------------------------------------------------ layers
+
+    def _layer(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        cls = item.get("class_name", "?")
+        cfg = item.get("config") or {}
+        name = cfg.get("name") or item.get("name") or cls
+        module = item.get("module") or ""
+        if module.startswith("keras.src.ops"):
+            self.problem(name, f"a Keras operation ({module}.{cls}, from code such as `x + y`), not a layer; "
+                               "a spec holds layers")
+            return None
+        if item.get("registered_name") or (module and not module.startswith("keras.")):
+            self.problem(name, f"{cls} is a custom class ({item.get('registered_name') or module}); "
+                               "a spec holds only built-in Keras layers")
+            return None
+        tag = BY_KERAS.get(cls)
+        if tag is None:
+            snake = _snake(cls)
+            if cls in ("Functional", "Sequential", "Model"):
+                self.problem(name, "a nested model; regspec cannot flatten it")
+            elif snake in CODE_LAYERS:
+                self.problem(name, f"{cls} runs code; a spec never does")
+            else:
+                self.problem(name, f"regspec has no {snake} layer ({cls})")
+            return None
+        out = self._arguments(name, tag, cls, cfg)
+        if out is None:
+            return None
+        layer: dict[str, Any] = {"type": tag}
+        if not _auto_name(name, cls):
+            layer["name"] = name
+        layer.update(out)
+        layer["_keras_name"] = name
+        return layer
+
+    def _keras_defaults(self, cls: str, cfg: dict[str, Any]) -> dict[str, Any]:
+        """What Keras' own constructor gives for every argument but the required ones."""
+        kcls = getattr(keras().layers, cls)
+        required = {}
+        for p in list(inspect.signature(kcls.__init__).parameters.values())[1:]:
+            if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                required[p.name] = cfg[p.name]
+        key = cls + json.dumps(required, sort_keys=True, default=str)
+        if key not in self._defaults:
+            if "layer" in required:  # wrappers: the wrapped layer, built from its own config
+                inner = required["layer"]
+                required["layer"] = getattr(keras().layers, inner["class_name"]).from_config(inner["config"])
+            self._defaults[key] = kcls(**required).get_config()
+        return self._defaults[key]
+
+    def _arguments(self, name: str, tag: str, cls: str, cfg: dict[str, Any]) -> dict[str, Any] | None:
+        spec_cls = LAYERS[tag]
+        fields = spec_cls.model_fields
+        try:
+            keras_defaults = self._keras_defaults(cls, cfg)
+        except Exception as exc:  # noqa: BLE001 - a config this Keras cannot even rebuild
+            self.problem(name, f"Keras cannot rebuild its {cls} config ({type(exc).__name__}: {exc})")
+            return None
+        out: dict[str, Any] = {}
+        ok = True
+        for key, value in cfg.items():
+            if key == "name":
+                continue
+            if key == "trainable":
+                if value is not True:
+                    self.problem(name, "a frozen layer (trainable: false) is not expressible")
+                    ok = False
+                continue
+            if key == "dtype":
+                policy = value.get("config", {}).get("name") if isinstance(value, dict) else value
+                if policy not in (None, "float32"):
+                    self.problem(name, f"dtype policy {policy!r} is not expressible")
+                    ok = False
+                continue
+            if key == "backward_layer" and tag == "bidirectional":
+                continue  # rebuilt from `layer` by Keras
+            if key not in fields or key in spec_cls.own_keys:
+                if _same(value, keras_defaults.get(key)):
+                    continue
+                self.problem(name, f"{key}={_short(value)} has no {tag} field in regspec")
+                ok = False
+                continue
+            converted = self._value(name, key, value, fields[key].annotation)
+            if converted is _UNSUPPORTED:
+                ok = False
+                continue
+            default = fields[key].default
+            if not fields[key].is_required() and _same(converted, default):
+                continue
+            if key == "activation" and converted == "linear" and default is None:
+                continue
+            if key == "strides" and tag.endswith(("pooling1d", "pooling2d", "pooling3d")) and \
+                    _same(value, cfg.get("pool_size")):
+                continue  # regspec's default strides are the pool size, as Keras'
+            if isinstance(default, str) and isinstance(converted, str) and \
+                    INITIALIZER_CLASSES.get(default, default) == INITIALIZER_CLASSES.get(converted, converted):
+                continue  # "uniform" and "random_uniform" are one initializer
+            out[key] = converted
+        if not ok:
+            return None
+        try:  # what regspec will build must be what the file holds
+            spec_cls.model_validate({"type": tag, **out})
+        except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError
+            self.problem(name, f"its arguments do not fit regspec's {tag}: {' '.join(str(exc).split())[:300]}")
+            return None
+        return out
+
+    def _value(self, name: str, key: str, value: Any, annotation: Any) -> Any:
+        if isinstance(value, dict) and "class_name" in value:
+            module = value.get("module", "")
+            cls, cfg = value["class_name"], value.get("config") or {}
+            if module == "keras.regularizers":
+                return self._regularizer(name, key, cls, cfg)
+            if module in ("keras.initializers", "keras.constraints"):
+                snake = _snake(cls)
+                getter = keras().initializers if module == "keras.initializers" else keras().constraints
+                try:
+                    default = getattr(getter, cls)().get_config()
+                except Exception:  # noqa: BLE001 - a class Keras will not make without arguments
+                    default = None
+                if default is not None and _same(cfg, default) and snake != "constant":
+                    return snake
+                if module == "keras.initializers" and default is not None:
+                    args = {k: v for k, v in cfg.items() if not _same(v, default.get(k)) or k == "value"}
+                    try:
+                        return InitializerConfig.model_validate({"type": snake, **args}).model_dump(exclude_none=True)
+                    except Exception:  # noqa: BLE001 - pydantic: an argument regspec has no field for
+                        pass
+                self.problem(name, f"{key}={cls}({_short(cfg)}): not expressible in regspec")
+                return _UNSUPPORTED
+            if module == "keras.layers":
+                tag = BY_KERAS.get(cls)
+                inner = self._layer(value)
+                if inner is None or tag is None:
+                    return _UNSUPPORTED
+                inner.pop("_keras_name", None)
+                inner.pop("name", None)
+                return inner
+            self.problem(name, f"{key}={cls}: not expressible")
+            return _UNSUPPORTED
+        if isinstance(value, list) and value and all(isinstance(v, int) for v in value) and len(set(value)) == 1 \
+                and key in ("kernel_size", "strides", "dilation_rate", "pool_size", "size"):
+            return value[0]  # Keras widens 3 to [3, 3]
+        if key == "axis" and isinstance(value, list) and len(value) == 1:
+            return value[0]
+        if isinstance(value, float):
+            return _short_float(value) if key.endswith("regularizer") else value
+        return value
+
+    def _regularizer(self, name: str, key: str, cls: str, cfg: dict[str, Any]) -> Any:
+        if cls == "L1":
+            return {"l1": _short_float(cfg["l1"])}
+        if cls == "L2":
+            return {"l2": _short_float(cfg["l2"])}
+        if cls == "L1L2":
+            out = {k: _short_float(cfg[k]) for k in ("l1", "l2") if cfg.get(k)}
+            return out or {"l1": 0.0}
+        self.problem(name, f"{key}={cls}: regspec has L1, L2 and L1L2")
+        return _UNSUPPORTED
+
+    # ------------------------------------------------------------------ compile
+
+    def _compile(self, cc: dict[str, Any] | None) -> dict[str, Any] | None:
+        if not cc:
+            return None
+        out: dict[str, Any] = {}
+        opt = cc.get("optimizer")
+        if isinstance(opt, dict):
+            out["optimizer"] = self._optimizer(opt)
+        elif isinstance(opt, str):
+            out["optimizer"] = opt.lower()
+        loss = cc.get("loss")
+        if loss is not None:
+            out["loss"] = self._loss(loss)
+        if cc.get("loss_weights"):
+            out["loss_weights"] = cc["loss_weights"]
+        metrics = cc.get("metrics")
+        if metrics:
+            out["metrics"] = metrics if isinstance(metrics, (list, dict)) else [metrics]
+        return out
+
+    def _optimizer(self, opt: dict[str, Any]) -> Any:
+        by_keras = {cls.keras_class: tag for tag, cls in OPTIMIZERS.items()}
+        tag = by_keras.get(opt.get("class_name", ""))
+        if tag is None:
+            self.problems.append(f"compile: optimizer {opt.get('class_name')} is not one regspec has")
+            return "adam"
+        cfg = opt.get("config") or {}
+        kopt = getattr(keras().optimizers, opt["class_name"])().get_config()
+        fields = OPTIMIZERS[tag].model_fields
+        out: dict[str, Any] = {"type": tag}
+        for key, value in cfg.items():
+            if key == "name":
+                continue
+            if isinstance(value, dict) and value.get("module") == "keras.optimizers.schedules":
+                sched = {cls.keras_class: t for t, cls in SCHEDULES.items()}.get(value["class_name"])
+                if sched is None:
+                    self.problems.append(f"compile: schedule {value['class_name']} is not one regspec has")
+                    continue
+                out[key] = {"type": sched, **{k: v for k, v in value["config"].items() if k != "name"}}
+                continue
+            if key in fields:
+                if not _same(value, fields[key].default):
+                    out[key] = _short_float(value) if isinstance(value, float) else value
+            elif not _same(value, kopt.get(key)):
+                self.problems.append(f"compile: optimizer argument {key}={_short(value)} has no regspec field")
+        return out if len(out) > 1 else tag
+
+    def _loss(self, loss: Any) -> Any:
+        if isinstance(loss, str):
+            if loss in LOSSES:
+                return loss
+            self.problems.append(f"compile: loss {loss!r} is not one regspec has")
+            return loss
+        if isinstance(loss, dict) and "class_name" in loss:
+            names = {v: k for k, v in LOSSES.items()}
+            tag = names.get(loss["class_name"])
+            if tag is None:
+                self.problems.append(f"compile: loss {loss['class_name']} is not one regspec has")
+                return "mse"
+            cfg = {k: v for k, v in (loss.get("config") or {}).items() if k in ("from_logits", "label_smoothing") and v}
+            return {"type": tag, **cfg} if cfg else tag
+        if isinstance(loss, dict):
+            return {k: self._loss(v) for k, v in loss.items()}
+        self.problems.append(f"compile: loss {_short(loss)} is not expressible")
+        return loss
+
+
+class _Unsupported:
+    pass
+
+
+_UNSUPPORTED: Any = _Unsupported()
+
+
+def _history(node: dict[str, Any]) -> list[str]:
+    """The names of the layers whose outputs a call used, in order (args, then kwargs)."""
+    out: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            if x.get("class_name") == "__keras_tensor__":
+                out.append(x["config"]["keras_history"][0])
+                return
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(node.get("args", []))
+    walk(node.get("kwargs", {}))
+    return out
+
+
+def _layer_refs(refs: Any) -> list[str]:
+    """[[name, 0, 0], ...], or a single [name, 0, 0] for one input or output."""
+    if not refs:
+        return []
+    if isinstance(refs[0], str):
+        return [refs[0]]
+    return [r[0] for r in refs]
+
+
+def _ensure_name(layers: list[dict[str, Any]], keras_name: str) -> None:
+    for lay in layers:
+        if lay.get("_keras_name") == keras_name and "name" not in lay:
+            lay["name"] = keras_name
+            return
+
+
+def _fold_dropouts(layers: list[dict[str, Any]], consumers: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """A Dropout right after a layer that takes the annotation, and used only there, becomes it."""
+    out: list[dict[str, Any]] = []
+    for lay in layers:
+        prev = out[-1] if out else None
+        if (lay["type"] == "dropout" and prev is not None and set(lay) <= {"type", "rate", "name", "_keras_name"}
+                and "inputs" not in lay and "dropout" in LAYERS[prev["type"]].own_keys
+                and "dropout" in LAYERS[prev["type"]].model_fields and "dropout" not in prev
+                and consumers.get(prev.get("_keras_name", ""), [lay.get("_keras_name")]) == [lay.get("_keras_name")]
+                and (lay.get("name") is None or lay.get("name") == f"{prev.get('name')}_dropout")):
+            prev["dropout"] = lay["rate"]
+            continue
+        out.append(lay)
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b) and type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
+                                                 and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _spec_name(name: str) -> str:
+    clean = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
+    return (clean or "imported")[:64]
+
+
+FIRST_KEYS = ("type", "name", "inputs")
+
+
+def to_yaml(spec: dict[str, Any]) -> str:
+    """The spec as a file a person reads: one line per layer, type and name first."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    from regspec.yamlio import dump_yaml
+
+    flow = YAML(typ="rt", pure=True)
+    flow.default_flow_style = True
+    flow.width = 100_000
+
+    def line(layer: dict[str, Any]) -> str:
+        ordered = {k: layer[k] for k in FIRST_KEYS if k in layer}
+        ordered.update((k, v) for k, v in layer.items() if k not in FIRST_KEYS and k != "dropout")
+        if "dropout" in layer:
+            ordered["dropout"] = layer["dropout"]
+        buf = io.StringIO()
+        flow.dump(ordered, buf)
+        return "  - " + buf.getvalue().strip()
+
+    head = {k: v for k, v in spec.items() if k in ("regspec", "name", "description", "input", "inputs")}
+    tail = {k: v for k, v in spec.items() if k in ("outputs", "compile")}
+    out = "# yaml-language-server: $schema=https://regspec.dev/schemas/regspec.schema.json\n" + dump_yaml(head)
+    out += "layers:\n" + "\n".join(line(lay) for lay in spec.get("layers", [])) + "\n"
+    return out + (dump_yaml(tail) if tail else "")
+
+

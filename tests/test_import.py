@@ -1,0 +1,165 @@
+"""`regspec import`: Keras models (.keras files, JSON configs) back to specs that compile to the
+same model; what regspec cannot express is refused by layer name, never dropped."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from regspec.api import load
+from regspec.backend.keras.build import build_model, compile_model
+from regspec.backend.keras.compare import differences
+from regspec.backend.keras.env import keras
+from regspec.backend.keras.importer import import_model, to_yaml
+from regspec.cli import main
+from regspec.diagnostics import SpecError
+
+from .conftest import SPECS
+from .test_articles import ARTICLES, configs
+
+pytestmark = pytest.mark.tf
+k = keras()
+SPEC_FILES = sorted(p for p in SPECS.rglob("*.yaml") if p.parent.name != "sweeps")
+
+
+def round_trip(model, tmp_path, name="m"):
+    model.save(tmp_path / f"{name}.keras")
+    spec = import_model(str(tmp_path / f"{name}.keras"))
+    (tmp_path / f"{name}.yaml").write_text(to_yaml(spec))
+    return load(tmp_path / f"{name}.yaml")
+
+
+def canonical(spec) -> object:
+    """The resolved model, less the documented differences of a round trip:
+    1. a layer name spelled like one Keras generates (conv2d_1) is not written back;
+    2. one input comes back as `input:` (not a one-item `inputs:`);
+    3. what Keras fills in is written out or left implicit alike (pooling strides equal to the
+       pool size, attention's value_dim and attention_axes);
+    4. layers of parallel branches come back in Keras' saved order (compared by name when every
+       layer has one)."""
+    def shown(node_id: str) -> str | None:
+        node = spec.program.by_id[node_id]
+        if node in spec.program.inputs:
+            return f"input{spec.program.inputs.index(node)}"
+        name = node.name
+        return name if name and not re.fullmatch(node.type + r"(_\d+)?", name) else None
+
+    nodes = []
+    for node in spec.program.nodes:
+        args = node.layer.model_dump(mode="json", exclude={"name", "inputs", "repeat"})
+        if "pool_size" in args and args.get("strides") in (None, args["pool_size"]):
+            args["strides"] = None
+        if node.type == "multi_head_attention":
+            args["value_dim"] = args["value_dim"] or args["key_dim"]
+            args["attention_axes"] = None
+        nodes.append((shown(node.id), node.type, json.dumps(args, sort_keys=True)))
+    wiring = [(shown(n.id), tuple(shown(i) for i in n.inputs)) for n in spec.program.nodes]
+    inputs = [(list(i.shape), i.dtype) for i in spec.program.inputs]
+    if all(n[0] for n in nodes):  # every layer named: order does not matter
+        nodes, wiring = sorted(nodes), sorted(wiring, key=str)
+    compile_ = spec.resolved.compile.model_dump(mode="json")
+    return inputs, nodes, wiring, compile_
+
+
+@pytest.mark.parametrize("path", SPEC_FILES, ids=lambda p: str(p.relative_to(SPECS)))
+def test_every_spec_survives_compile_save_import(path, tmp_path):
+    spec = load(path)
+    model = compile_model(spec.program)
+    back = round_trip(model, tmp_path)
+    assert canonical(back) == canonical(spec)
+    assert differences(build_model(back.program), model) == []
+
+
+@pytest.mark.parametrize("name", ["model5.yaml", "iris/activity.yaml", "mnist/dropout.yaml", "rps/l2.yaml"])
+def test_the_articles_hand_written_models_import(name, tmp_path):
+    theirs = ARTICLES[name]()
+    theirs.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    back = round_trip(theirs, tmp_path)
+    assert configs(build_model(back.program)) == configs(theirs)
+    text = (tmp_path / "m.yaml").read_text()
+    if name == "mnist/dropout.yaml":  # a Dropout after a dense layer comes back as its annotation
+        assert text.count("dropout: 0.25}") == 5 and "type: dropout" not in text
+    if name == "model5.yaml":
+        assert text.count("kernel_regularizer: {l1: 0.001}") == 2
+    assert "compile:\n  optimizer: adam\n  loss: categorical_crossentropy\n  metrics: [accuracy]\n" in text
+
+
+FAST_APPLICATIONS = ["VGG16", "MobileNet", "ResNet50", "MobileNetV2", "Xception"]
+SLOW_APPLICATIONS = ["VGG19", "ResNet50V2", "ResNet101", "DenseNet121", "EfficientNetB0", "EfficientNetV2B0",
+                     "InceptionV3", "NASNetMobile"]
+
+
+def check_application(name, tmp_path):
+    model = getattr(k.applications, name)(weights=None)
+    back = round_trip(model, tmp_path)
+    ours = build_model(back.program)
+    assert differences(ours, model) == []  # names included, but for those Keras numbered itself
+
+
+@pytest.mark.parametrize("name", FAST_APPLICATIONS)
+def test_applications_round_trip(name, tmp_path):
+    check_application(name, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW_APPLICATIONS)
+def test_more_applications_round_trip(name, tmp_path):
+    check_application(name, tmp_path)
+
+
+def test_what_regspec_cannot_express_is_refused_by_name(tmp_path):
+    class Doubler(k.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    inp = k.Input((4,))
+    x = k.layers.Dense(3, name="fine")(inp)
+    x = k.layers.Lambda(lambda t: t + 1, name="plus_one")(x)
+    x = Doubler(name="doubler")(x)
+    x = k.layers.Dense(2, name="frozen", trainable=False)(x)
+    model = k.Model(inp, x)
+    model.save(tmp_path / "odd.keras")
+    with pytest.raises(SpecError) as info:
+        import_model(str(tmp_path / "odd.keras"))
+    messages = [d.message for d in info.value.diagnostics]
+    assert messages == [
+        "layer 'plus_one': Lambda runs code; a spec never does",
+        "layer 'doubler': Doubler is a custom class (Doubler); a spec holds only built-in Keras layers",
+        "layer 'frozen': a frozen layer (trainable: false) is not expressible",
+    ]
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "odd.keras")])
+    assert result.exit_code == 2 and "plus_one" in result.output and "Traceback" not in result.output
+
+
+def test_operations_are_refused_by_name(tmp_path):
+    inp = k.Input((4,))
+    a = k.layers.Dense(4, name="a")(inp)
+    model = k.Model(inp, a + inp)  # an ops.numpy.Add, not a layer
+    model.save(tmp_path / "ops.keras")
+    with pytest.raises(SpecError) as info:
+        import_model(str(tmp_path / "ops.keras"))
+    assert "a Keras operation (keras.src.ops.numpy.Add" in info.value.diagnostics[0].message
+
+
+def test_import_piped_into_compile_gives_the_same_model(tmp_path):
+    model = ARTICLES["iris/activity.yaml"]()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.save(tmp_path / "iris.keras")
+    text = CliRunner().invoke(main, ["import", str(tmp_path / "iris.keras")]).output
+    result = CliRunner().invoke(main, ["compile", "-", "--out", str(tmp_path / "out")], input=text)
+    assert result.exit_code == 0, result.output
+    (saved,) = (tmp_path / "out").glob("*.keras")
+    built = k.saving.load_model(saved, safe_mode=True)
+    assert configs(built) == configs(model) and built.count_params() == model.count_params()
+
+
+def test_json_configs_import_too(tmp_path):
+    model = ARTICLES["model5.yaml"]()
+    (tmp_path / "m.json").write_text(model.to_json())
+    spec = import_model(str(tmp_path / "m.json"))
+    (tmp_path / "m.yaml").write_text(to_yaml(spec))
+    assert differences(build_model(load(tmp_path / "m.yaml").program), model, outputs=False) == []
+    x = np.zeros((1, 150, 150, 3), dtype="float32")
+    assert build_model(load(tmp_path / "m.yaml").program).predict(x, verbose=0).shape == (1, 1)
