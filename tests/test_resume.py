@@ -33,7 +33,8 @@ def test_killed_training_resumes(tmp_path):
     out = str(tmp_path / "runs")
     args = regspec_cmd("compile", str(SPECS / "iris" / "base.yaml"), "--train", "--out", out, "-q",
                        "--set", f"training.epochs={EPOCHS}", "--set", "training.batch_size=4")
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    env = dict(os.environ, REGSPEC_BACKUP_SECONDS="0")  # back up every epoch: the kill lands after some
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
     deadline = time.time() + 240
     run_dir = None
     while time.time() < deadline:
@@ -50,16 +51,38 @@ def test_killed_training_resumes(tmp_path):
     assert json.loads(open(os.path.join(run_dir, "run.json")).read())["status"] == "running"
 
     # A plain rerun does not silently start over.
-    again = subprocess.run(args, capture_output=True, text=True, timeout=240)
+    again = subprocess.run(args, capture_output=True, text=True, timeout=240, env=env)
     assert again.returncode == 2
     assert "an interrupted run of this spec exists" in again.stderr and "--resume" in again.stderr
 
-    resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True, timeout=300, env=env)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"resuming iris-base in {run_dir}" in resumed.stdout
+    assert f"resuming iris-base in {run_dir} after epoch" in resumed.stdout
     history = json.loads(open(os.path.join(run_dir, "history.json")).read())
     assert len(history["loss"]) == EPOCHS  # every epoch exactly once
-    # It went on from the backup: at most the epoch in flight at the kill ran twice.
-    assert len(history_rows(run_dir)) <= EPOCHS + 1
+    # It went on from the backup, and the epochs after the backup were logged once more, not twice.
+    restored = int(resumed.stdout.split("after epoch ")[1].split()[0])
+    assert restored >= 2
+    assert len(history_rows(run_dir)) == EPOCHS
+    assert [r["epoch"] for r in history_rows(run_dir)] == list(range(1, EPOCHS + 1))
     assert json.loads(open(os.path.join(run_dir, "run.json")).read())["status"] == "finished"
     assert glob.glob(os.path.join(out, "iris-base-*")) == [run_dir]  # resumed in place
+
+
+def test_backups_are_written_by_time_not_every_epoch(tmp_path, monkeypatch):
+    """The default backup is bounded in time (REGSPEC_BACKUP_SECONDS), not written every epoch."""
+    from regspec.api import load
+    from regspec.backend.keras import callbacks
+    from regspec.runtime.train import train
+
+    saves = []
+    cls = callbacks.atomic_backup_class()
+    original = cls._save_model
+    monkeypatch.setattr(cls, "_save_model", lambda self: (saves.append(self._current_epoch), original(self))[1])
+    spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 6})
+    monkeypatch.setattr(cls, "every", 3600.0)
+    train(spec, str(tmp_path / "a"), verbose=0)
+    assert saves == []  # six fast epochs: nothing to lose, nothing written
+    monkeypatch.setattr(cls, "every", 0.0)
+    train(spec, str(tmp_path / "b"), verbose=0)
+    assert saves == [1, 2, 3, 4, 5, 6]

@@ -166,14 +166,16 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             row = {"epoch": epoch + 1, **{k_: float(v) for k_, v in (logs or {}).items()}}
-            with open(history_path, "a", encoding="utf-8") as fh:
+            with open(history_path, "a", encoding="utf-8") as fh:  # no fsync: a killed process's writes stay
                 fh.write(json.dumps(row) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
 
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     if resumed_dir:
-        print(f"resuming {spec.name} in {run_dir} after epoch {len(epochs_logged)}")
+        restored = _backup_epoch(bdir)
+        # Epochs after the backup run again: their first records go, so each epoch is logged once.
+        kept = [row for e, row in sorted(epochs_logged.items()) if e <= restored]
+        write_text(history_path, "".join(json.dumps(row) + "\n" for row in kept))
+        print(f"resuming {spec.name} in {run_dir} after epoch {restored}")
     try:
         model.fit(
             datasets.train, epochs=training.epochs, steps_per_epoch=training.steps_per_epoch,
@@ -214,6 +216,15 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     write_json(os.path.join(run_dir, "run.json"), run_info)
     _drop_backup(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics)
+
+
+def _backup_epoch(bdir: str) -> int:
+    """How many epochs the backup holds (0: none yet)."""
+    try:
+        with open(os.path.join(bdir, "training_metadata.json"), encoding="utf-8") as fh:
+            return int(json.load(fh).get("epoch", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
 
 
 def _drop_backup(bdir: str) -> None:

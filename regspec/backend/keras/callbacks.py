@@ -14,21 +14,43 @@ from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
 _ATOMIC: Any = None
 
 
+#: At most this many seconds of training are lost to a crash: the per-epoch backup is written
+#: when this much time has passed since the last one (0: after every epoch). Writing it every
+#: epoch cost 61% of an iris epoch and 27% of a digits epoch.
+BACKUP_SECONDS = float(os.environ.get("REGSPEC_BACKUP_SECONDS", "10"))
+
+
 def atomic_backup_class() -> Any:
-    """BackupAndRestore whose files are written to a temporary name and renamed into place.
+    """BackupAndRestore whose files are written to a temporary name and renamed into place,
+    at most every BACKUP_SECONDS.
 
     A SIGKILL mid-save then leaves the previous backup intact instead of a torn
     HDF5 file that cannot be resumed from. Weights go first, then the epoch
-    counter: a kill between the two re-runs one epoch, it never skips one.
+    counter: a kill between the two re-runs epochs, it never skips one.
     """
     global _ATOMIC
     if _ATOMIC is not None:
         return _ATOMIC
     import json
+    import time
 
     base: Any = keras().callbacks.BackupAndRestore  # known only once Keras is imported
 
     class AtomicBackupAndRestore(base):
+        every = BACKUP_SECONDS
+        _saved_at = 0.0
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            super().on_train_begin(logs)
+            self._saved_at = time.monotonic()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            self._current_epoch = epoch + 1
+            self._last_batch_seen = 0
+            if self.save_freq == "epoch" and time.monotonic() - self._saved_at >= self.every:
+                self._save_model()
+                self._saved_at = time.monotonic()
+
         def _save_model(self) -> None:
             os.makedirs(self.backup_dir, exist_ok=True)
             tmp_weights = os.path.join(self.backup_dir, "tmp-latest.weights.h5")

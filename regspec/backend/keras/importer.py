@@ -206,6 +206,9 @@ class _Importer:
         cfg = item.get("config") or {}
         name = cfg.get("name") or item.get("name") or cls
         module = item.get("module") or ""
+        if cls in ("Functional", "Sequential", "Model"):
+            self.problem(name, f"a nested {cls} model; regspec cannot flatten it")
+            return None
         if module.startswith("keras.src.ops"):
             self.problem(name, f"a Keras operation ({module}.{cls}, from code such as `x + y`), not a layer; "
                                "a spec holds layers")
@@ -217,9 +220,7 @@ class _Importer:
         tag = BY_KERAS.get(cls)
         if tag is None:
             snake = _snake(cls)
-            if cls in ("Functional", "Sequential", "Model"):
-                self.problem(name, "a nested model; regspec cannot flatten it")
-            elif snake in CODE_LAYERS:
+            if snake in CODE_LAYERS:
                 self.problem(name, f"{cls} runs code; a spec never does")
             else:
                 self.problem(name, f"regspec has no {snake} layer ({cls})")

@@ -1,0 +1,122 @@
+"""Training overhead per epoch (issue 14): regspec's `train` vs a hand-written Keras script.
+
+    python -m bench.bench_training [--rounds 3]
+
+Both train the same model on the same data in one process, interleaved; a callback records
+each epoch's wall time and the median of the steady-state epochs (after the first five) is
+compared. The hand script fits NumPy arrays, as the articles do; regspec adds its tf.data
+pipeline, the epoch log, the time-bounded backup and TerminateOnNaN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+from bench.common import ROOT, report
+
+
+def epoch_timer(k):  # type: ignore[no-untyped-def]
+    class Timer(k.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+            self._t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+            self.times.append(time.perf_counter() - self._t)
+
+    return Timer()
+
+
+def hand(k, name: str, epochs: int, tfdata: bool = False) -> float:  # type: ignore[no-untyped-def]
+    """The articles' way: arrays in, model.fit (or, with ``tfdata``, batched tf.data datasets as regspec feeds)."""
+    import numpy as np
+    from sklearn import datasets
+    from sklearn.model_selection import train_test_split
+
+    bunch = getattr(datasets, f"load_{name}")()
+    x, xt, y, yt = train_test_split(bunch.data.astype("float32"), bunch.target, test_size=0.25, random_state=7)
+    mean, std = x.mean(0), x.std(0)
+    std[std == 0] = 1
+    x, xt = (x - mean) / std, (xt - mean) / std
+    n = int(y.max()) + 1
+    L = k.layers
+    if name == "iris":
+        model = k.Sequential([k.Input((4,)), L.Dense(512, activation="tanh"), L.Dense(256, activation="tanh"),
+                              L.Dense(64, activation="tanh"), L.Dense(32, activation="relu"), L.Dense(3, activation="softmax")])
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+        batch = 128
+    else:
+        model = k.Sequential([k.Input((64,))] + [L.Dense(500, activation="relu") for _ in range(5)]
+                             + [L.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        batch = 128
+        nv = int(round(len(x) * 0.3))
+        x, y = x[:-nv], y[:-nv]
+    timer = epoch_timer(k)
+    if tfdata:
+        import tensorflow as tf
+
+        train = tf.data.Dataset.from_tensor_slices((x, np.eye(n, dtype="float32")[y])).shuffle(len(x)).batch(batch)
+        val = tf.data.Dataset.from_tensor_slices((xt, np.eye(n, dtype="float32")[yt])).batch(batch)
+        model.fit(train.prefetch(2), epochs=epochs, validation_data=val, verbose=0, callbacks=[timer])
+    else:
+        model.fit(x, np.eye(n)[y], epochs=epochs, batch_size=batch, validation_data=(xt, np.eye(n)[yt]), verbose=0,
+                  callbacks=[timer])
+    return statistics.median(timer.times[5:])
+
+
+def ours(k, name: str, epochs: int, out: str) -> float:  # type: ignore[no-untyped-def]
+    from regspec.api import load
+    from regspec.runtime.train import train
+
+    spec = load(ROOT / "specs" / name / "base.yaml").with_overrides({"training.epochs": epochs})
+    timer = epoch_timer(k)
+    fit = k.Model.fit
+
+    def timed_fit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["callbacks"] = [timer, *kwargs.get("callbacks", [])]
+        return fit(self, *args, **kwargs)
+
+    k.Model.fit = timed_fit
+    try:
+        train(spec, out, verbose=0)
+    finally:
+        k.Model.fit = fit
+    return statistics.median(timer.times[5:])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, epochs in (("iris", 60), ("digits", 25)):
+            a, t, b = [], [], []
+            for r in range(args.rounds):
+                a.append(hand(k, name, epochs))
+                t.append(hand(k, name, epochs, tfdata=True))
+                b.append(ours(k, name, epochs, os.path.join(tmp, f"{name}{r}")))
+
+            def ms(v: list[float]) -> str:
+                return f"{min(v) * 1000:.1f} / {statistics.median(v) * 1000:.1f} ms"
+
+            rows += [(f"{name}: hand-written, NumPy arrays (the articles)", ms(a)),
+                     (f"{name}: hand-written, tf.data (regspec's feed)", ms(t)),
+                     (f"{name}: regspec train", ms(b)),
+                     (f"{name}: regspec / hand tf.data (min / median)",
+                      f"{min(b) / min(t):.2f}x / {statistics.median(b) / statistics.median(t):.2f}x (target <= 1.05x)"),
+                     (f"{name}: regspec / hand NumPy (min / median)",
+                      f"{min(b) / min(a):.2f}x / {statistics.median(b) / statistics.median(a):.2f}x")]
+    report("per-epoch time, steady state (min / median over rounds)", rows)
