@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from typing import Any
@@ -31,7 +32,18 @@ def _umask() -> int:
 
 
 def write_json(path: str, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, sort_keys=False, default=float) + "\n")
+    """Strict JSON: a NaN or an infinity (a diverged loss) is written as null, never as bare NaN."""
+    write_text(path, json.dumps(_finite(data), indent=2, sort_keys=False, default=float, allow_nan=False) + "\n")
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
 
 
 def read_json(path: str) -> Any:

@@ -25,7 +25,7 @@ def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: boo
         if train:
             from regspec.runtime.train import train as run_train
 
-            result = run_train(s, out, resume=resume, restart=restart, verbose=0 if quiet else "auto")
+            result = run_train(s, out, resume=resume, restart=restart, verbose=0 if quiet else "auto", strict_resume=True)
             click.echo(result.line(s.name))
             return EXIT_DIVERGED if result.status == "diverged" else 0
         from regspec.backend.keras.build import compile_model, save_model

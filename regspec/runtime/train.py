@@ -10,6 +10,8 @@ atomically. Training state is backed up each epoch under
 from __future__ import annotations
 
 import csv
+import fcntl
+import glob
 import io
 import json
 import math
@@ -71,11 +73,67 @@ def _error(spec: Spec, message: str, hint: str | None = None) -> RunError:
     return RunError([Diagnostic(spec.file, 1, 1, "", message, hint)])
 
 
-def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: bool = False) -> str | None:
-    """The run directory to resume, if any; refuses to silently start over an interrupted run."""
+def _lock_path(out: str, spec: Spec) -> str:
+    return backup_dir(out, spec) + ".lock"
+
+
+def _running_pid(out: str, spec: Spec) -> str | None:
+    """The pid of a live process training this spec into ``out``, if any (it holds the lock)."""
+    path = _lock_path(out, spec)
+    if not os.path.exists(path):
+        return None
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            return fh.read().strip() or "?"
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return None
+
+
+def _take_lock(out: str, spec: Spec) -> Any:
+    """Held for the whole training; the kernel drops it when the process ends, however it ends."""
+    path = _lock_path(out, spec)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open on purpose until the run ends
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        pid = fh.read().strip() or "?"
+        fh.close()
+        raise _error(spec, f"this spec is being trained into {out} by another process (pid {pid})",
+                     "wait for it, or use another --out") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    return fh
+
+
+def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: bool = False,
+                     strict: bool = False) -> str | None:
+    """The run directory to resume, if any; refuses to silently start over an interrupted run.
+
+    ``strict`` (the command line's --resume): having nothing to resume is an error, with the
+    reason (nothing was interrupted, or the spec changed since).
+    """
+    pid = _running_pid(out, spec)
+    if pid is not None:
+        raise _error(spec, f"this spec is being trained into {out} by another process (pid {pid})",
+                     "wait for it to finish; resuming a live run would train twice into one folder")
     bdir = backup_dir(out, spec)
     pointer = os.path.join(bdir, "run_dir")
     if not os.path.exists(pointer):
+        if strict and resume:
+            others = sorted(glob.glob(os.path.join(glob.escape(os.path.join(out, ".backup")), f"{glob.escape(spec.name)}-*",
+                                                   "run_dir")))
+            if others:
+                raise _error(spec, f"nothing to resume for this spec: the interrupted run of {spec.name} was of a "
+                                   "different spec (it changed since)", "resume needs the same spec; or train it anew "
+                                                                         "without --resume")
+            raise _error(spec, f"nothing to resume: no interrupted run of this spec in {out}", "train without --resume")
         return None
     if restart:
         shutil.rmtree(bdir)
@@ -85,10 +143,25 @@ def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: boo
     if not resume:
         raise _error(spec, f"an interrupted run of this spec exists ({previous})",
                      "pass --resume to continue it, or --restart to discard it")
-    if os.path.isdir(previous):
-        return previous
-    shutil.rmtree(bdir)
-    return None
+    return _checked_pointer(spec, out, bdir, previous)
+
+
+def _checked_pointer(spec: Spec, out: str, bdir: str, previous: str) -> str | None:
+    """The run directory a backup points to, if it is one of ``out``'s runs of this very spec."""
+    if not os.path.isdir(previous):
+        shutil.rmtree(bdir)  # the run directory is gone: nothing to resume into
+        return None
+    inside = os.path.realpath(previous).startswith(os.path.realpath(out) + os.sep)
+    try:
+        from regspec.files import read_json
+
+        same = read_json(os.path.join(previous, "run.json")).get("spec_hash") == spec.hash
+    except (OSError, ValueError, AttributeError):
+        same = False
+    if not (inside and same):
+        raise _error(spec, f"the backup of this spec points to {previous!r}, which is not a run of this spec in {out}",
+                     "pass --restart to discard the backup")
+    return previous
 
 
 def start_run_dir(spec: Spec, out: str) -> str:
@@ -124,9 +197,8 @@ def _strategy(name: str) -> Any:
 
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
-          verbose: int | str = "auto") -> RunResult:
-    from regspec.backend.keras.build import compile_model, save_model
-    from regspec.backend.keras.callbacks import build_callbacks
+          verbose: int | str = "auto", strict_resume: bool = False) -> RunResult:
+    from regspec.backend.keras.build import compile_model
     from regspec.backend.keras.data import load_data
     from regspec.backend.keras.env import keras
 
@@ -134,7 +206,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     program = spec.program
     if program.compile.loss is None:
         raise program.source.error(("compile",), "training needs a loss", "add `compile: {loss: ...}`")
-    resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart)
+    resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart, strict=strict_resume)
     started = time.time()
     training = program.training
     seed = training.seed
@@ -147,6 +219,21 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
         model = compile_model(program, built)
     _adapt(model, datasets.train_eval, program, built)
     bdir = backup_dir(out, spec)
+    lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
+    try:
+        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose)
+    finally:
+        lock.close()
+
+
+def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
+                    bdir: str, resumed_dir: str | None, started: float, verbose: int | str) -> RunResult:
+    from regspec.backend.keras.build import save_model
+    from regspec.backend.keras.callbacks import build_callbacks
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    training = program.training
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = {
         "name": spec.name, "spec_hash": spec.hash, "source": os.path.abspath(spec.file), "status": "running",
@@ -229,6 +316,10 @@ def _backup_epoch(bdir: str) -> int:
 
 def _drop_backup(bdir: str) -> None:
     shutil.rmtree(bdir, ignore_errors=True)
+    try:
+        os.unlink(bdir + ".lock")  # still held by this process until it returns; nobody waits on it
+    except OSError:
+        pass
     try:
         os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
     except OSError:

@@ -1,0 +1,86 @@
+"""Run integrity: a live run holds a lock; --resume resumes only this spec's run, into the run
+directory it came from, or says why not; history.json is strict JSON."""
+
+import json
+import os
+
+import pytest
+
+from regspec.api import load
+from regspec.diagnostics import SpecError
+from regspec.runtime.train import _take_lock, backup_dir, find_interrupted, start_run_dir, train
+
+from .conftest import SPECS
+
+pytestmark = pytest.mark.tf
+IRIS = SPECS / "iris" / "base.yaml"
+
+
+def spec(**overrides):
+    return load(IRIS).with_overrides({"training.epochs": 2, **overrides})
+
+
+def test_a_live_run_is_running_not_interrupted(tmp_path):
+    s = spec()
+    out = str(tmp_path)
+    lock = _take_lock(out, s)  # another process training this spec
+    start_run_dir(s, out)
+    try:
+        for resume in (False, True):
+            with pytest.raises(SpecError) as info:
+                train(s, out, resume=resume, verbose=0)
+            assert f"this spec is being trained into {out} by another process (pid {os.getpid()})" in str(info.value)
+    finally:
+        lock.close()
+    with pytest.raises(SpecError, match="an interrupted run of this spec exists"):  # once it is gone: interrupted
+        train(s, out, verbose=0)
+
+
+def test_resume_with_nothing_to_resume_says_so(tmp_path):
+    with pytest.raises(SpecError) as info:
+        find_interrupted(spec(), str(tmp_path), resume=True, strict=True)
+    assert "nothing to resume: no interrupted run of this spec" in str(info.value)
+    assert find_interrupted(spec(), str(tmp_path), resume=True) is None  # sweeps: resume if there is one
+
+
+def test_resume_after_the_spec_changed_says_so(tmp_path):
+    out = str(tmp_path)
+    start_run_dir(spec(), out)  # an interrupted run of the old spec
+    with pytest.raises(SpecError) as info:
+        find_interrupted(spec(**{"layers.fc1.units": 64}), out, resume=True, strict=True)
+    assert "was of a different spec (it changed since)" in str(info.value)
+
+
+def test_a_tampered_backup_pointer_is_refused(tmp_path):
+    s, out = spec(), str(tmp_path / "runs")
+    run_dir = start_run_dir(s, out)
+    with open(os.path.join(run_dir, "run.json"), "w") as fh:
+        json.dump({"spec_hash": s.hash}, fh)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with open(os.path.join(backup_dir(out, s), "run_dir"), "w") as fh:
+        fh.write(str(elsewhere))
+    with pytest.raises(SpecError) as info:
+        find_interrupted(s, out, resume=True)
+    assert "which is not a run of this spec" in str(info.value) and "--restart" in str(info.value)
+    assert find_interrupted(s, out, resume=True, restart=True) is None  # --restart discards it
+    assert not os.listdir(elsewhere)
+
+
+def test_history_json_is_strict_json_when_the_loss_diverges(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{1e30 * i},{i},{i}\n" for i in range(1, 40)))
+    (tmp_path / "s.yaml").write_text("""
+regspec: 1
+name: diverges
+input: {shape: [2]}
+layers: [{type: dense, units: 1}]
+compile: {optimizer: {type: sgd, learning_rate: 1.0}, loss: mse}
+data: {type: csv, train: d.csv, label: y}
+training: {epochs: 5}
+""")
+    result = train(load(tmp_path / "s.yaml"), str(tmp_path / "runs"), verbose=0)
+    assert result.status == "diverged"
+    text = open(os.path.join(result.run_dir, "history.json")).read()
+    assert "NaN" not in text and "Infinity" not in text
+    history = json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in history.json"))
+    assert history["loss"][-1] is None  # the diverged value, as null
