@@ -208,11 +208,13 @@ def test_keras_refusal_is_reported_at_the_layer_line(monkeypatch):
 def test_initializer_activation_and_constraint_names_all_resolve_in_keras():
     import typing
 
-    from regspec.lang.types import Activation, Constraint, Initializer
+    from regspec.lang.types import INITIALIZER_CLASSES, Activation, Constraint, InitializerName
 
     for name in typing.get_args(Activation):
         assert k.activations.get(name) is not None, name
-    for name in typing.get_args(Initializer):
+    for name, cls in INITIALIZER_CLASSES.items():  # the written-out form: {type: name, ...arguments}
+        assert isinstance(getattr(k.initializers, cls)(), k.initializers.Initializer), name
+    for name in typing.get_args(InitializerName):
         assert k.initializers.get(name) is not None, name
     for name in typing.get_args(Constraint):
         assert k.constraints.get(name) is not None, name
