@@ -103,6 +103,9 @@ class Spec:
         from regspec.files import write_text
         from regspec.yamlio import with_overrides_yaml
 
+        folder = os.path.dirname(os.fspath(path))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         write_text(os.fspath(path), with_overrides_yaml(self.file, self.applied, dest=os.fspath(path)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 
 Position = tuple[str, int, int]  # file, line, column (1-based)
@@ -21,15 +22,27 @@ class Diagnostic:
     severity: str = "error"  # or "warning": reported, but the spec is still valid
 
     def format(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: {self.severity}: "
-        what = f"{self.path}: {self.message}" if self.path else self.message
-        return where + what + (f" ({self.hint})" if self.hint else "")
+        where = f"{safe(self.file)}:{self.line}:{self.column}: {self.severity}: "
+        what = f"{safe(self.path)}: {safe(self.message)}" if self.path else safe(self.message)
+        return where + what + (f" ({safe(self.hint)})" if self.hint else "")
 
     def to_dict(self) -> dict:
         out = asdict(self)
         if self.severity == "error":
             del out["severity"]  # the JSON shape tools already read
         return out
+
+
+# C0 and C1 controls (ESC, BEL, CR, newline, ...), and the bidi overrides that reorder what a
+# terminal shows: a key holding "\nok: x" must not print a forged line.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_ECHO = 500
+
+
+def safe(text: str, limit: int = MAX_ECHO) -> str:
+    """User content made safe to print: control characters escaped, long text cut."""
+    text = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
 
 
 class SpecError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -54,4 +55,8 @@ def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest:
                     data[key] = rebase(data[key])
     buf = io.StringIO()
     yaml.dump(doc, buf)
-    return buf.getvalue()
+    text = buf.getvalue()
+    if dest is not None:  # the editor's schema line, relative to the file, follows it too
+        text = re.sub(r"^(# yaml-language-server: \$schema=)(?!https?:)(\S+)",
+                      lambda m: m.group(1) + rebase(m.group(2)), text, count=1, flags=re.M)
+    return text

@@ -26,10 +26,12 @@ def command(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | 
             except RunDirError as exc:
                 click.echo(f"error: {exc}", err=True)
                 return EXIT_BAD_INPUT
-        if mean_over:
-            click.echo(format_grouped(summaries, mean_over, fmt), nl=False)
-        else:
-            click.echo(format_table(summaries, fmt), nl=False)
+        try:
+            text = format_grouped(summaries, mean_over, fmt) if mean_over else format_table(summaries, fmt)
+        except RunDirError as exc:
+            click.echo(f"error: {exc}", err=True)
+            return EXIT_BAD_INPUT
+        click.echo(text, nl=False)
         if plot:
             plot_overlay(summaries, plot)
             click.echo(f"wrote {plot}", err=True)

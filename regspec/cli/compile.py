@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -25,7 +26,9 @@ def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: boo
         if train:
             from regspec.runtime.train import train as run_train
 
-            result = run_train(s, out, resume=resume, restart=restart, verbose=0 if quiet else "auto", strict_resume=True)
+            # Keras' bar redraws with ANSI codes: into a log or a pipe, one line per epoch instead.
+            verbose: int | str = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
+            result = run_train(s, out, resume=resume, restart=restart, verbose=verbose, strict_resume=True)
             click.echo(result.line(s.name))
             return EXIT_DIVERGED if result.status == "diverged" else 0
         from regspec.backend.keras.build import compile_model, save_model

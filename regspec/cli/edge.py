@@ -50,11 +50,12 @@ def run(fn: Callable[[], int | None]) -> None:
 
 def load_spec(spec_path: str, sets: tuple[str, ...] = ()) -> Spec:
     from regspec.api import load
-    from regspec.frontend.settings import parse_sets
+    from regspec.frontend.settings import parse_set_items
 
     spec = load(spec_path)
     if sets:
-        spec = spec.with_overrides(parse_sets(sets))
+        overrides, source = parse_set_items(sets)
+        spec = spec.with_overrides(overrides, source=source)
     return spec
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from regspec.cli.edge import EXIT_BAD_INPUT, run
-from regspec.diagnostics import Diagnostic, SpecError, format_diagnostics
+from regspec.diagnostics import Diagnostic, SpecError, format_diagnostics, safe
 
 
 @click.command("validate")
@@ -45,9 +45,9 @@ def command(files: tuple[str, ...], fmt: str) -> None:
         else:
             for item in ok:
                 if "trials" in item:
-                    click.echo(f"ok: {item['file']} (sweep {item['name']}: {item['trials']} trials)")
+                    click.echo(f"ok: {safe(item['file'])} (sweep {item['name']}: {item['trials']} trials)")
                 else:
-                    click.echo(f"ok: {item['file']} ({item['name']}: {item['layers']} layers, {item['params']:,} params)")
+                    click.echo(f"ok: {safe(item['file'])} ({item['name']}: {item['layers']} layers, {item['params']:,} params)")
             if warnings or problems:
                 click.echo(format_diagnostics(warnings + problems), err=True)
         return EXIT_BAD_INPUT if problems else 0

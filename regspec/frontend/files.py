@@ -13,7 +13,8 @@ HEAD_BYTES = 4096
 def spec_files(paths: tuple[str, ...] | list[str]) -> list[str]:
     """Files as given; a folder stands for the spec files below it, in sorted order.
 
-    Only regular files are listed from folders (a FIFO named x.yaml would block a read).
+    Special files in folders are listed too, so the reader refuses them by name ("not a
+    regular file") instead of skipping them; it never opens one.
     """
     out: list[str] = []
     for p in paths:
@@ -22,7 +23,7 @@ def spec_files(paths: tuple[str, ...] | list[str]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for n in sorted(names):
                     full = os.path.join(root, n)
-                    if n.endswith(SPEC_SUFFIXES) and _regular(full):
+                    if n.endswith(SPEC_SUFFIXES):
                         out.append(full)
         else:
             out.append(p)

@@ -162,6 +162,11 @@ def read_text(text: str, name: str, *, is_json: bool = False) -> Document:
     return _Builder(name, is_json).build(text)
 
 
+def _char_at(text: str, line: int, col: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1][col - 1] if 0 < line <= len(lines) and 0 < col <= len(lines[line - 1]) else ""
+
+
 def _line_col(text: str, index: int | None) -> tuple[int, int]:
     before = text if index is None else text[:index]
     line = before.count("\n") + 1
@@ -253,10 +258,18 @@ class _Builder:
         except _Fatal:
             raise SpecError(self.errors) from None
         except _MARKED_ERRORS as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             problem = exc.problem or exc.context or "cannot parse"
-            self.errors.append(Diagnostic(self.name, line, col, "", f"invalid {'JSON' if self.is_json else 'YAML'}: {problem}"))
+            # "could not find expected ':'" is found on the next line; the context mark is the key
+            # that lacks its colon, which is where the mistake is.
+            mark = exc.context_mark if "expected ':'" in problem and exc.context_mark else exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            hint = None
+            if "cannot start any token" in problem and _char_at(text, line, col) == "\t":
+                problem, hint = "a tab character", "YAML indents with spaces, never tabs"
+            elif "expected ':'" in problem:
+                hint = "a key needs a colon and a space: `key: value`"
+            self.errors.append(Diagnostic(self.name, line, col, "", f"invalid {'JSON' if self.is_json else 'YAML'}: {problem}",
+                                          hint))
             raise SpecError(self.errors) from None
         except _YAML_ERRORS + (RecursionError, ValueError) as exc:
             self.errors.append(Diagnostic(self.name, 1, 1, "", f"cannot parse: {exc}"))

@@ -51,8 +51,13 @@ def read_run(run_dir: str) -> RunSummary:
     )
 
 
-def _spec_without(run_dir: str, path: str) -> str:
-    """The run's resolved spec with ``path`` (and the name) removed, as a grouping key."""
+def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
+    """The run's resolved spec with ``path`` (and the name) removed, as a grouping key; and
+    whether the path was there at all. Paths use the one syntax: keys, [i], layer names.
+
+    A layer's `dropout` annotation is resolved into a Dropout layer named `<layer>_dropout`:
+    removing `layers.<layer>.dropout` removes that layer too.
+    """
     import json
 
     from regspec.frontend.source import read_file
@@ -62,26 +67,39 @@ def _spec_without(run_dir: str, path: str) -> str:
     data.pop("name", None)
     data.pop("description", None)
     node: Any = data
+    parent: Any = None
     segs = parse(path)
     for seg in segs[:-1]:
+        parent = node
         if isinstance(node, dict):
             node = node.get(seg)
         elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
             node = node[seg]
+        elif isinstance(node, list) and isinstance(seg, str):  # a layer name
+            node = next((it for it in node if isinstance(it, dict) and it.get("name") == seg), None)
         else:
             node = None
         if node is None:
-            break
+            return json.dumps(data, sort_keys=True), False
+    found = isinstance(node, dict) and segs[-1] in node
     if isinstance(node, dict):
         node.pop(segs[-1], None)
-    return json.dumps(data, sort_keys=True)
+        if segs[-1] == "dropout" and isinstance(parent, list) and node.get("name"):
+            parent[:] = [it for it in parent if not (isinstance(it, dict) and it.get("name") == f"{node['name']}_dropout")]
+            found = True
+    return json.dumps(data, sort_keys=True), found
 
 
 def group_runs(runs: list[RunSummary], path: str) -> list[tuple[str, list[RunSummary]]]:
     """Runs whose resolved specs differ only at ``path`` (e.g. training.seed), in first-seen order."""
     groups: dict[str, list[RunSummary]] = {}
+    seen = False
     for r in runs:
-        groups.setdefault(_spec_without(r.run_dir, path), []).append(r)
+        key, found = _spec_without(r.run_dir, path)
+        seen = seen or found
+        groups.setdefault(key, []).append(r)
+    if runs and not seen:
+        raise RunDirError(f"--mean-over {path}: no run's spec has this path (a typo?)")
     out = []
     for members in groups.values():
         names = [m.name for m in members]
@@ -119,10 +137,17 @@ def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
         val = [m.history.get(f"val_{accuracy_key(m.history) or 'accuracy'}", [None])[-1] for m in members]
         rows.append([label, str(len(members)), stat(col("train", "loss")), stat(col("train", None)),
                      stat(col("test", "loss")), stat(col("test", None)), stat(val)])
+    if fmt == "json":
+        import json
+
+        return json.dumps([dict(zip(head, r)) for r in rows], indent=2, ensure_ascii=False) + "\n"
     return render_table(head, rows, fmt)
 
 
 def render_table(head: list[str], rows: list[list[str]], fmt: str) -> str:
+    from regspec.diagnostics import safe
+
+    rows = [[safe(c, 120) for c in r] for r in rows]  # run.json names are user content
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -145,15 +170,24 @@ def accuracy_key(metrics: dict[str, Any]) -> str | None:
     return next((k for k in ACCURACY_KEYS if k in metrics), None)
 
 
-def table_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[str]]]:
-    head = ["model", "params", "epochs", "train loss", "train acc", "test loss", "test acc", "status"]
+def table_rows(runs: list[RunSummary], fmt: str = "text") -> tuple[list[str], list[list[str]]]:
+    """The articles' table (loss and accuracy on train and test), plus a column for every
+    other metric the runs logged (auc, precision, ...)."""
+    extra = []
+    for r in runs:
+        for split in (r.train, r.test):
+            extra += [m for m in split if m != "loss" and m not in ACCURACY_KEYS and m not in extra]
+    head = ["model", "params", "epochs", "train loss", "train acc"] + [f"train {m}" for m in extra]
+    head += ["test loss", "test acc"] + [f"test {m}" for m in extra] + ["status"]
     rows = []
     for r in runs:
         tk, sk = accuracy_key(r.train), accuracy_key(r.test)
+        params = "-" if r.params is None else (str(r.params) if fmt == "csv" else f"{r.params:,}")
         rows.append([
-            r.name, f"{r.params:,}" if r.params is not None else "-", str(r.epochs or "-"),
-            _num(r.train.get("loss")), _num(r.train.get(tk) if tk else None),
-            _num(r.test.get("loss")), _num(r.test.get(sk) if sk else None), r.status,
+            r.name, params, str(r.epochs or "-"),
+            _num(r.train.get("loss")), _num(r.train.get(tk) if tk else None), *[_num(r.train.get(m)) for m in extra],
+            _num(r.test.get("loss")), _num(r.test.get(sk) if sk else None), *[_num(r.test.get(m)) for m in extra],
+            r.status,
         ])
     return head, rows
 
@@ -167,7 +201,12 @@ def _num(v: Any) -> str:
 
 
 def format_table(runs: list[RunSummary], fmt: str = "text") -> str:
-    head, rows = table_rows(runs)
+    if fmt == "json":
+        import json
+
+        return json.dumps([{"run": r.run_dir, "name": r.name, "status": r.status, "params": r.params,
+                            "epochs": r.epochs, "train": r.train, "test": r.test} for r in runs], indent=2) + "\n"
+    head, rows = table_rows(runs, fmt)
     return render_table(head, rows, fmt)
 
 
@@ -222,8 +261,10 @@ def plot_overlay(runs: list[RunSummary], path: str) -> None:
 
 
 def _save(fig: Any, path: str) -> None:
+    """Atomically, in the format the file name asks for (.png, .svg, .pdf; PNG otherwise)."""
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
     tmp = os.path.join(os.path.dirname(path) or ".", ".tmp-" + os.path.basename(path))
-    fig.savefig(tmp, dpi=100, format="png")
+    fig.savefig(tmp, dpi=100, format=ext if ext in ("png", "svg", "pdf") else "png")
     os.replace(tmp, path)
 
 

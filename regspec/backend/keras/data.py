@@ -14,6 +14,7 @@ import csv
 import math
 import os
 import stat
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -332,6 +333,12 @@ def _from_arrays(program: Program, x: np.ndarray, y: np.ndarray, xt: np.ndarray,
             raise _fail(program, "", f"{split} example {bad} has a NaN or infinite value",
                         "every value must be a finite number")
     classes = int(max(y.max(), yt.max()) + 1) if np.issubdtype(y.dtype, np.integer) else None
+    if program.compile.loss_name.endswith("crossentropy") and y.ndim == 1 and len(np.unique(y)) < 2:
+        raise _fail(program, "", f"the train labels hold one class only ({_short(str(np.unique(y)[0]))})",
+                    "a classifier needs examples of at least two classes")
+    if len(x) < program.training.batch_size:
+        print(f"warning: {len(x)} training examples, fewer than one batch ({program.training.batch_size}): "
+              "every step sees the whole training set", file=sys.stderr)
     y = _labels(program, y, "train", classes)
     yt = _labels(program, yt, "test", classes)
     val = None
