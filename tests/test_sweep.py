@@ -131,3 +131,49 @@ def test_killed_sweep_reruns_only_what_did_not_finish(tmp_path):
         assert len(json.load(open(os.path.join(run_dir, "history.json")))["loss"]) == 15
     assert (out / "test-sweep" / "results.csv").read_text().count("\n") == 7
     assert (out / "test-sweep" / "axes.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_random_mode_never_enumerates_the_grid(tmp_path):
+    import time as clock
+
+    axes = "".join(f"  training.epochs: {list(range(1, 101))}\n" if i == 0 else "" for i in range(1))
+    path = write_sweep(tmp_path, "mode: random\nsamples: 3\nseed: 1\nmax_trials: 100000\naxes:\n" + axes
+                       + "  layers.fc1.units: " + str(list(range(1, 201))) + "\n"
+                       + "  layers[1].units: " + str(list(range(1, 201))) + "\n")
+    start = clock.perf_counter()
+    p = plan(str(path))
+    assert len(p.trials) == 3 and clock.perf_counter() - start < 2.0  # 4 million points, 3 drawn
+
+
+def test_a_typo_in_the_metric_is_refused_at_its_line(tmp_path):
+    path = write_sweep(tmp_path, "metric: test.acuracy\naxes:\n  training.seed: [1, 2]\n")
+    with pytest.raises(SpecError) as info:
+        plan(str(path))
+    line = info.value.diagnostics[0].format().replace(str(tmp_path) + "/", "")
+    assert line == "s.yaml:4:9: error: metric: 'test.acuracy': training logs no 'acuracy' (did you mean 'test.accuracy'?)"
+
+
+def test_near_values_are_two_trials_with_two_names(tmp_path):
+    p = plan(str(write_sweep(tmp_path, "axes:\n  layers.fc1.activity_regularizer.l1: [0.001, 0.0010000001]\n")))
+    assert len({t.name for t in p.trials}) == 2
+
+
+def test_removed_points_are_not_claimed_and_a_stale_row_is_not_trained(tmp_path):
+    from regspec.sweep.store import Store
+    from regspec.sweep.worker import run_trial
+
+    path = write_sweep(tmp_path, "axes:\n  training.seed: [1, 2]\nset:\n  training.epochs: 1\n")
+    store = Store(str(tmp_path / "db.sqlite"))
+    store.add([(t.key, t.name, t.overrides) for t in plan(str(path)).trials] + [("gone", "old-point", {})])
+    store.recover({t.key for t in plan(str(path)).trials})
+    assert {r.name: r.status for r in store.rows()}["old-point"] == "removed"
+    result = run_trial(str(IRIS), {"training.seed": 1, "training.epochs": 1}, "x", str(tmp_path / "runs"), {}, key="abc")
+    assert result["status"] == "failed" and "changed since the sweep was planned" in result["error"]
+
+
+def test_a_corrupt_sweep_database_is_named(tmp_path):
+    from regspec.sweep.store import Store, StoreError
+
+    (tmp_path / "sweep.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="is not a usable sweep database"):
+        Store(str(tmp_path / "sweep.db"))

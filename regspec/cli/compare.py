@@ -18,9 +18,15 @@ def command(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | 
 
     def go() -> int:
         from regspec.report.runs import RunDirError, expand_runs, format_grouped, format_table, plot_overlay, read_run
+        from regspec.sweep.store import StoreError
 
         summaries = []
-        for r in expand_runs(runs):
+        try:
+            found = expand_runs(runs)
+        except StoreError as exc:
+            click.echo(f"error: {exc}", err=True)
+            return EXIT_BAD_INPUT
+        for r in found:
             try:
                 summaries.append(read_run(r))
             except RunDirError as exc:

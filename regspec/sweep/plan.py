@@ -47,11 +47,22 @@ def _points(sweep: SweepModel) -> list[tuple[int, ...]]:
     sizes = [len(v) for v in sweep.axes.values()]
     if sweep.mode == "zip":
         return [(i,) * len(sizes) for i in range(sizes[0])]
-    grid = list(itertools.product(*(range(n) for n in sizes)))
     if sweep.mode == "random":
+        # Draw flat indices from the grid's size, never the grid itself: a 10^10 grid costs nothing.
+        total = 1
+        for n in sizes:
+            total *= n
         rng = random.Random(sweep.seed)
-        return sorted(rng.sample(grid, min(sweep.samples or len(grid), len(grid))))
-    return grid
+        return sorted(_unflatten(i, sizes) for i in rng.sample(range(total), min(sweep.samples or total, total)))
+    return list(itertools.product(*(range(n) for n in sizes)))
+
+
+def _unflatten(flat: int, sizes: list[int]) -> tuple[int, ...]:
+    out = []
+    for n in reversed(sizes):
+        flat, i = divmod(flat, n)
+        out.append(i)
+    return tuple(reversed(out))
 
 
 def _size(sweep: SweepModel) -> int:
@@ -92,6 +103,7 @@ def plan(path: str) -> Plan:
             at(("base",), f"base spec {sweep.base!r} not found", f"resolved to {base_path}")
             raise SpecError(problems) from None
         raise SpecError(problems + exc.diagnostics) from None
+    _check_metric(sweep, base, at)
     if problems:
         raise SpecError(problems)
 
@@ -133,6 +145,20 @@ def _expand(sweep: SweepModel, base: Spec, doc: Document, fixed: dict, names: li
             continue  # two points that make the same model are one trial
         seen[spec.hash] = name
         trials.append(Trial(name, spec.hash, {**fixed, **assignment}, spec))
+
+
+def _check_metric(sweep: SweepModel, base: Spec, at: Any) -> None:
+    """The metric must be one training will log: loss, or a compile metric of the base spec."""
+    from ..frontend.checks import history_keys
+
+    split, _, name = sweep.metric.partition(".")
+    known = sorted({k for k in history_keys(base.resolved) if not k.startswith("val_")})
+    if name not in known:
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        at(("metric",), f"{sweep.metric!r}: training logs no {name!r}",
+           f"did you mean '{split}.{close[0]}'?" if close else f"known: {', '.join(f'{split}.{k}' for k in known)}")
 
 
 def _origin(axis: str, index: int) -> Any:

@@ -20,7 +20,7 @@ def _trainable(config: dict[str, Any]) -> dict[str, Any]:
     from regspec.sweep.worker import run_trial
 
     t = config["trial"]
-    result = run_trial(config["base"], t["overrides"], t["name"], config["out"], {})
+    result = run_trial(config["base"], t["overrides"], t["name"], config["out"], {}, t.get("key"))
     return {"regspec_result": json.dumps(result, default=float)}
 
 
@@ -39,7 +39,7 @@ def run_with_ray(store: Store, base_path: str, runs: str, jobs: int, address: st
     try:
         claimed = []
         while (row := store.claim("ray")) is not None:
-            claimed.append({"id": row.id, "name": row.name, "overrides": row.overrides})
+            claimed.append({"id": row.id, "key": row.key, "name": row.name, "overrides": row.overrides})
         if not claimed:
             return
 

@@ -46,6 +46,7 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
               address: str | None = None, progress: Callable[[dict[str, int], int], None] | None = None) -> SweepResult:
     """Run a sweep file (or a plan already made from one)."""
     p = plan(sweep) if isinstance(sweep, str) else sweep
+    out = os.path.abspath(out)  # workers (and Ray's, which run elsewhere) must write where compare looks
     folder = sweep_dir(out, p)
     os.makedirs(os.path.join(folder, "runs"), exist_ok=True)
     lock = _lock(folder)
@@ -54,18 +55,24 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
         store = Store(os.path.join(folder, "sweep.db"))
         store.add([(t.key, t.name, t.overrides) for t in p.trials])
         keys = {t.key for t in p.trials}
-        store.recover()
+        store.recover(keys)  # points no longer in the sweep file are set aside, not claimed
         already = sum(1 for r in store.rows() if r.key in keys and r.status in DONE)
         todo = sum(1 for r in store.rows() if r.key in keys and r.status == "pending")
         base_path = os.path.abspath(p.base.file)
         runs = os.path.join(folder, "runs")
         n = max(1, min(jobs or p.sweep.jobs, todo or 1))
-        if engine == "ray":
-            from regspec.sweep.ray_engine import run_with_ray
+        try:
+            if engine == "ray":
+                from regspec.sweep.ray_engine import run_with_ray
 
-            run_with_ray(store, base_path, runs, n, address, progress)
-        elif todo:
-            _run_local(store, base_path, runs, n, progress)
+                run_with_ray(store, base_path, runs, n, address, progress)
+            elif todo:
+                _run_local(store, base_path, runs, n, progress)
+        finally:
+            # Ctrl-C or a crash of the runner: trials in flight are interrupted, not running forever.
+            for r in store.rows():
+                if r.status == "running":
+                    store.finish(r.id, "interrupted", error="the sweep runner stopped during this trial")
         rows = [r for r in store.rows() if r.key in keys]
         store.close()
         return SweepResult(folder, rows, already, todo)

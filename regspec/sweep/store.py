@@ -50,15 +50,24 @@ class Row:
     train_seconds: float | None
 
 
+class StoreError(ValueError):
+    """The sweep database cannot be used (not SQLite, or not a sweep's)."""
+
+
 class Store:
     def __init__(self, path: str):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA busy_timeout=60000")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA busy_timeout=60000")
+            self.db.executescript(SCHEMA)
+            self.db.execute("SELECT id, key, name, overrides, status FROM trials LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise StoreError(f"{path} is not a usable sweep database ({exc}); move it away to start the sweep over") from None
 
     def close(self) -> None:
         self.db.close()
@@ -73,10 +82,17 @@ class Store:
             )
         return self.count() - before
 
-    def recover(self) -> int:
-        """Trials left running by a dead runner, or failed before, go back to pending."""
+    def recover(self, keys: set[str] | None = None) -> int:
+        """Trials left running by a dead runner, interrupted or failed before, go back to pending;
+        with ``keys``, pending points not among them (removed from the sweep file) are set aside."""
         with self._tx():
-            cur = self.db.execute("UPDATE trials SET status='pending', worker=NULL WHERE status IN ('running', 'failed')")
+            cur = self.db.execute("UPDATE trials SET status='pending', worker=NULL "
+                                  "WHERE status IN ('running', 'failed', 'interrupted', 'removed')")
+            if keys is not None:
+                wanted = set(keys)
+                stale = [(r,) for (r, k) in self.db.execute("SELECT id, key FROM trials WHERE status='pending'")
+                         if k not in wanted]
+                self.db.executemany("UPDATE trials SET status='removed' WHERE id=?", stale)
         return cur.rowcount
 
     def claim(self, worker: str) -> Row | None:

@@ -28,7 +28,7 @@ def _token(value: Any) -> str:
     if value is None:
         return "none"
     if isinstance(value, float):
-        text = f"{value:g}"
+        text = f"{value:.12g}"  # 0.001 and 0.0010000001 are two trials: two names
     elif isinstance(value, dict):
         text = "-".join(f"{k}-{_token(v)}" for k, v in value.items())
     elif isinstance(value, list):
@@ -79,7 +79,8 @@ def assignments_zip(axes: Mapping[str, Sequence[Any]]) -> Iterator[dict[str, Any
 
 
 def assignments_random(axes: Mapping[str, Sequence[Any]], n: int, seed: int) -> Iterator[dict[str, Any]]:
-    """``n`` distinct points drawn from the grid with a seeded generator (all of it if smaller)."""
+    """``n`` distinct points drawn from the grid with a seeded generator (all of it if smaller);
+    the grid is never enumerated."""
     keys = list(axes)
     sizes = [len(axes[k]) for k in keys]
     total = 1

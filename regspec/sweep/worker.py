@@ -19,7 +19,8 @@ def _die_with_parent() -> None:
         pass
 
 
-def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict) -> dict[str, Any]:
+def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict,
+              key: str | None = None) -> dict[str, Any]:
     """Train one point; returns what the store records. Shared by the local and Ray engines."""
     from regspec.api import load
     from regspec.diagnostics import SpecError
@@ -30,6 +31,10 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
         if base_path not in base_cache:
             base_cache[base_path] = load(base_path)
         spec = base_cache[base_path].with_overrides(overrides, name=name)
+        if key is not None and spec.hash != key:
+            # The base spec changed since this point was planned: its row is not this model.
+            return {"status": "failed", "seconds": time.time() - started,
+                    "error": "the base spec changed since the sweep was planned; run `regspec sweep` again to replan"}
         t0 = time.time()
         result = train(spec, out, resume=True, verbose=0)  # resumes an interrupted attempt
         train_seconds = time.time() - t0
@@ -62,6 +67,6 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
         row = store.claim(worker_id)
         if row is None:
             break
-        result = run_trial(base_path, row.overrides, row.name, out, cache)
+        result = run_trial(base_path, row.overrides, row.name, out, cache, row.key)
         store.finish(row.id, result.pop("status"), **result)
     store.close()
