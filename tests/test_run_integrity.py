@@ -84,3 +84,22 @@ training: {epochs: 5}
     assert "NaN" not in text and "Infinity" not in text
     history = json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in history.json"))
     assert history["loss"][-1] is None  # the diverged value, as null
+
+
+def test_a_corrupt_backup_is_named_and_discarded(tmp_path, monkeypatch):
+    from regspec.backend.keras import callbacks
+
+    monkeypatch.setattr(callbacks.atomic_backup_class(), "every", 0.0)
+    s, out = spec(), str(tmp_path)
+    run_dir = start_run_dir(s, out)
+    with open(os.path.join(run_dir, "run.json"), "w") as fh:
+        json.dump({"spec_hash": s.hash}, fh)
+    bdir = backup_dir(out, s)
+    with open(os.path.join(bdir, "latest.weights.h5"), "wb") as fh:
+        fh.write(b"torn" * 100)
+    with open(os.path.join(bdir, "training_metadata.json"), "w") as fh:
+        fh.write('{"epoch": 1, "batch": 0}')
+    with pytest.raises(SpecError) as info:
+        train(s, out, resume=True, verbose=0)
+    assert f"the backup in {bdir} cannot be read" in str(info.value) and "run the same command again" in str(info.value)
+    assert train(s, out, verbose=0).status == "finished"  # and the rerun starts over

@@ -278,6 +278,13 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         # A failure is not an interruption: resuming would fail the same way. The run is
         # recorded as failed with the reason, and the backup goes, so a rerun starts fresh.
         message = " ".join(str(exc).split())[:MAX_ECHO] or type(exc).__name__
+        from regspec.backend.keras.callbacks import BackupError
+
+        if isinstance(exc, BackupError):
+            run_info.update(status="failed", error=message)
+            write_json(os.path.join(run_dir, "run.json"), run_info)
+            _drop_backup(bdir)
+            raise _error(spec, message, "it was discarded: run the same command again to start over") from exc
         run_info.update(status="failed", error=f"{type(exc).__name__}: {message}",
                         finished=datetime.now(UTC).isoformat(timespec="seconds"))
         write_json(os.path.join(run_dir, "run.json"), run_info)

@@ -14,6 +14,10 @@ from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
 _ATOMIC: Any = None
 
 
+class BackupError(RuntimeError):
+    """A backup to resume from that cannot be read (torn, edited, or of another model)."""
+
+
 #: At most this many seconds of training are lost to a crash: the per-epoch backup is written
 #: when this much time has passed since the last one (0: after every epoch). Writing it every
 #: epoch cost 61% of an iris epoch and 27% of a digits epoch.
@@ -41,7 +45,11 @@ def atomic_backup_class() -> Any:
         _saved_at = 0.0
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            super().on_train_begin(logs)
+            try:
+                super().on_train_begin(logs)
+            except Exception as exc:  # noqa: BLE001 - h5py, json, shape mismatches: a backup that cannot be read
+                raise BackupError(f"the backup in {self.backup_dir} cannot be read "
+                                  f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from exc
             self._saved_at = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
