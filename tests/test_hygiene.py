@@ -106,3 +106,14 @@ def test_one_class_only_is_refused(tmp_path):
                                      "data: {type: csv, train: d.csv, label: y}\n")
     with pytest.raises(SpecError, match="the train labels hold one class only"):
         train(load(tmp_path / "s.yaml"), str(tmp_path / "runs"), verbose=0)
+
+
+def test_diff_names_an_inserted_layer_instead_of_shifting_every_index(tmp_path, at_root):
+    (tmp_path / "drop.yaml").write_text(f"regspec: 1\nextends: {SPECS / 'iris' / 'base.yaml'}\nname: iris-dropout\n"
+                                        "overrides:\n  layers.fc1.dropout: 0.5\n")
+    result = run("diff", "specs/iris/base.yaml", str(tmp_path / "drop.yaml"))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "~ name: 'iris-base' -> 'iris-dropout'",
+        "+ layers[1]: dropout inserted after fc1: {name: 'fc1_dropout', repeat: 1, type: 'dropout', rate: 0.5}",
+    ]

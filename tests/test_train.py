@@ -282,3 +282,43 @@ def test_a_failure_during_training_is_failed_with_a_position_and_a_rerun_starts_
     monkeypatch.setattr(keras().Model, "fit", original)
     result = train(spec, str(tmp_path), verbose=0)  # not "an interrupted run exists": it starts over
     assert result.status == "finished" and result.run_dir != str(run_dir)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p: p.write_bytes(b"not an image at all" * 10), "is not a PNG image"),
+    (lambda p: p.write_bytes(p.read_bytes()[:-30]), "is cut short"),
+    (lambda p: p.write_bytes(b""), "is empty"),
+])
+def test_damaged_images_are_named_before_training(tmp_path, damage, message):
+    image_folder(tmp_path / "data", n=3, size=8)
+    victim = tmp_path / "data" / "train" / "Asian" / "Asian_1.png"
+    damage(victim)
+    spec = write_spec(tmp_path / "s.yaml", """
+regspec: 1
+name: damaged
+input: {shape: [8, 8, 3]}
+layers: [{type: flatten}, {type: dense, units: 1, activation: sigmoid}]
+compile: {loss: binary_crossentropy}
+data: {type: image_directory, train: data/train, test: data/test, image_size: [8, 8], label_mode: binary}
+""")
+    with pytest.raises(SpecError) as info:
+        train(load(spec), str(tmp_path / "runs"), verbose=0)
+    assert f"data.train: {victim} {message}" in info.value.diagnostics[0].format()
+    assert not (tmp_path / "runs").exists()  # refused before any folder is made
+
+
+def test_an_image_linking_out_of_the_data_folder_is_refused(tmp_path):
+    image_folder(tmp_path / "data", n=2, size=8)
+    outside = tmp_path / "secret.png"
+    outside.write_bytes((tmp_path / "data" / "train" / "Asian" / "Asian_0.png").read_bytes())
+    (tmp_path / "data" / "train" / "Asian" / "link.png").symlink_to(outside)
+    spec = write_spec(tmp_path / "s.yaml", """
+regspec: 1
+name: links
+input: {shape: [8, 8, 3]}
+layers: [{type: flatten}, {type: dense, units: 1, activation: sigmoid}]
+compile: {loss: binary_crossentropy}
+data: {type: image_directory, train: data/train, image_size: [8, 8], label_mode: binary}
+""")
+    with pytest.raises(SpecError, match="links outside the data folder"):
+        train(load(spec), str(tmp_path / "runs"), verbose=0)

@@ -442,10 +442,49 @@ def _check_image_folder(program: Program, key: str, path: str) -> list[str]:
         images = [f for f in os.listdir(folder) if f.lower().endswith(IMAGE_EXTENSIONS)]
         if not images:
             raise _fail(program, key, f"class folder {folder} has no images ({', '.join(IMAGE_EXTENSIONS)})")
-        for f in images:  # a FIFO or device named like an image would hang the decoder
-            if not stat.S_ISREG(os.stat(os.path.join(folder, f)).st_mode):
-                raise _fail(program, key, f"{os.path.join(folder, f)} is not a regular file")
+        root = os.path.realpath(path) + os.sep
+        for f in images:
+            full = os.path.join(folder, f)
+            if not os.path.realpath(full).startswith(root):
+                raise _fail(program, key, f"{full} links outside the data folder {path}",
+                            "copy the image in, or point the spec at the folder it is in")
+            if not stat.S_ISREG(os.stat(full).st_mode):  # a FIFO or device named like an image would hang
+                raise _fail(program, key, f"{full} is not a regular file")
+            problem = _image_problem(full)
+            if problem:
+                raise _fail(program, key, f"{full} {problem}", "remove or replace the file")
     return classes
+
+
+# (signature, what a whole file ends with) per format; a cheap look at both ends of each file
+# catches files that are not images and files cut short, before training fails on them.
+_SIGNATURES = {
+    ".png": (b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"), ".jpg": (b"\xff\xd8\xff", b"\xff\xd9"),
+    ".jpeg": (b"\xff\xd8\xff", b"\xff\xd9"), ".gif": (b"GIF8", b";"), ".bmp": (b"BM", b""),
+}
+
+
+def _image_problem(path: str) -> str | None:
+    ext = os.path.splitext(path)[1].lower()
+    head_sig, tail_sig = _SIGNATURES[ext]
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64))
+            tail = fh.read(64)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if size == 0:
+        return "is empty"
+    if not head.startswith(head_sig):
+        return f"is not a {ext[1:].upper()} image (its first bytes say otherwise)"
+    if tail_sig and tail_sig not in tail:
+        return f"is cut short (a whole {ext[1:].upper()} file ends with its end marker)"
+    if ext == ".bmp" and int.from_bytes(head[2:6], "little") != size:
+        return "is cut short (its header gives another size)"
+    return None
 
 
 def _check_classes(program: Program, data: ImageDirectoryData, class_names: list[str]) -> None:
