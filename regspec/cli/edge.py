@@ -59,4 +59,15 @@ def load_spec(spec_path: str, sets: tuple[str, ...] = ()) -> Spec:
     return spec
 
 
+def emit(text: str, output: str) -> None:
+    """Write ``text`` to the file ``output`` (atomically), or to standard output for '-'."""
+    from regspec.files import write_text
+
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
 SET_OPTION = click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field (repeatable).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from regspec.cli.edge import SET_OPTION, load_spec, run
+from regspec.cli.edge import SET_OPTION, emit, load_spec, run
 
 
 @click.command("export")
@@ -18,14 +18,8 @@ def command(spec: str, as_python: bool, output: str, sets: tuple[str, ...]) -> N
 
     def go() -> None:
         from regspec.backend.keras.export_python import python_script
-        from regspec.files import write_text
 
         s = load_spec(spec, sets)
-        text = python_script(s.program, spec, s.resolved.description)
-        if output == "-":
-            click.echo(text, nl=False)
-        else:
-            write_text(output, text)
-            click.echo(f"wrote {output}", err=True)
+        emit(python_script(s.program, spec, s.resolved.description), output)
 
     run(go)

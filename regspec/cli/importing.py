@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from regspec.cli.edge import run
+from regspec.cli.edge import emit, run
 
 
 @click.command("import")
@@ -15,13 +15,7 @@ def command(model: str, output: str) -> None:
 
     def go() -> None:
         from regspec.backend.keras.importer import import_model, to_yaml
-        from regspec.files import write_text
 
-        text = to_yaml(import_model(model))
-        if output == "-":
-            click.echo(text, nl=False)
-        else:
-            write_text(output, text)
-            click.echo(f"wrote {output}", err=True)
+        emit(to_yaml(import_model(model)), output)
 
     run(go)

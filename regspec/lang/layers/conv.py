@@ -45,10 +45,11 @@ def deconv_length(n: int | None, k: int, stride: int, padding: str, output_paddi
     return (n - 1) * stride + k - 2 * pad + output_padding
 
 
-class _Conv(WeightedLayer):
+class _Filters(WeightedLayer):
+    """What every convolution with `filters` takes (Conv1D/2D/3D and their transposes)."""
+
     filters: PositiveInt
     padding: Padding = "valid"
-    groups: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
     kernel_initializer: Initializer = "glorot_uniform"
@@ -57,6 +58,10 @@ class _Conv(WeightedLayer):
     bias_regularizer: Regularizer | None = None
     kernel_constraint: Constraint | None = None
     bias_constraint: Constraint | None = None
+
+
+class _Conv(_Filters):
+    groups: PositiveInt = 1
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         r = self._rank()
@@ -177,18 +182,8 @@ class DepthwiseConv2D(_Window2D):
         return out + (cout,), ks[0] * ks[1] * cout + (cout if self.use_bias else 0), 0
 
 
-class _ConvTranspose(WeightedLayer):
-    filters: PositiveInt
-    padding: Padding = "valid"
+class _ConvTranspose(_Filters):
     output_padding: Size1 | None = None
-    activation: Activation | None = None
-    use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    kernel_constraint: Constraint | None = None
-    bias_constraint: Constraint | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         r = self._rank()
