@@ -117,3 +117,73 @@ def test_diff_names_an_inserted_layer_instead_of_shifting_every_index(tmp_path, 
         "~ name: 'iris-base' -> 'iris-dropout'",
         "+ layers[1]: dropout inserted after fc1: {name: 'fc1_dropout', repeat: 1, type: 'dropout', rate: 0.5}",
     ]
+
+
+CONTROLS = [chr(c) for c in [*range(0, 32), *range(127, 160)]] + ["\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)),
+                                                                  *map(chr, range(0x2066, 0x206A))]
+
+
+def test_no_control_character_survives_a_diagnostic():
+    """The whole class, not examples: every C0/C1 control and every bidi control."""
+    for c in CONTROLS:
+        line = Diagnostic(f"f{c}.yaml", 1, 1, f"a{c}b", f"m{c}", f"h{c}").format()
+        assert c not in line, repr(c)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/null", "/dev/stdin", "/proc/self/status", "/etc"])
+def test_extends_of_a_special_or_system_file_is_reported_at_the_extends_line(tmp_path, target):
+    (tmp_path / "child.yaml").write_text(f"regspec: 1\nname: c\nextends: {target}\n")
+    start = time.perf_counter()
+    result = run("validate", str(tmp_path / "child.yaml"), input="")
+    assert time.perf_counter() - start < 5
+    assert result.exit_code == 2
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"{tmp_path}/child.yaml:3:10: error: extends: parent spec "), first
+
+
+def test_validate_of_a_never_closing_stdin_returns(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "regspec", "validate", "/dev/stdin"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=60)  # stdin stays open: a reader that opened it would wait forever
+    finally:
+        proc.kill()
+    assert proc.returncode == 2 and "/dev/stdin:1:1: error: not a regular file" in err
+
+
+STATIC = {
+    "schedule_and_plateau": ("compile: {optimizer: {type: adam, learning_rate: {type: exponential_decay, "
+                             "initial_learning_rate: 0.1, decay_steps: 10, decay_rate: 0.9}}, loss: mse}\n"
+                             "training: {callbacks: [{type: reduce_lr_on_plateau}]}\n",
+                             "training.callbacks[0]: reduce_lr_on_plateau cannot change a learning-rate schedule"),
+    "categorical_on_one_unit": ("compile: {loss: categorical_crossentropy}\n",
+                                "compile.loss: categorical_crossentropy needs one output unit per class"),
+    "sparse_on_one_unit": ("compile: {loss: {type: sparse_categorical_crossentropy, from_logits: true}}\n",
+                           "compile.loss: sparse_categorical_crossentropy needs one output unit per class"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STATIC))
+def test_what_would_fail_mid_training_is_caught_by_validate(tmp_path, case):
+    body, expected = STATIC[case]
+    (tmp_path / "s.yaml").write_text("regspec: 1\nname: s\ninput: {shape: [3]}\nlayers: [{type: dense, units: 1}]\n" + body)
+    result = run("validate", str(tmp_path / "s.yaml"))
+    assert result.exit_code == 2 and expected in result.output, result.output
+
+
+def test_a_data_file_is_never_echoed(tmp_path):
+    """A spec naming any file as data must not print its content (say, /etc/passwd's first line)."""
+    (tmp_path / "secret.csv").write_text("root:x:0:0:root:/root:/bin/bash,SECRET\n1,2\n")
+    (tmp_path / "s.yaml").write_text("regspec: 1\nname: s\ninput: {shape: [1]}\nlayers: [{type: dense, units: 1}]\n"
+                                     "compile: {loss: mse}\ndata: {type: csv, train: secret.csv, label: y}\n")
+    pytest.importorskip("tensorflow")
+    from regspec.diagnostics import SpecError
+    from regspec.runtime.train import train
+
+    with pytest.raises(SpecError) as info:
+        train(load(tmp_path / "s.yaml"), str(tmp_path / "runs"), verbose=0)
+    assert "root:x" not in str(info.value) and "SECRET" not in str(info.value)
+    assert "column 'y' not in the header" in str(info.value)

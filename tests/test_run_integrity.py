@@ -103,3 +103,23 @@ def test_a_corrupt_backup_is_named_and_discarded(tmp_path, monkeypatch):
         train(s, out, resume=True, verbose=0)
     assert f"the backup in {bdir} cannot be read" in str(info.value) and "run the same command again" in str(info.value)
     assert train(s, out, verbose=0).status == "finished"  # and the rerun starts over
+
+
+def test_a_full_disk_ends_the_run_cleanly(tmp_path, monkeypatch):
+    """No write is attempted that the disk cannot hold (h5py can crash outright on ENOSPC)."""
+    import shutil
+    from collections import namedtuple
+
+    from regspec.backend.keras import callbacks
+
+    monkeypatch.setattr(callbacks.atomic_backup_class(), "every", 0.0)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(callbacks.shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 4096, 4096))
+    with pytest.raises(SpecError) as info:
+        train(spec(), str(tmp_path), verbose=0)
+    text = str(info.value)
+    assert "not enough disk space for the backup" in text and "free some space" in text
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("iris-base")]
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
+    assert not os.path.exists(backup_dir(str(tmp_path), spec()))
+    assert shutil.disk_usage  # the real one is back after the test

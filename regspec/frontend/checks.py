@@ -72,6 +72,7 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
         elif inp.name in [i.name for i in (spec.inputs or [])[:k]]:
             err(("inputs", k, "name"), f"duplicate input name {inp.name!r}")
     _compile_keys(spec, err)
+    _static_training(spec, err)
 
     data = spec.data
     batch = getattr(data, "batch_size", None)
@@ -97,6 +98,21 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
                 "set data.validation_split or give a test split")
     out.sort(key=lambda d: (d.file, d.line, d.column))
     return out
+
+
+def _static_training(spec: SpecModel, err: Callable[..., None]) -> None:
+    """What would fail in the middle of training, caught before it starts."""
+    opt = spec.compile.optimizer
+    schedule = not isinstance(opt, str) and not isinstance(getattr(opt, "learning_rate", 0.0), (int, float))
+    for i, cb in enumerate(spec.training.callbacks):
+        if cb.tag == "reduce_lr_on_plateau" and schedule:
+            err(("training", "callbacks", i), "reduce_lr_on_plateau cannot change a learning-rate schedule",
+                "use a fixed learning_rate with it, or drop one of the two")
+    units = spec.layers[-1].__dict__.get("units")  # one output: the last layer
+    loss = spec.compile.loss_name if not isinstance(spec.compile.loss, dict) else None
+    if not spec.outputs and units == 1 and loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+        err(("compile", "loss"), f"{loss} needs one output unit per class; the last layer has 1",
+            "two classes with one unit: binary_crossentropy and a sigmoid")
 
 
 def _compile_keys(spec: SpecModel, err: Callable[..., None]) -> None:

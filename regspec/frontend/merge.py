@@ -6,6 +6,7 @@ This runs before validation: a parent alone need not be a complete spec.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -116,6 +117,12 @@ def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Merged:
         names = " -> ".join(os.path.relpath(p) for p in chain)
         raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} not found",
                                     f"resolved to {os.path.relpath(parent_path)}; chain: {names}")])
+    if not parent_path.lower().endswith((".yaml", ".yml", ".json")):  # /etc/passwd, /proc/...: never read
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} is not a spec file",
+                                    "extends names a .yaml, .yml or .json spec")])
+    if not stat.S_ISREG(os.stat(parent_path).st_mode):  # a device, a FIFO, a folder: never opened
+        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} is not a regular file",
+                                    "extends names a .yaml, .yml or .json spec")])
     parent, problems = read_spec(parent_path, chain)
     child = {k: v for k, v in doc.data.items() if k not in ("extends", "overrides")}
     merged, values, keys = _deep_merge(parent, doc, child)

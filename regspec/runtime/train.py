@@ -282,9 +282,13 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 
         if isinstance(exc, BackupError):
             run_info.update(status="failed", error=message)
-            write_json(os.path.join(run_dir, "run.json"), run_info)
-            _drop_backup(bdir)
-            raise _error(spec, message, "it was discarded: run the same command again to start over") from exc
+            try:
+                write_json(os.path.join(run_dir, "run.json"), run_info)
+            finally:  # even when the disk is full
+                _drop_backup(bdir)
+            hint = ("it was discarded: run the same command again to start over" if "cannot be read" in message
+                    else "free some space (or set REGSPEC_BACKUP_SECONDS) and run the same command again")
+            raise _error(spec, message, hint) from exc
         run_info.update(status="failed", error=f"{type(exc).__name__}: {message}",
                         finished=datetime.now(UTC).isoformat(timespec="seconds"))
         write_json(os.path.join(run_dir, "run.json"), run_info)

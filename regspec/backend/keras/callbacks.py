@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from typing import Any
 
 from regspec.backend.keras.build import refusal
@@ -61,9 +62,18 @@ def atomic_backup_class() -> Any:
 
         def _save_model(self) -> None:
             os.makedirs(self.backup_dir, exist_ok=True)
+            # A full disk mid-write can crash h5py outright (a segfault, no exception): check first.
+            need = 2 * sum(int(w.numpy().nbytes) for w in self.model.weights) + (1 << 20)
+            free = shutil.disk_usage(self.backup_dir).free
+            if free < need:
+                raise BackupError(f"not enough disk space for the backup in {self.backup_dir} "
+                                  f"({free:,} bytes free, {need:,} needed)")
             tmp_weights = os.path.join(self.backup_dir, "tmp-latest.weights.h5")
-            self.model.save_weights(filepath=tmp_weights, overwrite=True)
-            _fsync(tmp_weights)
+            try:
+                self.model.save_weights(filepath=tmp_weights, overwrite=True)
+                _fsync(tmp_weights)
+            except OSError as exc:
+                raise BackupError(f"cannot write the backup in {self.backup_dir} ({exc.strerror or exc})") from exc
             os.replace(tmp_weights, self._weights_path)
             tmp_meta = self._training_metadata_path + ".tmp"
             with open(tmp_meta, "w", encoding="utf-8") as fh:
