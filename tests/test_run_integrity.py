@@ -123,3 +123,21 @@ def test_a_full_disk_ends_the_run_cleanly(tmp_path, monkeypatch):
     assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
     assert not os.path.exists(backup_dir(str(tmp_path), spec()))
     assert shutil.disk_usage  # the real one is back after the test
+
+
+def test_the_runs_folder_cannot_overlap_the_data(tmp_path):
+    from .helpers import image_folder
+
+    image_folder(tmp_path / "data", n=2, size=8)
+    (tmp_path / "s.yaml").write_text("""
+regspec: 1
+name: overlap
+input: {shape: [8, 8, 3]}
+layers: [{type: flatten}, {type: dense, units: 1, activation: sigmoid}]
+compile: {loss: binary_crossentropy}
+data: {type: image_directory, train: data/train, image_size: [8, 8], label_mode: binary}
+""")
+    for out in (tmp_path / "data" / "train", tmp_path / "data" / "train" / "runs"):
+        with pytest.raises(SpecError, match="overlaps the data"):
+            train(load(tmp_path / "s.yaml"), str(out), verbose=0)
+    assert sorted(os.listdir(tmp_path / "data" / "train")) == ["African", "Asian"]

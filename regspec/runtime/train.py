@@ -73,6 +73,20 @@ def _error(spec: Spec, message: str, hint: str | None = None) -> RunError:
     return RunError([Diagnostic(spec.file, 1, 1, "", message, hint)])
 
 
+def _out_apart_from_data(program: Program, out: str) -> None:
+    """Run directories inside an image folder would become a class of images, or worse."""
+    data = program.data
+    real_out = os.path.realpath(out)
+    for key in ("train", "test", "path"):
+        value = getattr(data, key, None) if data is not None else None
+        if isinstance(value, str):
+            real = os.path.realpath(value)
+            inside = os.path.isdir(real) and real_out.startswith(real + os.sep)  # runs among the class folders
+            if real_out == real or inside:
+                raise program.source.error(("data", key), f"the runs folder {out} overlaps the data ({value})",
+                                           "give --out a folder of its own")
+
+
 def _lock_path(out: str, spec: Spec) -> str:
     return backup_dir(out, spec) + ".lock"
 
@@ -206,6 +220,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     program = spec.program
     if program.compile.loss is None:
         raise program.source.error(("compile",), "training needs a loss", "add `compile: {loss: ...}`")
+    _out_apart_from_data(program, out)
     resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart, strict=strict_resume)
     started = time.time()
     training = program.training
