@@ -58,7 +58,7 @@ class Spec:
                 section.pop("name", None)
             if section.get("dtype") == "float32":
                 section.pop("dtype", None)
-        _drop_unset_inputs(data)
+        _drop_later_keys(data)
         return data
 
     @property
@@ -126,7 +126,7 @@ def from_document(doc: Document, problems: list[Diagnostic] | None = None,
 ADDED_LATER = ("inputs", "noise_shape")
 
 
-def _drop_unset_inputs(node: Any) -> None:
+def _drop_later_keys(node: Any) -> None:
     """Remove `inputs: null` (and other later keys) from every layer (model, wrapped, augmentation)."""
     if isinstance(node, dict):
         if "type" in node:
@@ -134,10 +134,10 @@ def _drop_unset_inputs(node: Any) -> None:
                 if key in node and node[key] is None:
                     del node[key]
         for v in node.values():
-            _drop_unset_inputs(v)
+            _drop_later_keys(v)
     elif isinstance(node, list):
         for v in node:
-            _drop_unset_inputs(v)
+            _drop_later_keys(v)
 
 
 def _positions_of(doc: Document) -> Callable[[], tuple[dict, dict]]:
