@@ -59,6 +59,10 @@ class _Filters(WeightedLayer):
     kernel_constraint: Constraint | None = None
     bias_constraint: Constraint | None = None
 
+    @classmethod
+    def _rank(cls) -> int:
+        return int(next(c for c in cls.keras_class if c.isdigit()))  # Conv1D, Conv1DTranspose -> 1
+
 
 class _Conv(_Filters):
     groups: PositiveInt = 1
@@ -78,9 +82,6 @@ class _Conv(_Filters):
         params = math.prod(ks) * (cin // self.groups) * self.filters + (self.filters if self.use_bias else 0)
         return out + (self.filters,), params, 0
 
-    @classmethod
-    def _rank(cls) -> int:
-        return int(cls.keras_class[-2])  # Conv1D -> 1
 
 
 class Conv1D(_Conv):
@@ -196,9 +197,6 @@ class _ConvTranspose(_Filters):
         params = math.prod(ks) * cin * self.filters + (self.filters if self.use_bias else 0)
         return out + (self.filters,), params, 0
 
-    @classmethod
-    def _rank(cls) -> int:
-        return int(cls.keras_class[4])  # Conv1DTranspose -> 1
 
 
 class Conv1DTranspose(_ConvTranspose):
