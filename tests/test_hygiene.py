@@ -187,3 +187,16 @@ def test_a_data_file_is_never_echoed(tmp_path):
         train(load(tmp_path / "s.yaml"), str(tmp_path / "runs"), verbose=0)
     assert "root:x" not in str(info.value) and "SECRET" not in str(info.value)
     assert "column 'y' not in the header" in str(info.value)
+
+
+@pytest.mark.tf
+def test_classes_only_in_the_test_split_are_reported(tmp_path, capsys):
+    from regspec.runtime.train import train
+
+    (tmp_path / "train.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    (tmp_path / "test.csv").write_text("a,y\n1,0\n2,2\n")
+    (tmp_path / "s.yaml").write_text("regspec: 1\nname: unseen\ninput: {shape: [1]}\nlayers: [{type: dense, units: 3, "
+                                     "activation: softmax}]\ncompile: {loss: sparse_categorical_crossentropy}\n"
+                                     "data: {type: csv, train: train.csv, test: test.csv, label: y}\ntraining: {epochs: 1}\n")
+    train(load(tmp_path / "s.yaml"), str(tmp_path / "runs"), verbose=0)
+    assert "warning: the test split has class(es) [2] that training never sees" in capsys.readouterr().err

@@ -336,6 +336,11 @@ def _from_arrays(program: Program, x: np.ndarray, y: np.ndarray, xt: np.ndarray,
     if program.compile.loss_name.endswith("crossentropy") and y.ndim == 1 and len(np.unique(y)) < 2:
         raise _fail(program, "", f"the train labels hold one class only ({_short(str(np.unique(y)[0]))})",
                     "a classifier needs examples of at least two classes")
+    if program.compile.loss_name.endswith("crossentropy") and y.ndim == 1 and yt.ndim == 1:
+        unseen = sorted(set(np.unique(yt).tolist()) - set(np.unique(y).tolist()))
+        if unseen:
+            print(f"warning: the test split has class(es) {_short(str(unseen))} that training never sees",
+                  file=sys.stderr)
     if len(x) < program.training.batch_size:
         print(f"warning: {len(x)} training examples, fewer than one batch ({program.training.batch_size}): "
               "every step sees the whole training set", file=sys.stderr)
