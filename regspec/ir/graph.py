@@ -100,9 +100,6 @@ class Program:
         assert isinstance(node, LayerNode), node_id
         return node
 
-    def output_nodes(self) -> list[LayerNode | InputNode]:
-        return [self.by_id[o] for o in self.outputs]
-
     def to_dict(self) -> dict:
         """The wiring as plain data (`regspec resolve --graph`, resolve fixtures)."""
         return {
