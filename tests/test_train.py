@@ -160,6 +160,8 @@ BAD_DATA = {
     "csv_missing_label": ("{type: csv, train: rows.csv, label: target}", "data.label: ", "column 'target' not in"),
     "npz_without_arrays": ("{type: npz, path: other.npz}", "data.path: ", "has no array 'x_train'"),
     "npz_pickled_objects": ("{type: npz, path: pickled.npz}", "data.path: ", "cannot read"),
+    "npz_not_a_zip": ("{type: npz, path: notzip.npz}", "data.path: ", "notzip.npz as .npz: File is not a zip file"),
+    "npz_cut_short": ("{type: npz, path: cut.npz}", "data.path: ", "cut.npz as .npz: File is not a zip file"),
     "data_is_a_fifo": ("{type: csv, train: fifo.csv, label: y}", "data.train: ", "is not a regular file"),
 }
 
@@ -177,6 +179,8 @@ def test_bad_data_is_refused_before_training(tmp_path, case):
     (tmp_path / "rows.csv").write_text("a,y\n1,0\n")
     np.savez(tmp_path / "other.npz", features=np.zeros(3))
     np.savez(tmp_path / "pickled.npz", x_train=np.array([{"a": 1}], dtype=object), y_train=np.zeros(1))
+    (tmp_path / "notzip.npz").write_bytes(b"PK\x03\x04 not a zip")
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "other.npz").read_bytes()[:100])
     os.mkfifo(tmp_path / "fifo.csv")
     spec = write_spec(tmp_path / "s.yaml", f"""
 regspec: 1

@@ -1,11 +1,25 @@
 """The command line: one module per command. Modules only parse arguments, call the stages
-and print; TensorFlow is imported only by `compile` and `sweep`, never at module level."""
+and print; TensorFlow is imported only by the commands that build or apply models, never at module level."""
 
 from __future__ import annotations
 
 import click
 
-from regspec.cli import compare, compile, diff, docs, export, importing, resolve, schema, summary, sweep, validate
+from regspec.cli import (
+    compare,
+    compile,
+    diff,
+    docs,
+    evaluate,
+    export,
+    importing,
+    predict,
+    resolve,
+    schema,
+    summary,
+    sweep,
+    validate,
+)
 from regspec.cli.edge import State
 
 
@@ -17,5 +31,5 @@ def main(debug: bool) -> None:
     State.debug = debug
 
 
-for _module in (validate, summary, resolve, diff, schema, docs, compile, compare, sweep, export, importing):
+for _module in (validate, summary, resolve, diff, schema, docs, compile, compare, sweep, predict, evaluate, export, importing):
     main.add_command(_module.command)

@@ -1,8 +1,9 @@
 """Run: fit a compiled spec, evaluate it on train and test, write the run directory.
 
 Run directory (``<out>/<name>-<timestamp>``): run.json (status), spec.yaml
-(resolved), source.yaml (as written), model.keras, history.json/.csv,
-metrics.json, curves.png, and callback files. Every file is written
+(resolved), source.yaml (as written), preprocessing.json (what new data goes
+through: standardization, rescaling, image size, class names), model.keras,
+history.json/.csv, metrics.json, curves.png, and callback files. Every file is written
 atomically. Training state is backed up each epoch under
 ``<out>/.backup/<spec hash>``, so a killed run resumes with ``--resume``.
 """
@@ -256,6 +257,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     }
     write_json(os.path.join(run_dir, "run.json"), run_info)
     write_text(os.path.join(run_dir, "spec.yaml"), dump_yaml(spec.resolved_dict()))
+    write_json(os.path.join(run_dir, "preprocessing.json"), datasets.preprocessing)
     if os.path.isfile(spec.file):  # a spec made in Python from text has no file to keep
         shutil.copyfile(spec.file, os.path.join(run_dir, "source" + os.path.splitext(spec.file)[1]))
     history_path = os.path.join(run_dir, "history.jsonl")

@@ -15,8 +15,9 @@ import math
 import os
 import stat
 import sys
+import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,10 +49,26 @@ class Datasets:
     train_eval: Any  # batched, not augmented, one pass
     validation: Any | None
     test: Any | None
+    #: What was done to the examples on their way to the model (the run keeps it: see runtime.serving).
+    preprocessing: dict[str, Any] = field(default_factory=dict)
 
 
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x, y, x_test, y_test
-Loader = Callable[[Program, Any, "int | None"], "Arrays | Datasets"]
+@dataclass
+class Loaded:
+    """Arrays from a source, and what the run must remember to treat new data the same way."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    features: list[str] | None = None  # column names of x, in order
+    label: str | None = None  # the label column's name
+    classes: list[str] | None = None  # class names by class id
+    mean: np.ndarray | None = None  # standardization fitted on the train split
+    scale: np.ndarray | None = None
+
+
+Loader = Callable[[Program, Any, "int | None"], "Loaded | Datasets"]
 
 #: Data source tag -> loader; a tag without one is refused before training (and by a test).
 LOADERS: dict[str, Loader] = {}
@@ -104,49 +121,96 @@ def load_data(program: Program, seed: int | None) -> Datasets:
         got = load(program, data, seed)
     if isinstance(got, Datasets):
         return got
-    return _from_arrays(program, *got, seed=seed)
+    return _from_arrays(program, got, seed=seed)
 
 
 # ----------------------------------------------------------------------------- arrays
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int | None) -> Arrays:
+def _split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int | None) -> Loaded:
     from sklearn.model_selection import train_test_split
 
     x, xt, y, yt = train_test_split(x, y, test_size=test_size, random_state=seed)
-    return x, y, xt, yt
+    return Loaded(x, y, xt, yt)
 
 
-def _standardize(x: np.ndarray, xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean = x.mean(axis=0)
-    std = x.std(axis=0)
+def _standardize(got: Loaded) -> Loaded:
+    """Zero mean, unit variance, fitted on the train split only (no test leakage); a constant
+    feature keeps scale 1."""
+    mean = got.x.mean(axis=0)
+    std = got.x.std(axis=0)
     std[std == 0] = 1.0
-    return (x - mean) / std, (xt - mean) / std
+    got.x, got.x_test = (got.x - mean) / std, (got.x_test - mean) / std
+    got.mean, got.scale = mean, std
+    return got
 
 
 @loader("sklearn")
-def _sklearn(program: Program, data: SklearnData, seed: int | None) -> Arrays:
+def _sklearn(program: Program, data: SklearnData, seed: int | None) -> Loaded:
     from sklearn import datasets as sk
 
     bunch = getattr(sk, f"load_{data.name}")()
-    x, y, xt, yt = _split(bunch.data.astype("float32"), bunch.target, data.test_size, seed)
-    if data.standardize:
-        x, xt = _standardize(x, xt)  # fitted on the train split only: no test leakage
-    return x, y, xt, yt
+    got = _split(bunch.data.astype("float32"), bunch.target, data.test_size, seed)
+    got.features, got.label = [str(f) for f in bunch.feature_names], "target"
+    got.classes = [str(c) for c in bunch.target_names]
+    return _standardize(got) if data.standardize else got
 
 
 @loader("csv")
-def _csv(program: Program, data: CsvData, seed: int | None) -> Arrays:
+def _csv(program: Program, data: CsvData, seed: int | None) -> Loaded:
     _check_path(program, "train", data.train, folder=False)
-    x, y = _read_csv(program, data, "train", data.train)
+    x, labels, features = _read_csv(program, data, "train", data.train)
+    classifier = program.compile.loss_name.endswith("crossentropy")
+    y, classes = _encode_labels(program, "train", data.train, labels, None, classifier=classifier)
     if data.test:
         _check_path(program, "test", data.test, folder=False)
-        xt, yt = _read_csv(program, data, "test", data.test)
+        xt, test_labels, _ = _read_csv(program, data, "test", data.test)
+        yt, _ = _encode_labels(program, "test", data.test, test_labels, classes, classifier=classifier)
+        got = Loaded(x, y, xt, yt)
     else:
-        x, y, xt, yt = _split(x, y, data.test_size, seed)
-    if data.standardize:
-        x, xt = _standardize(x, xt)
-    return x, y, xt, yt
+        got = _split(x, y, data.test_size, seed)
+    got.features, got.label, got.classes = features, data.label, classes
+    return _standardize(got) if data.standardize else got
+
+
+def _encode_labels(program: Program, key: str, path: str, labels: list[tuple[int, str]], classes: list[str] | None,
+                   *, classifier: bool) -> tuple[np.ndarray, list[str] | None]:
+    """Numbers stay numbers; a classifier's labels may also be class names (ids in sorted order,
+    the train split's names for the test split). Returns the labels and the class names."""
+    numbers = _numbers(labels)
+    if numbers is not None and classes is None:
+        return (numbers.astype("int64") if np.all(numbers == np.round(numbers)) else numbers), None
+    if not classifier:
+        line, text = next((ln, t) for ln, t in labels if _number(t) is None)
+        raise _fail(program, key, f"{path}:{line}: label {_short(text)!r} is not a number",
+                    "a class name needs a crossentropy loss; a regression target must be a number")
+    if classes is None:
+        classes = sorted({t.strip() for _, t in labels})
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.empty(len(labels), dtype="int64")
+    for r, (line, text) in enumerate(labels):
+        if text.strip() not in index:
+            raise _fail(program, key, f"{path}:{line}: label {_short(text)!r} is not one of the train split's classes",
+                        f"classes: {_short(', '.join(classes))}")
+        y[r] = index[text.strip()]
+    return y, classes
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _numbers(labels: list[tuple[int, str]]) -> np.ndarray | None:
+    out = np.empty(len(labels))
+    for r, (_, text) in enumerate(labels):
+        v = _number(text)
+        if v is None:
+            return None
+        out[r] = v
+    return out
 
 
 def _short(text: str) -> str:
@@ -155,7 +219,9 @@ def _short(text: str) -> str:
     return clean if len(clean) <= MAX_ECHO else clean[:MAX_ECHO] + "..."
 
 
-def _read_csv(program: Program, data: CsvData, key: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_csv(program: Program, data: CsvData, key: str, path: str
+              ) -> tuple[np.ndarray, list[tuple[int, str]], list[str]]:
+    """Feature rows as float32, label cells as (line, text), and the feature names."""
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh, delimiter=data.delimiter)
@@ -179,40 +245,40 @@ def _read_csv(program: Program, data: CsvData, key: str, path: str) -> tuple[np.
     idx = [header.index(c) for c in features]
     li = header.index(data.label)
     x = np.empty((len(rows), len(idx)), dtype="float32")
-    y = np.empty(len(rows))
+    labels: list[tuple[int, str]] = []
     for r, row in enumerate(rows):
         line = r + 2  # 1-based, after the header
         if len(row) != len(header):
             raise _fail(program, key, f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
-        for j, col in enumerate([*idx, li]):
-            try:
-                v = float(row[col])
-            except ValueError:
-                raise _fail(program, key, f"{path}:{line}: column {_short(header[col])!r} is not a number "
-                                          f"({_short(row[col])!r})") from None
-            if not np.isfinite(v):
-                raise _fail(program, key, f"{path}:{line}: column {_short(header[col])!r} is {row[col].strip()}",
-                            "every value must be a finite number")
-            if j < len(idx):
-                x[r, j] = v
-            else:
-                y[r] = v
-    if np.all(y == np.round(y)):
-        return x, y.astype("int64")
-    return x, y
+        for j, col in enumerate(idx):
+            x[r, j] = _cell(program, key, path, line, header[col], row[col])
+        if _number(row[li]) is not None:
+            _cell(program, key, path, line, header[li], row[li])  # a NaN or infinite label is refused too
+        labels.append((line, row[li]))
+    return x, labels, features
+
+
+def _cell(program: Program, key: str, path: str, line: int, column: str, text: str) -> float:
+    v = _number(text)
+    if v is None:
+        raise _fail(program, key, f"{path}:{line}: column {_short(column)!r} is not a number ({_short(text)!r})")
+    if not math.isfinite(v):
+        raise _fail(program, key, f"{path}:{line}: column {_short(column)!r} is {_short(text.strip())}",
+                    "every value must be a finite number")
+    return v
 
 
 @loader("npz")
-def _npz_source(program: Program, data: NpzData, seed: int | None) -> Arrays:
+def _npz_source(program: Program, data: NpzData, seed: int | None) -> Loaded:
     _check_path(program, "path", data.path, folder=False)
     return _npz(program, data.path, data.test_size, seed)
 
 
-def _npz(program: Program, path: str, test_size: float, seed: int | None) -> Arrays:
+def _npz(program: Program, path: str, test_size: float, seed: int | None) -> Loaded:
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise _fail(program, "path", f"cannot read {path} as .npz: {_short(str(exc))}") from None
     for key in ("x_train", "y_train"):
         if key not in arrays:
@@ -223,12 +289,12 @@ def _npz(program: Program, path: str, test_size: float, seed: int | None) -> Arr
             raise _fail(program, "path", f"{path}: x_{name} has {len(xs)} examples, y_{name} has {len(ys)}")
     x, y = arrays["x_train"], arrays["y_train"]
     if "x_test" in arrays and "y_test" in arrays:
-        return x, y, arrays["x_test"], arrays["y_test"]
+        return Loaded(x, y, arrays["x_test"], arrays["y_test"])
     return _split(x, y, test_size, seed)
 
 
 @loader("keras")
-def _keras_dataset(program: Program, data: KerasData, seed: int | None) -> Arrays:
+def _keras_dataset(program: Program, data: KerasData, seed: int | None) -> Loaded:
     if data.path:
         # The seam: a local copy in the dataset's own layout (mnist.npz-style arrays).
         _check_path(program, "path", data.path, folder=False)
@@ -242,18 +308,18 @@ def _keras_dataset(program: Program, data: KerasData, seed: int | None) -> Array
             program, "name", f"could not load keras.datasets.{data.name} ({type(exc).__name__}: {_short(str(exc))})",
             f"download it once ({url}) into ~/.keras/datasets/, or set data.path to a local copy",
         ) from None
-    return x, y, xt, yt
+    return Loaded(x, y, xt, yt)
 
 
 @loader("tfds")
-def _tfds(program: Program, data: TfdsData, seed: int | None) -> Arrays:
+def _tfds(program: Program, data: TfdsData, seed: int | None) -> Loaded:
     try:
         import tensorflow_datasets as tfds  # optional extra
     except ImportError:
         raise _fail(program, "type", "tfds data needs tensorflow-datasets", "pip install 'regspec[tfds]'") from None
     x, y = tfds.as_numpy(tfds.load(data.name, split=data.train_split, as_supervised=True, batch_size=-1))
     xt, yt = tfds.as_numpy(tfds.load(data.name, split=data.test_split, as_supervised=True, batch_size=-1))
-    return x, y, xt, yt
+    return Loaded(x, y, xt, yt)
 
 
 def _input_shape(program: Program) -> tuple[int | None, ...]:
@@ -314,10 +380,10 @@ def _labels(program: Program, y: np.ndarray, split: str, num_classes: int | None
     return y.astype("float32")
 
 
-def _from_arrays(program: Program, x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray,
-                 seed: int | None) -> Datasets:
+def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     import tensorflow as tf
 
+    x, y, xt, yt = got.x, got.y, got.x_test, got.y_test
     if len(x) == 0:
         raise _fail(program, "", "the train split is empty")
     if len(xt) == 0:
@@ -325,6 +391,7 @@ def _from_arrays(program: Program, x: np.ndarray, y: np.ndarray, xt: np.ndarray,
     data = program.data
     assert data is not None
     scale = getattr(data, "rescale", None)
+    raw_shape = list(np.shape(x)[1:])
     x = _fit_shape(program, np.asarray(x, dtype="float32") * (scale or 1.0), "train")
     xt = _fit_shape(program, np.asarray(xt, dtype="float32") * (scale or 1.0), "test")
     for split, arr in (("train", x), ("test", xt)):
@@ -364,10 +431,29 @@ def _from_arrays(program: Program, x: np.ndarray, y: np.ndarray, xt: np.ndarray,
     if program.training.steps_per_epoch:
         train = train.repeat()
     validation = batches(*val) if val is not None else batches(xt, yt)
+    record = preprocessing_record(program, raw_shape=raw_shape, features=got.features, label=got.label,
+                                  classes=got.classes, rescale=scale)
+    if got.mean is not None and got.scale is not None:
+        record["standardize"] = {"mean": got.mean.astype(float).tolist(), "scale": got.scale.astype(float).tolist()}
     return Datasets(
         train=train.prefetch(tf.data.AUTOTUNE), train_eval=batches(x, y), validation=validation,
-        test=batches(xt, yt),
+        test=batches(xt, yt), preprocessing=record,
     )
+
+
+def preprocessing_record(program: Program, *, raw_shape: list[int], features: list[str] | None = None,
+                         label: str | None = None, classes: list[str] | None = None, rescale: float | None = None,
+                         image: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What new data must go through to reach the model as the training data did (preprocessing.json)."""
+    loss = program.compile.loss
+    first = next(iter(loss.values())) if isinstance(loss, dict) else loss
+    assert program.data is not None
+    return {
+        "format": 1, "source": program.data.tag, "raw_shape": raw_shape, "input_shape": list(_input_shape(program)),
+        "features": features, "label": label, "classes": classes, "standardize": None, "rescale": rescale,
+        "image": image, "loss": program.compile.loss_name,
+        "from_logits": bool(getattr(first, "from_logits", False)),
+    }
 
 
 def _augment(program: Program, ds: Any) -> Any:
@@ -398,13 +484,23 @@ def _image_directory(program: Program, data: ImageDirectoryData, seed: int | Non
 
     k = keras()
     bs = program.training.batch_size
-    _check_classes(program, data, _check_image_folder(program, "train", data.train))
+    classes = _check_image_folder(program, "train", data.train)
+    _check_classes(program, data, classes)
     if data.test:
-        _check_image_folder(program, "test", data.test)
+        test_classes = _check_image_folder(program, "test", data.test)
+        if test_classes != classes:
+            # Keras numbers each folder's classes on its own: a test folder with other classes
+            # would be scored against the wrong labels.
+            extra = sorted(set(test_classes) - set(classes))
+            lacking = sorted(set(classes) - set(test_classes))
+            what = "; ".join(([f"class(es) the train folder lacks: {_short(', '.join(extra))}"] if extra else [])
+                             + ([f"no folder for: {_short(', '.join(lacking))}"] if lacking else []))
+            raise _fail(program, "test", f"{data.test} has other classes than {data.train} ({what})",
+                        "the test folder needs one subfolder per class of the train folder, same names")
     common: dict[str, Any] = dict(
         image_size=tuple(data.image_size), label_mode=data.label_mode, color_mode=data.color_mode,
         batch_size=bs, interpolation=data.interpolation, seed=seed if seed is not None else 1337,
-        verbose=False,
+        verbose=False, class_names=classes,
     )
     if data.validation_split:
         train, val = k.utils.image_dataset_from_directory(
@@ -431,15 +527,22 @@ def _image_directory(program: Program, data: ImageDirectoryData, seed: int | Non
         augmented = augmented.repeat()
     val_ds = prep(val, cache=True)
     test_ds = prep(test, cache=True)
+    channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[data.color_mode]
+    record = preprocessing_record(
+        program, raw_shape=[*data.image_size, channels], classes=classes, rescale=scale,
+        image={"size": list(data.image_size), "color_mode": data.color_mode, "interpolation": data.interpolation,
+               "label_mode": data.label_mode},
+    )
     return Datasets(
         train=augmented.prefetch(tf.data.AUTOTUNE), train_eval=base.prefetch(tf.data.AUTOTUNE),
-        validation=(val_ds if val_ds is not None else test_ds), test=test_ds,
+        validation=(val_ds if val_ds is not None else test_ds), test=test_ds, preprocessing=record,
     )
 
 
 def _check_image_folder(program: Program, key: str, path: str) -> list[str]:
     _check_path(program, key, path, folder=True)
-    classes = [d for d in sorted(os.listdir(path)) if os.path.isdir(os.path.join(path, d))]
+    # As Keras lists them: sorted, hidden folders skipped.
+    classes = [d for d in sorted(os.listdir(path)) if not d.startswith(".") and os.path.isdir(os.path.join(path, d))]
     if not classes:
         raise _fail(program, key, f"{path} has no class subfolders", "put the images in one subfolder per class")
     for c in classes:
@@ -455,7 +558,7 @@ def _check_image_folder(program: Program, key: str, path: str) -> list[str]:
                             "copy the image in, or point the spec at the folder it is in")
             if not stat.S_ISREG(os.stat(full).st_mode):  # a FIFO or device named like an image would hang
                 raise _fail(program, key, f"{full} is not a regular file")
-            problem = _image_problem(full)
+            problem = image_problem(full)
             if problem:
                 raise _fail(program, key, f"{full} {problem}", "remove or replace the file")
     return classes
@@ -469,7 +572,7 @@ _SIGNATURES = {
 }
 
 
-def _image_problem(path: str) -> str | None:
+def image_problem(path: str) -> str | None:
     ext = os.path.splitext(path)[1].lower()
     head_sig, tail_sig = _SIGNATURES[ext]
     try:

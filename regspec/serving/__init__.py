@@ -1,0 +1,1 @@
+"""Using a trained run: predict, evaluate on new data, export for serving."""
