@@ -27,20 +27,24 @@ import csv, json, sys
 import numpy as np
 import keras
 
-run, data, out = sys.argv[1:4]
-prep = json.load(open(f"{run}/preprocessing.json"))
-with open(data) as fh:
-    header = next(csv.reader(fh))
-cols = [header.index(f) for f in prep["features"]]
-x = np.loadtxt(data, delimiter=",", skiprows=1, usecols=cols, dtype="float32")
-x = (x - np.array(prep["standardize"]["mean"], "float32")) / np.array(prep["standardize"]["scale"], "float32")
-model = keras.saving.load_model(f"{run}/model.keras", safe_mode=True)
-p = model.predict(x, batch_size=1024, verbose=0)
-with open(out, "w", newline="") as fh:
-    w = csv.writer(fh)
-    w.writerow(["example", "prediction"] + [f"probability_{c}" for c in prep["classes"]])
-    for i, row in enumerate(p):
-        w.writerow([i + 2, prep["classes"][int(row.argmax())], *map(float, row)])
+def main(run, data, out):
+    prep = json.load(open(f"{run}/preprocessing.json"))
+    with open(data) as fh:
+        header = next(csv.reader(fh))
+    cols = [header.index(f) for f in prep["features"]]
+    x = np.loadtxt(data, delimiter=",", skiprows=1, usecols=cols, dtype="float32")
+    x = (x - np.array(prep["standardize"]["mean"], "float32")) / np.array(prep["standardize"]["scale"], "float32")
+    model = keras.saving.load_model(f"{run}/model.keras", safe_mode=True)
+    p = model.predict(x, batch_size=1024, verbose=0)
+    with open(out, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["example", "prediction"] + [f"probability_{c}" for c in prep["classes"]])
+        for i, row in enumerate(p):
+            w.writerow([i + 2, prep["classes"][int(row.argmax())], *map(float, row)])
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
 '''
 
 
@@ -65,7 +69,9 @@ def setup(tmp: str, rows: int) -> tuple[str, str, str]:
 
 
 def hand_in_process(run: str, data: str, out: str) -> None:
-    exec(compile(HAND, "hand.py", "exec"), {"__name__": "hand", "sys": type("S", (), {"argv": ["x", run, data, out]})})
+    scope: dict = {"__name__": "hand"}
+    exec(compile(HAND, "hand.py", "exec"), scope)
+    scope["main"](run, data, out)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from regspec.diagnostics import safe
 from regspec.serving.record import Preprocessing, ServingError, refuse
+from regspec.tabular import numbers
 
 MAX_LISTED = 8  # names shown when listing what is missing
 
@@ -88,17 +89,17 @@ def _csv(path: str, prep: Preprocessing, *, labels: bool, label_column: str | No
     columns = _feature_columns(path, header, prep, label)
     if not rows:
         raise refuse(path, "has a header but no rows")
-    x = np.empty((len(rows), len(columns)), dtype="float32")
     label_cells: list[tuple[int, str]] = []
     li = header.index(label) if labels and label is not None else -1
     for r, row in enumerate(rows):
-        line = r + 2  # after the header, 1-based
         if len(row) != len(header):
-            raise refuse(path, f"{len(row)} fields, the header has {len(header)}", None, line, 1)
-        for j, col in enumerate(columns):
-            x[r, j] = _number(path, line, col, header[col], row[col])
+            raise refuse(path, f"{len(row)} fields, the header has {len(header)}", None, r + 2, 1)
         if li >= 0:
-            label_cells.append((line, row[li].strip()))
+            label_cells.append((r + 2, row[li].strip()))
+    x, bad = numbers(rows, columns)
+    if bad is not None:
+        r, col, _ = bad
+        _number(path, r + 2, col, header[col], rows[r][col])  # raises, naming the cell
     y = _labels_from_cells(path, label_cells, li + 1, prep) if labels else None
     return NewData(x.reshape((len(rows), *prep.raw_shape)), y, [r + 2 for r in range(len(rows))])
 

@@ -35,6 +35,7 @@ from regspec.lang.data import (
     SklearnData,
     TfdsData,
 )
+from regspec.tabular import numbers
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 DATASET_HELP = {
@@ -244,17 +245,18 @@ def _read_csv(program: Program, data: CsvData, key: str, path: str
         raise _fail(program, key, f"{path} has a header but no rows")
     idx = [header.index(c) for c in features]
     li = header.index(data.label)
-    x = np.empty((len(rows), len(idx)), dtype="float32")
     labels: list[tuple[int, str]] = []
     for r, row in enumerate(rows):
         line = r + 2  # 1-based, after the header
         if len(row) != len(header):
             raise _fail(program, key, f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
-        for j, col in enumerate(idx):
-            x[r, j] = _cell(program, key, path, line, header[col], row[col])
         if _number(row[li]) is not None:
             _cell(program, key, path, line, header[li], row[li])  # a NaN or infinite label is refused too
         labels.append((line, row[li]))
+    x, bad = numbers(rows, idx)
+    if bad is not None:
+        r, col, _ = bad
+        _cell(program, key, path, r + 2, header[col], rows[r][col])  # raises, naming the cell
     return x, labels, features
 
 
