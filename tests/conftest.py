@@ -1,10 +1,13 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The spec schema cache of this test run (and its subprocesses), not the user's.
+os.environ.setdefault("REGSPEC_CACHE_DIR", tempfile.mkdtemp(prefix="regspec-test-cache-"))
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
 SPECS = ROOT / "specs"

@@ -15,12 +15,10 @@ import json
 import os
 import re
 import stat
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 try:  # libyaml's C parser gives the same events ~40x faster than ruamel's pure-Python one
     import yaml as _pyyaml
@@ -216,8 +214,18 @@ def _check_json(text: str, name: str) -> None:
         raise SpecError([Diagnostic(name, 1, 1, "", f"nesting too deep (the limit is {MAX_DEPTH} levels)")]) from None
 
 
-_MARKED_ERRORS: tuple = (MarkedYAMLError,) + ((_pyyaml.MarkedYAMLError,) if _pyyaml else ())
-_YAML_ERRORS: tuple = (YAMLError,) + ((_pyyaml.YAMLError,) if _pyyaml else ())
+def _yaml_errors(marked: bool) -> tuple[type[Any], ...]:
+    """The parse errors (with a position, or all) of the parsers that ran. Called from `except`
+    clauses, so after parsing: ruamel is imported only when its parser ran (with libyaml,
+    reading a spec never pays for it)."""
+    found: tuple[type[Any], ...] = ()
+    if _pyyaml:
+        found += (_pyyaml.MarkedYAMLError if marked else _pyyaml.YAMLError,)
+    if "ruamel.yaml" in sys.modules:
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+        found += (MarkedYAMLError if marked else YAMLError,)
+    return found
 
 
 def parse_events(text: str, parser: str | None = None) -> Any:
@@ -225,6 +233,8 @@ def parse_events(text: str, parser: str | None = None) -> Any:
     choice = parser or os.environ.get("REGSPEC_YAML_PARSER") or ("libyaml" if _LIBYAML else "ruamel")
     if choice == "libyaml" and _LIBYAML:
         return _pyyaml.parse(text, Loader=_pyyaml.CSafeLoader)
+    from ruamel.yaml import YAML
+
     return YAML(typ="rt", pure=True).parse(text)
 
 
@@ -257,7 +267,7 @@ class _Builder:
             root = self._consume(parse_events(text))
         except _Fatal:
             raise SpecError(self.errors) from None
-        except _MARKED_ERRORS as exc:
+        except _yaml_errors(marked=True) as exc:
             problem = exc.problem or exc.context or "cannot parse"
             # "could not find expected ':'" is found on the next line; the context mark is the key
             # that lacks its colon, which is where the mistake is.
@@ -271,7 +281,7 @@ class _Builder:
             self.errors.append(Diagnostic(self.name, line, col, "", f"invalid {'JSON' if self.is_json else 'YAML'}: {problem}",
                                           hint))
             raise SpecError(self.errors) from None
-        except _YAML_ERRORS + (RecursionError, ValueError) as exc:
+        except _yaml_errors(marked=False) + (RecursionError, ValueError) as exc:
             self.errors.append(Diagnostic(self.name, 1, 1, "", f"cannot parse: {exc}"))
             raise SpecError(self.errors) from None
         if self.errors:

@@ -20,7 +20,7 @@ from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.source import Document
 from regspec.lang.keras_names import CODE_LAYERS, KERAS_LAYERS
 from regspec.lang.layers import LAYERS
-from regspec.lang.model import SpecModel
+from regspec.lang.model import SpecModel, ready
 from regspec.paths import Path, format_path
 
 _KIND = {
@@ -56,6 +56,8 @@ def describe(value: Any) -> str:
 
 
 def validate_document(doc: Document, model: type[BaseModel] = SpecModel) -> BaseModel:
+    if model is SpecModel:
+        ready()  # the validator, from the per-user schema cache when it is current
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:

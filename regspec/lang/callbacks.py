@@ -1,6 +1,5 @@
 """Training callbacks, by Keras' snake_case names. Files they write go in the run directory."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -11,7 +10,7 @@ from regspec.lang.types import NonNegFloat, NonNegInt, PositiveInt
 
 Mode = Literal["auto", "min", "max"]
 
-CALLBACKS: Registry[Callback] = Registry("callback")
+CALLBACKS: "Registry[Callback]" = Registry("callback")
 
 
 class Callback(Registered):

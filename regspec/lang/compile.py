@@ -1,6 +1,5 @@
 """The `compile` section: optimizer (with learning-rate schedules), loss and metrics."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -11,8 +10,8 @@ from regspec.lang.types import NonNegFloat, PositiveInt, Strict
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 
-SCHEDULES: Registry[Schedule] = Registry("learning-rate schedule")
-OPTIMIZERS: Registry[Optimizer] = Registry("optimizer")
+SCHEDULES: "Registry[Schedule]" = Registry("learning-rate schedule")
+OPTIMIZERS: "Registry[Optimizer]" = Registry("optimizer")
 
 
 class Schedule(Registered):

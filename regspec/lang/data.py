@@ -3,7 +3,6 @@
 Relative paths are relative to the spec file that names them.
 """
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -13,7 +12,7 @@ from regspec.lang.layers import LAYERS
 from regspec.lang.registry import Registered, Registry
 from regspec.lang.types import Fraction, NonNegFloat, PositiveInt, Rate, RelPath
 
-DATA_SOURCES: Registry[DataSource] = Registry("data source")
+DATA_SOURCES: "Registry[DataSource]" = Registry("data source")
 
 #: Fields holding file or folder paths (relative to the spec file that names them).
 PATH_FIELDS = ("train", "test", "path")

@@ -6,7 +6,6 @@ discriminated unions, the `Literal` of names, the JSON Schema, the docs and the
 Keras lowering all read the registry, so a new kind is one class in one file.
 """
 
-from __future__ import annotations
 
 import typing
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
@@ -16,6 +15,7 @@ from pydantic import Field
 from regspec.lang.types import Strict
 
 T = TypeVar("T")
+REGISTRIES: "list[Registry[Any]]" = []  # every registry, for the schema cache's key
 
 
 class Registry(dict[str, type[T]], Generic[T]):
@@ -24,6 +24,7 @@ class Registry(dict[str, type[T]], Generic[T]):
     def __init__(self, kind: str):
         super().__init__()
         self.kind = kind
+        REGISTRIES.append(self)
 
     def add(self, tag: str, cls: type[T]) -> None:
         if tag in self and self[tag] is not cls:

@@ -1,6 +1,5 @@
 """The `training` section: epochs, batches, seed, callbacks, distribution."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -1,6 +1,5 @@
 """Shared field types of the spec language. Strictness lives in :class:`Strict`."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
@@ -101,7 +100,7 @@ class Regularizer(Strict):
     l2: NonNegFloat | None = Field(None, description="L2 factor (sum of squared weights).")
 
     @model_validator(mode="after")
-    def _one_of(self) -> Regularizer:
+    def _one_of(self) -> "Regularizer":
         if self.l1 is None and self.l2 is None:
             raise ValueError("a regularizer needs l1, l2 or both")
         return self

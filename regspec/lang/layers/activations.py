@@ -1,6 +1,5 @@
 """Activation layers (Keras' ReLU, LeakyReLU, PReLU, ELU, Softmax classes)."""
 
-from __future__ import annotations
 
 import math
 from typing import Annotated, Literal

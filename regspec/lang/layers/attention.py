@@ -1,6 +1,5 @@
 """Attention layers: multi-head and dot-product."""
 
-from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 

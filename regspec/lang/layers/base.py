@@ -5,7 +5,6 @@ its Keras argument names as fields, ``keras_class``, and ``infer`` for the
 static summary. Schema, validation, compilation and docs all follow from it.
 """
 
-from __future__ import annotations
 
 import math
 from typing import Annotated, Any, ClassVar
@@ -17,7 +16,7 @@ from regspec.lang.types import LayerName, Rate, Regularizer
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
-LAYERS: Registry[Layer] = Registry("layer")
+LAYERS: "Registry[Layer]" = Registry("layer")
 
 
 class ShapeError(ValueError):

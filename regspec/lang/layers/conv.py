@@ -1,6 +1,5 @@
 """Convolution layers, and the output-length arithmetic Keras uses for them."""
 
-from __future__ import annotations
 
 import math
 from typing import Literal

@@ -1,6 +1,5 @@
 """Core layers: input, dense, flatten, reshape, activation, embedding, dropout and noise."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -1,6 +1,5 @@
 """Merge layers: several inputs (named in `inputs:`) become one tensor."""
 
-from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 

@@ -1,6 +1,5 @@
 """Normalization layers with weights: batch and layer normalization."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -1,6 +1,5 @@
 """Pooling layers: max and average over 1, 2 or 3 dimensions, and their global forms."""
 
-from __future__ import annotations
 
 from typing import Any, Literal
 

@@ -1,7 +1,6 @@
 """Preprocessing and augmentation layers. The random ones may also be listed in
 `data.augmentation`, where they run on training batches only."""
 
-from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
@@ -36,7 +35,7 @@ class Normalization(Layer):
     invert: bool = False
 
     @model_validator(mode="after")
-    def _both_or_neither(self) -> Normalization:
+    def _both_or_neither(self) -> "Normalization":
         if (self.mean is None) != (self.variance is None):
             raise ValueError("give both mean and variance, or neither (then it adapts to the training data)")
         return self

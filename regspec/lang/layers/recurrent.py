@@ -1,7 +1,6 @@
 """Recurrent layers. Their `dropout` is Keras' own argument (input dropout inside the
 cell), so the regspec dropout annotation does not exist on them."""
 
-from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal, Union
 

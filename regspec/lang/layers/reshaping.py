@@ -1,6 +1,5 @@
 """Reshaping layers: padding, cropping, up-sampling, permuting, repeating, masking, wrapping."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -1,7 +1,6 @@
 """TimeDistributed: a wrapper whose `layer` may be any other layer kind (so this module is
 imported after every other layer module, when the registry is complete)."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +22,7 @@ class TimeDistributed(Layer):
     layer: Inner = Field(description="The layer to apply to each step, e.g. {type: dense, units: 8}.")
 
     @model_validator(mode="after")
-    def _plain_inner(self) -> TimeDistributed:
+    def _plain_inner(self) -> "TimeDistributed":
         inner = self.layer
         if inner.repeat != 1 or inner.__dict__.get("inputs") is not None or (
                 "dropout" in inner.own_keys and inner.__dict__.get("dropout") is not None):
