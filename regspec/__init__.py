@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Spec", "SpecError", "__version__", "grid", "load", "random_sample", "zipped"]
+__all__ = ["Spec", "SpecError", "__version__", "grid", "iter_grid", "iter_random", "iter_zipped", "load",
+           "random_sample", "zipped"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,7 +22,7 @@ def __getattr__(name: str) -> Any:
         from regspec.diagnostics import SpecError
 
         return SpecError
-    if name in ("grid", "zipped", "random_sample"):
+    if name in ("grid", "zipped", "random_sample", "iter_grid", "iter_zipped", "iter_random"):
         from regspec.sweep import variants
 
         return getattr(variants, name)

@@ -81,8 +81,13 @@ def test_sweep_runs_with_two_workers_and_reruns_nothing(tmp_path):
     assert [r.status for r in result.rows] == ["finished"] * 4 and result.ran == 4
     workers = {w for (w,) in sqlite3.connect(os.path.join(result.sweep_dir, "sweep.db")).execute("SELECT worker FROM trials")}
     assert len(workers) == 2  # both workers took trials
+    # The runner draws each trial's curves while the workers train: every run directory has them.
+    curves = [os.path.join(r.run_dir, "curves.png") for r in result.rows]
+    assert all(open(c, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for c in curves)
+    os.unlink(curves[0])  # as if the runner was killed before drawing it
     again = run_sweep(str(path), str(tmp_path / "runs"), jobs=2)
     assert again.ran == 0 and again.skipped == 4
+    assert os.path.isfile(curves[0])  # drawn by the rerun, nothing trained again
     assert sorted(os.listdir(os.path.join(result.sweep_dir, "runs"))) == sorted(
         os.path.basename(r.run_dir) for r in result.rows)  # one run directory per trial, no more
 

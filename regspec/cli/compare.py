@@ -17,7 +17,8 @@ def command(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | 
     """Print the results table of several run directories (train/test loss and accuracy)."""
 
     def go() -> int:
-        from regspec.report.runs import RunDirError, expand_runs, format_grouped, format_table, plot_overlay, read_run
+        from regspec.report.plots import plot_overlay
+        from regspec.report.runs import RunDirError, expand_runs, format_grouped, format_table, read_run
         from regspec.sweep.store import StoreError
 
         summaries = []

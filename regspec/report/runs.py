@@ -210,64 +210,6 @@ def format_table(runs: list[RunSummary], fmt: str = "text") -> str:
     return render_table(head, rows, fmt)
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
-    """Loss and accuracy, train vs validation, side by side (as the articles plot them)."""
-    plt = _pyplot()
-    acc = accuracy_key(history)
-    panels = [("loss", "loss")] + ([(acc, "accuracy")] if acc else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
-    for ax, (key, label) in zip(axes[0], panels):
-        epochs = range(1, len(history.get(key, [])) + 1)
-        ax.plot(epochs, history.get(key, []), label=f"train {label}")
-        if f"val_{key}" in history:
-            ax.plot(range(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], label=f"validation {label}")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.set_title(f"{title}: {label}")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-
-
-def plot_overlay(runs: list[RunSummary], path: str) -> None:
-    """Validation (or train) loss and accuracy of several runs on shared axes."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4), squeeze=False)
-    for r in runs:
-        h = r.history
-        for ax, base in zip(axes[0], ("loss", accuracy_key(h) or "accuracy")):
-            key = f"val_{base}" if f"val_{base}" in h else base
-            if key in h:
-                ax.plot(range(1, len(h[key]) + 1), h[key], label=f"{r.name} ({key})")
-    for ax, label in zip(axes[0], ("loss", "accuracy")):
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-
-
-def _save(fig: Any, path: str) -> None:
-    """Atomically, in the format the file name asks for (.png, .svg, .pdf; PNG otherwise)."""
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    tmp = os.path.join(os.path.dirname(path) or ".", ".tmp-" + os.path.basename(path))
-    fig.savefig(tmp, dpi=100, format=ext if ext in ("png", "svg", "pdf") else "png")
-    os.replace(tmp, path)
-
-
 def expand_runs(paths: tuple[str, ...] | list[str]) -> list[str]:
     """A sweep directory stands for its trials' run directories; a runs folder for the runs in it."""
     out: list[str] = []

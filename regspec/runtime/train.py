@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from regspec.api import Spec
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.files import write_json, write_text
 from regspec.ir.graph import Program
-from regspec.report.runs import accuracy_key, plot_curves
+from regspec.report.runs import accuracy_key
 from regspec.yamlio import dump_yaml
 
 
@@ -212,7 +213,11 @@ def _strategy(name: str) -> Any:
 
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
-          verbose: int | str = "auto", strict_resume: bool = False) -> RunResult:
+          verbose: int | str = "auto", strict_resume: bool = False, draw_curves: bool = True) -> RunResult:
+    """Train ``spec`` into a new run directory under ``out`` (or resume its interrupted one).
+
+    ``draw_curves=False`` leaves curves.png to the caller (a sweep runner draws it while its
+    worker trains the next trial)."""
     from regspec.backend.keras.build import compile_model
     from regspec.backend.keras.data import load_data
     from regspec.backend.keras.env import keras
@@ -237,13 +242,15 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     bdir = backup_dir(out, spec)
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
-        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose)
+        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
+                               draw_curves)
     finally:
         lock.close()
 
 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
-                    bdir: str, resumed_dir: str | None, started: float, verbose: int | str) -> RunResult:
+                    bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
+                    draw_curves: bool) -> RunResult:
     from regspec.backend.keras.build import save_model
     from regspec.backend.keras.callbacks import build_callbacks
     from regspec.backend.keras.env import keras
@@ -319,18 +326,32 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         metrics["train"] = _finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0))
         if datasets.test is not None:
             metrics["test"] = _finite(model.evaluate(datasets.test, return_dict=True, verbose=0))
-    metrics["seconds"] = round(time.time() - started, 3)
     save_model(model, os.path.join(run_dir, "model.keras"))
     write_json(os.path.join(run_dir, "history.json"), history)
     write_text(os.path.join(run_dir, "history.csv"), _history_csv(history))
+    if draw_curves:
+        draw_run_curves(run_dir, history, spec.name)
+    metrics["seconds"] = round(time.time() - started, 3)
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
-    if history.get("loss"):
-        plot_curves(history, os.path.join(run_dir, "curves.png"), spec.name)
     status = "diverged" if diverged else "finished"
     run_info.update(status=status, finished=datetime.now(UTC).isoformat(timespec="seconds"))
     write_json(os.path.join(run_dir, "run.json"), run_info)
     _drop_backup(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics)
+
+
+def draw_run_curves(run_dir: str, history: dict[str, list[float]], title: str) -> None:
+    """curves.png of a run. A figure that cannot be drawn (a full disk) is a warning, not a
+    failed training: the results are written already."""
+    if not history.get("loss"):
+        return
+    try:
+        from regspec.report.plots import plot_curves
+
+        plot_curves(history, os.path.join(run_dir, "curves.png"), title)
+    except Exception as exc:  # noqa: BLE001 - see above
+        print(f"warning: {run_dir}/curves.png not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
+              file=sys.stderr)
 
 
 def _backup_epoch(bdir: str) -> int:

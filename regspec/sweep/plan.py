@@ -24,8 +24,7 @@ from regspec.sweep.variants import gc_paused, labels, variant_name
 class Trial:
     name: str
     key: str  # spec hash: the identity of the point
-    overrides: dict[str, Any]  # `set` and this point's axis values
-    spec: Spec
+    overrides: dict[str, Any]  # `set` and this point's axis values (the spec is made again where it trains)
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ def _expand(sweep: SweepModel, base: Spec, doc: Document, fixed: dict, names: li
         if spec.hash in seen:
             continue  # two points that make the same model are one trial
         seen[spec.hash] = name
-        trials.append(Trial(name, spec.hash, {**fixed, **assignment}, spec))
+        trials.append(Trial(name, spec.hash, {**fixed, **assignment}))
 
 
 def _check_metric(sweep: SweepModel, base: Spec, at: Any) -> None:

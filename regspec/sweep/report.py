@@ -42,11 +42,11 @@ def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, go
 
 def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
     """One panel per axis: every trial's metric at that axis' value, and the mean per value."""
-    from regspec.report.runs import _pyplot, _save
+    from regspec.report.plots import figure, save
     from regspec.sweep.runner import metric_value
 
-    plt = _pyplot()
-    fig, panels = plt.subplots(1, len(axes), figsize=(5 * len(axes), 4), squeeze=False)
+    fig = figure(5 * len(axes), 4)
+    panels = fig.subplots(1, len(axes), squeeze=False)
     for ax, axis in zip(panels[0], axes):
         def label(r: Row, axis: str = axis) -> str:
             v = r.overrides.get(axis)
@@ -69,9 +69,7 @@ def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
         ax.set_xlabel(axis)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def _sort_key(label: str) -> tuple:

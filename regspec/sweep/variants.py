@@ -96,9 +96,14 @@ def assignments_random(axes: Mapping[str, Sequence[Any]], n: int, seed: int) -> 
 
 
 def _make(spec: Spec, points: Iterator[dict[str, Any]], axes: Mapping[str, Sequence[Any]]) -> list[Spec]:
-    axis_labels = labels(list(axes))
     with gc_paused():
-        return [spec.with_overrides(point, name=variant_name(spec.name, point, axis_labels)) for point in points]
+        return list(_each(spec, points, axes))
+
+
+def _each(spec: Spec, points: Iterator[dict[str, Any]], axes: Mapping[str, Sequence[Any]]) -> Iterator[Spec]:
+    axis_labels = labels(list(axes))
+    for point in points:
+        yield spec.with_overrides(point, name=variant_name(spec.name, point, axis_labels))
 
 
 @contextlib.contextmanager
@@ -127,3 +132,22 @@ def zipped(spec: Spec, axes: Mapping[str, Sequence[Any]]) -> list[Spec]:
 def random_sample(spec: Spec, axes: Mapping[str, Sequence[Any]], n: int, seed: int = 0) -> list[Spec]:
     """``n`` distinct grid points chosen with ``seed`` (same seed, same variants)."""
     return _make(spec, assignments_random(axes, n, seed), axes)
+
+
+# One at a time: the same variants, in the same order, made as the caller asks for them, so
+# iterating over a sweep of any size holds one variant at a time.
+
+
+def iter_grid(spec: Spec, axes: Mapping[str, Sequence[Any]]) -> Iterator[Spec]:
+    """:func:`grid`, one variant at a time."""
+    return _each(spec, assignments_grid(axes), axes)
+
+
+def iter_zipped(spec: Spec, axes: Mapping[str, Sequence[Any]]) -> Iterator[Spec]:
+    """:func:`zipped`, one variant at a time."""
+    return _each(spec, assignments_zip(axes), axes)
+
+
+def iter_random(spec: Spec, axes: Mapping[str, Sequence[Any]], n: int, seed: int = 0) -> Iterator[Spec]:
+    """:func:`random_sample`, one variant at a time."""
+    return _each(spec, assignments_random(axes, n, seed), axes)
