@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from regspec.diagnostics import Diagnostic
 from regspec.frontend.source import Document
+from regspec.ir.penalty import DATA_LOSS, splits_loss
 from regspec.lang.model import SpecModel
 from regspec.paths import Path, format_path
 
@@ -34,6 +35,8 @@ def history_keys(spec: SpecModel) -> list[str]:
             names += [f"{o}_{m}" for o in outputs for m in metrics]
     else:
         names += [m for ms in metrics.values() for m in ms] if isinstance(metrics, dict) else list(metrics)
+    if splits_loss(spec.compile, len(outputs), spec.layers):
+        names.append(DATA_LOSS)
     return names + [f"val_{m}" for m in names]
 
 

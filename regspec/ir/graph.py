@@ -84,6 +84,13 @@ class Program:
         return out
 
     @cached_property
+    def splits_loss(self) -> bool:
+        """Whether training reports the data loss and the penalty beside the loss (ir.penalty)."""
+        from regspec.ir.penalty import splits_loss
+
+        return splits_loss(self.compile, len(self.outputs), (n.layer for n in self.nodes))
+
+    @cached_property
     def is_stack(self) -> bool:
         """One input, each layer takes the one before, the last layer is the one output."""
         if len(self.inputs) != 1 or len(self.outputs) != 1 or not self.nodes:

@@ -58,3 +58,32 @@ def save(fig: Any, path: str) -> None:
     tmp = os.path.join(os.path.dirname(path) or ".", ".tmp-" + os.path.basename(path))
     fig.savefig(tmp, dpi=100, format=ext if ext in ("png", "svg", "pdf") else "png")
     os.replace(tmp, path)
+
+
+def plot_weights(stats: dict[str, Any], path: str, title: str) -> None:
+    """One histogram per kernel (from weights.json), counts on a log scale (a sparse kernel is a
+    spike at 0 that a linear scale would make the only thing visible); the band |w| < the zero
+    threshold shaded."""
+    kernels = [(f"{layer['layer']}/{w['name']}", w["histogram"]) for layer in stats.get("layers", [])
+               for w in layer.get("weights", []) if isinstance(w.get("histogram"), dict)]
+    if not kernels:
+        return
+    zero = float(stats.get("zero_threshold", 0.0))
+    shown = kernels[:12]
+    cols = min(4, len(shown))
+    rows = -(-len(shown) // cols)
+    fig = figure(4 * cols, 3 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, (name, hist) in zip(axes.ravel(), shown):
+        ax.stairs(hist["counts"], hist["edges"], fill=True, color="C0", baseline=0.8)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=0.8)
+        ax.axvspan(-zero, zero, color="C3", alpha=0.2, label=f"|w| < {zero:g}")
+        ax.set_title(name, fontsize="small")
+        ax.set_xlabel("weight")
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(shown):]:
+        ax.set_visible(False)
+    axes[0][0].legend(fontsize="small", loc="upper right")
+    fig.suptitle(f"{title}: weights" + (f" (first {len(shown)} of {len(kernels)} kernels)" if len(kernels) > 12 else ""))
+    save(fig, path)

@@ -144,6 +144,71 @@ def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
     return render_table(head, rows, fmt)
 
 
+def _value_at(run_dir: str, path: str) -> object:
+    """The value at ``path`` in a run's resolved spec (the seed a run is paired by), or None."""
+    from regspec.frontend.source import read_file
+    from regspec.paths import parse
+
+    node: Any = read_file(os.path.join(run_dir, "spec.yaml")).data
+    for seg in parse(path):
+        if isinstance(node, dict):
+            node = node.get(seg)
+        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+        elif isinstance(node, list) and isinstance(seg, str):
+            node = next((it for it in node if isinstance(it, dict) and it.get("name") == seg), None)
+        else:
+            return None
+    return node if isinstance(node, (int, float, str, bool)) else None
+
+
+def baseline_differences(runs: list[RunSummary], path: str, baseline: str) -> list[Any]:
+    """Each group against the baseline group, per test metric, with a 95% CI over ``path``
+    (paired by its value when both groups have the same values)."""
+    from regspec.report.stats import difference
+
+    groups = group_runs(runs, path)
+    chosen = [g for g in groups if g[0] == baseline] or [g for g in groups if any(m.name == baseline for m in g[1])]
+    if not chosen:
+        raise RunDirError(f"--baseline {baseline}: no group or run has this name "
+                          f"(groups: {', '.join(label for label, _ in groups)})")
+    base_label, base_runs = chosen[0]
+    metrics = ["loss", "data_loss", "penalty"] + [k for k in ACCURACY_KEYS]
+
+    def by_key(members: list[RunSummary], metric: str) -> dict[object, float]:
+        out: dict[object, float] = {}
+        for i, m in enumerate(members):
+            v = m.test.get(metric)
+            if v is not None and not math.isnan(v):
+                key = _value_at(m.run_dir, path)
+                out[key if key is not None and key not in out else ("run", i)] = v
+        return out
+
+    results = []
+    for label, members in groups:
+        if label == base_label:
+            continue
+        for metric in metrics:
+            mine, base = by_key(members, metric), by_key(base_runs, metric)
+            if not mine and not base:
+                continue
+            results.append(difference(f"test {metric}", label, base_label, mine, base,
+                                      lower_is_better=metric not in ACCURACY_KEYS))
+    return results
+
+
+def format_differences(differences: list[Any], fmt: str = "text") -> str:
+    if fmt == "json":
+        import json
+        from dataclasses import asdict
+
+        return json.dumps([asdict(d) for d in differences], indent=2) + "\n"
+    head = ["model", "vs", "metric", "difference [95% CI]", "runs", "method", "verdict"]
+    rows = [[d.group, d.baseline, d.metric, d.interval(), f"{d.runs[0]} vs {d.runs[1]}", d.method, d.verdict]
+            for d in differences]
+    return render_table(head, rows, fmt)
+
+
 def render_table(head: list[str], rows: list[list[str]], fmt: str) -> str:
     from regspec.diagnostics import safe
 
@@ -198,6 +263,48 @@ def _num(v: Any) -> str:
     if isinstance(v, float) and math.isnan(v):
         return "nan"
     return f"{v:.4f}"
+
+
+def format_weights(runs: list[RunSummary], fmt: str = "text") -> str:
+    """Norms and sparsity per layer and weight (weights.json), one column group per run."""
+    stats = {}
+    for r in runs:
+        try:
+            stats[r.run_dir] = read_json(os.path.join(r.run_dir, "weights.json"))
+        except (OSError, ValueError):
+            stats[r.run_dir] = {}
+    if fmt == "json":
+        import json
+
+        return json.dumps([{"run": r.run_dir, "name": r.name, **stats[r.run_dir]} for r in runs], indent=2) + "\n"
+    keys: list[str] = []
+    values: dict[tuple[str, str], dict[str, Any]] = {}
+    zero = None
+    for r in runs:
+        st = stats[r.run_dir] if isinstance(stats[r.run_dir], dict) else {}
+        zero = zero or st.get("zero_threshold")
+        for layer in st.get("layers", []):
+            for w in layer.get("weights", []):
+                key = f"{layer.get('layer')}/{w.get('name')}"
+                keys += [key] if key not in keys else []
+                values[(r.run_dir, key)] = w
+        for a in st.get("activity", []):
+            key = f"{a.get('layer')} activations"
+            keys += [key] if key not in keys else []
+            values[(r.run_dir, key)] = {"mean_abs": a.get("mean_abs_activation")}
+    head = ["weight"]
+    for r in runs:
+        head += [f"{r.name} L1", f"{r.name} L2", f"{r.name} mean|w|", f"{r.name} near 0"]
+    rows = []
+    for key in keys:
+        row = [key]
+        for r in runs:
+            w = values.get((r.run_dir, key), {})
+            row += [_num(w.get("l1")), _num(w.get("l2")), _num(w.get("mean_abs")),
+                    "-" if w.get("zero_fraction") is None else f"{100 * w['zero_fraction']:.1f}%"]
+        rows.append(row)
+    note = f"near 0: |w| < {zero:g}\n" if zero and fmt == "text" else ""
+    return render_table(head, rows, fmt) + note
 
 
 def format_table(runs: list[RunSummary], fmt: str = "text") -> str:

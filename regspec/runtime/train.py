@@ -29,6 +29,7 @@ from regspec.api import Spec
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.files import write_json, write_text
 from regspec.ir.graph import Program
+from regspec.ir.penalty import with_penalty
 from regspec.report.runs import accuracy_key
 from regspec.yamlio import dump_yaml
 
@@ -237,7 +238,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     datasets = load_data(program, seed)
     built: dict[str, Any] = {}
     with _strategy(training.distribution).scope():
-        model = compile_model(program, built)
+        model = compile_model(program, built, split_loss=True)
     _adapt(model, datasets.train_eval, program, built)
     bdir = backup_dir(out, spec)
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
@@ -323,14 +324,19 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
     metrics: dict[str, Any] = {"params": int(model.count_params()), "epochs_run": len(history.get("loss", []))}
     if not diverged:
-        metrics["train"] = _finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0))
+        metrics["train"] = with_penalty(_finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0)))
         if datasets.test is not None:
-            metrics["test"] = _finite(model.evaluate(datasets.test, return_dict=True, verbose=0))
+            metrics["test"] = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
     save_model(model, os.path.join(run_dir, "model.keras"))
+    from regspec.backend.keras.weights import weight_stats
+
+    labels = {id(built[n.id]): n.layer.name or n.id for n in program.nodes if n.id in built}
+    stats = weight_stats(model, labels, datasets.test if datasets.test is not None else datasets.validation)
+    write_json(os.path.join(run_dir, "weights.json"), stats)
     write_json(os.path.join(run_dir, "history.json"), history)
     write_text(os.path.join(run_dir, "history.csv"), _history_csv(history))
     if draw_curves:
-        draw_run_curves(run_dir, history, spec.name)
+        draw_run_figures(run_dir, history, stats, spec.name)
     metrics["seconds"] = round(time.time() - started, 3)
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
     status = "diverged" if diverged else "finished"
@@ -340,18 +346,18 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     return RunResult(run_dir, status, metrics)
 
 
-def draw_run_curves(run_dir: str, history: dict[str, list[float]], title: str) -> None:
-    """curves.png of a run. A figure that cannot be drawn (a full disk) is a warning, not a
-    failed training: the results are written already."""
-    if not history.get("loss"):
-        return
-    try:
-        from regspec.report.plots import plot_curves
+def draw_run_figures(run_dir: str, history: dict[str, list[float]], weights: dict[str, Any], title: str) -> None:
+    """curves.png and weights.png of a run. A figure that cannot be drawn (a full disk) is a
+    warning, not a failed training: the results are written already."""
+    from regspec.report.plots import plot_curves, plot_weights
 
-        plot_curves(history, os.path.join(run_dir, "curves.png"), title)
-    except Exception as exc:  # noqa: BLE001 - see above
-        print(f"warning: {run_dir}/curves.png not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
-              file=sys.stderr)
+    for name, draw in (("curves.png", lambda p: plot_curves(history, p, title) if history.get("loss") else None),
+                       ("weights.png", lambda p: plot_weights(weights, p, title))):
+        try:
+            draw(os.path.join(run_dir, name))
+        except Exception as exc:  # noqa: BLE001 - see above
+            print(f"warning: {run_dir}/{name} not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
+                  file=sys.stderr)
 
 
 def _backup_epoch(bdir: str) -> int:
@@ -376,7 +382,15 @@ def _drop_backup(bdir: str) -> None:
 
 
 def _adapt(model: Any, train_eval: Any, program: Program, built: dict[str, Any]) -> None:
-    """Adapt each normalization layer without mean/variance to what reaches it in training."""
+    """Adapt each normalization layer without mean/variance to what reaches it in training.
+
+    A feature that is constant in training has variance 0, and Keras would divide by its
+    epsilon: any other value at test time becomes ~1e7 (digits' border pixels gave a validation
+    loss of 6e5). Such features keep scale 1 (centred, not scaled), as scikit-learn's
+    StandardScaler and regspec's own `standardize` do.
+    """
+    import numpy as np
+
     from regspec.backend.keras.env import keras
 
     for node in program.nodes:
@@ -384,6 +398,17 @@ def _adapt(model: Any, train_eval: Any, program: Program, built: dict[str, Any])
             target = built[node.id]
             upstream = keras().Model(model.inputs, target.input)
             target.adapt(train_eval.map(lambda x, y, up=upstream: up(x, training=False)))
+            variance = np.asarray(target.adapt_variance)
+            constant = variance <= CONSTANT_VARIANCE
+            if constant.any():
+                target.adapt_variance.assign(np.where(constant, 1.0, variance).astype(variance.dtype))
+                target.finalize_state()
+                print(f"note: {node.id}: {int(constant.sum())} of {constant.size} features are constant in training; "
+                      "they are centred, not scaled", file=sys.stderr)
+
+
+#: Below this variance a feature is constant (float32 sums leave ~1e-14 where it is exactly 0).
+CONSTANT_VARIANCE = 1e-10
 
 
 def _finite(d: dict) -> dict:
@@ -404,10 +429,14 @@ def _read_epochs(path: str) -> dict[int, dict]:
 
 
 def _history(path: str) -> dict[str, list[float]]:
+    """Per key, the value of each epoch; with the penalty per epoch when the data loss was logged."""
     rows = _read_epochs(path)
+    for e, row in rows.items():
+        row = with_penalty(with_penalty({k: v for k, v in row.items() if k != "epoch"}), "val_")
+        rows[e] = row
     keys: list[str] = []
     for r in rows.values():
-        keys += [k for k in r if k != "epoch" and k not in keys]
+        keys += [k for k in r if k not in keys]
     return {key: [rows[e].get(key, float("nan")) for e in sorted(rows)] for key in keys}
 
 

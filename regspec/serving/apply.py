@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from regspec.files import read_json
+from regspec.ir.penalty import with_penalty
 from regspec.serving.inputs import NewData, read_data
 from regspec.serving.record import Preprocessing, Run, open_run, refuse
 
@@ -91,7 +92,7 @@ def evaluate(run_dir: str, data: list[str], label_column: str | None = None) -> 
     except (OSError, ValueError, AttributeError):
         test = {}
     return {"run": run.run_dir, "name": run.name, "data": [os.path.abspath(d) for d in data], "examples": len(new.x),
-            "metrics": {k: float(v) for k, v in scores.items()},
+            "metrics": with_penalty({k: float(v) for k, v in scores.items()}),
             "run_test": {k: float(v) for k, v in test.items() if isinstance(v, (int, float))}}
 
 

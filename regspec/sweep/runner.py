@@ -112,10 +112,10 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
 
 
 def _draw_missing_curves(store: Store, keys: set[str] | None, drawn: set[int] | None = None) -> bool:
-    """Draw curves.png of one finished trial that lacks it (all of them when ``drawn`` is None).
-    Returns whether there was one."""
+    """Draw the figures (curves.png, weights.png) of one finished trial that lacks them (all of
+    them when ``drawn`` is None). Returns whether there was one."""
     from regspec.files import read_json
-    from regspec.runtime.train import draw_run_curves
+    from regspec.runtime.train import draw_run_figures
 
     for r in store.rows():
         if r.status not in DONE or not r.run_dir or (keys is not None and r.key not in keys):
@@ -128,11 +128,12 @@ def _draw_missing_curves(store: Store, keys: set[str] | None, drawn: set[int] | 
             continue
         try:
             history = read_json(os.path.join(r.run_dir, "history.json"))
+            weights = read_json(os.path.join(r.run_dir, "weights.json"))
         except (OSError, ValueError):
             continue
-        if isinstance(history, dict):  # a diverged loss is null in JSON: a gap in the curve
-            draw_run_curves(r.run_dir, {k: [math.nan if v is None else v for v in vs] for k, vs in history.items()
-                                        if isinstance(vs, list)}, r.name)
+        if isinstance(history, dict) and isinstance(weights, dict):  # a diverged loss is null: a gap in the curve
+            draw_run_figures(r.run_dir, {k: [math.nan if v is None else v for v in vs] for k, vs in history.items()
+                                         if isinstance(vs, list)}, weights, r.name)
         if drawn is not None:
             return True
     return False

@@ -18,6 +18,7 @@ from regspec.backend.keras import lower
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import SpecError
 from regspec.ir.graph import Program, SourceMap
+from regspec.ir.penalty import DATA_LOSS
 from regspec.lang.layers import Layer
 from regspec.paths import Path
 
@@ -123,13 +124,28 @@ def _loss(program: Program, lowered: str | dict[str, Any] | None, path: Path) ->
         return getattr(keras().losses, lowered["class_name"])(**lowered["config"])
 
 
-def compile_model(program: Program, built: dict[str, Any] | None = None) -> Any:
+def compile_model(program: Program, built: dict[str, Any] | None = None, *, split_loss: bool = False) -> Any:
+    """The Keras model, compiled. ``split_loss`` (training) adds the `data_loss` metric when the
+    model has penalties: the loss function alone, so that penalty = loss - data_loss."""
     model = build_model(program, built)
     opt, loss_ = optimizer(program), loss(program)
+    metrics: Any = lower.metrics(program.compile)
+    if split_loss and program.splits_loss:
+        metrics = [*metrics, data_loss_metric(program)]
     with refusal(program.source, ("compile",), "to compile the model"):
-        model.compile(optimizer=opt, loss=loss_, metrics=lower.metrics(program.compile),
-                      loss_weights=lower.loss_weights(program.compile))
+        model.compile(optimizer=opt, loss=loss_, metrics=metrics, loss_weights=lower.loss_weights(program.compile))
     return model
+
+
+def data_loss_metric(program: Program) -> Any:
+    """The loss function as a metric, averaged over examples as Keras averages the loss."""
+    k = keras()
+    section = program.compile
+    first = section.loss
+    arguments = {} if isinstance(first, str) or first is None or isinstance(first, dict) else {
+        "from_logits": first.from_logits, "label_smoothing": first.label_smoothing}
+    fn = k.losses.get(section.loss_name)
+    return k.metrics.MeanMetricWrapper(fn, name=DATA_LOSS, **arguments)
 
 
 def save_model(model: Any, path: str) -> None:

@@ -1,0 +1,218 @@
+"""Results that answer the articles' question: the data loss and the penalty apart, what the
+penalty did to the weights, and whether a difference over seeds is real.
+
+Every expected figure is computed here by hand: the penalty from the saved weights and the
+regularizer factors, the data loss from the predictions, the intervals with the t formula.
+"""
+
+import json
+import math
+import os
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from regspec.api import load
+from regspec.cli import main
+from regspec.runtime.train import load_saved, train
+from tests.conftest import SPECS
+from tests.helpers import write_spec
+
+TOL = 1e-5
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def iris_test_split(seed: int = 7):
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_iris()
+    x, xt, y, yt = train_test_split(bunch.data.astype("float32"), bunch.target, test_size=0.25, random_state=seed)
+    mean, std = x.mean(0), x.std(0)
+    return (xt - mean) / std, yt
+
+
+REGULARIZED = {
+    "l1_kernel": ("layers.fc1.kernel_regularizer", {"l1": 0.01}),
+    "l2_kernel": ("layers.fc1.kernel_regularizer", {"l2": 0.02}),
+    "activity": ("layers.fc1.activity_regularizer", {"l1": 0.001}),
+}
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("case", sorted(REGULARIZED))
+def test_the_penalty_is_the_sum_of_the_regularization_terms(tmp_path, case):
+    path, value = REGULARIZED[case]
+    spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 2, path: value})
+    result = train(spec, str(tmp_path), verbose=0)
+    test = result.metrics["test"]
+    assert list(test)[:3] == ["loss", "data_loss", "penalty"]
+    assert test["penalty"] == pytest.approx(test["loss"] - test["data_loss"], abs=1e-7)
+
+    model = load_saved(result.run_dir)
+    fc1 = model.get_layer("fc1")
+    kernel = np.asarray(fc1.kernel, dtype="float64")
+    x, y = iris_test_split()
+    if case == "l1_kernel":
+        by_hand = 0.01 * np.abs(kernel).sum()
+    elif case == "l2_kernel":
+        by_hand = 0.02 * (kernel ** 2).sum()
+    else:  # Keras divides each batch's activity term by the batch size: the mean over examples
+        import keras
+
+        activations = np.asarray(keras.Model(model.inputs[0], fc1.output)(x), dtype="float64")
+        by_hand = 0.001 * np.abs(activations).sum(axis=1).mean()
+    assert test["penalty"] == pytest.approx(by_hand, rel=1e-4)
+
+    probabilities = np.asarray(model.predict(x, verbose=0), dtype="float64")
+    crossentropy = -np.log(np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1)).mean()
+    assert test["data_loss"] == pytest.approx(crossentropy, rel=1e-4)
+
+    history = json.loads(Path(result.run_dir, "history.json").read_text())
+    for prefix in ("", "val_"):
+        np.testing.assert_allclose(history[f"{prefix}penalty"],
+                                   np.subtract(history[f"{prefix}loss"], history[f"{prefix}data_loss"]), atol=1e-7)
+    table = cli("compare", result.run_dir).output
+    assert "test data_loss" in table and "test penalty" in table
+
+
+@pytest.mark.tf
+def test_a_model_without_penalties_has_no_split(tmp_path):
+    result = train(load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 1}), str(tmp_path), verbose=0)
+    assert set(result.metrics["test"]) == {"loss", "accuracy"}
+
+
+@pytest.mark.tf
+def test_weight_statistics_of_known_weights():
+    import keras
+
+    from regspec.backend.keras.weights import ZERO, weight_stats
+
+    inp = keras.Input((4,))
+    dense = keras.layers.Dense(5, activity_regularizer=keras.regularizers.L1(0.1), name="d")
+    model = keras.Model(inp, dense(inp))
+    kernel = np.zeros((4, 5), dtype="float32")
+    kernel[0] = [1, -2, 3, -4, 5]  # 5 of 20 non-zero; one more below the threshold
+    kernel[1, 0] = ZERO / 2
+    dense.kernel.assign(kernel)
+    dense.bias.assign(np.array([0.5, 0, 0, 0, 0], dtype="float32"))
+    x = np.ones((6, 4), dtype="float32")
+    import tensorflow as tf
+
+    stats = weight_stats(model, {id(dense): "d"}, tf.data.Dataset.from_tensor_slices((x, x)).batch(4))
+    (layer,) = stats["layers"]
+    k, b = layer["weights"]
+    assert (k["name"], k["shape"], k["count"]) == ("kernel", [4, 5], 20)
+    assert k["l1"] == pytest.approx(15 + ZERO / 2) and k["l2"] == pytest.approx(math.sqrt(55), rel=1e-6)
+    assert k["zero_fraction"] == pytest.approx(15 / 20)
+    assert b["zero_fraction"] == pytest.approx(4 / 5) and "histogram" not in b
+    assert sum(k["histogram"]["counts"]) == 20
+    # each example's output: x @ kernel + bias = [1.5 + ZERO/2, -2, 3, -4, 5]; mean |.| over the 5 units
+    assert stats["activity"] == [{"layer": "d", "mean_abs_activation": pytest.approx((15.5 + ZERO / 2) / 5, rel=1e-6)}]
+
+
+@pytest.mark.tf
+def test_constant_features_do_not_blow_up_an_adapted_normalization(tmp_path):
+    """The digits 6e5 validation loss: a feature constant in training (border pixels) had
+    variance 0, and Keras divided every other value by its epsilon."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3)).astype("float32")
+    x[:, 0] = 0.0  # constant in training ...
+    xt = rng.normal(size=(20, 3)).astype("float32")  # ... not in the test split
+    y, yt = (x[:, 1] > 0).astype("int64"), (xt[:, 1] > 0).astype("int64")
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    spec = write_spec(tmp_path / "s.yaml", """
+regspec: 1
+name: constant
+input: {shape: [3]}
+layers:
+  - {type: normalization, name: norm}
+  - {type: dense, units: 2, activation: softmax}
+compile: {loss: sparse_categorical_crossentropy}
+data: {type: npz, path: d.npz}
+training: {epochs: 2, batch_size: 16, seed: 1}
+""")
+    result = train(load(spec), str(tmp_path / "runs"), verbose=0)
+    assert result.metrics["test"]["loss"] < 5  # was ~1e6: xt[:, 0] / 1e-7
+    model = load_saved(result.run_dir)
+    np.testing.assert_allclose(np.asarray(model.get_layer("norm").variance).ravel()[0], 1.0)
+    np.testing.assert_allclose(np.asarray(model.get_layer("norm")(xt))[:, 0], xt[:, 0], atol=1e-6)  # centred on 0
+
+
+# ----------------------------------------------------------------------------- is the difference real?
+
+
+def fake_runs(root: Path, group: str, dropout: float, accuracy: dict[int, float]) -> None:
+    """Run directories as training writes them, with made-up test accuracies per seed."""
+    for seed, acc in accuracy.items():
+        run = root / f"{group}-s{seed}"
+        run.mkdir(parents=True)
+        (run / "run.json").write_text(json.dumps({"name": f"{group}-s{seed}", "status": "finished"}))
+        (run / "metrics.json").write_text(json.dumps({"params": 10, "epochs_run": 5,
+                                                      "test": {"loss": 1 - acc, "accuracy": acc}}))
+        (run / "spec.yaml").write_text(f"regspec: 1\nname: {group}-s{seed}\nlayers:\n- {{type: dense, units: 3}}\n"
+                                       f"- {{type: dropout, rate: {dropout}}}\ntraining: {{seed: {seed}}}\n")
+
+
+def by_hand_paired(a: list[float], b: list[float]) -> tuple[float, float]:
+    from scipy.stats import t
+
+    d = [x - y for x, y in zip(a, b)]
+    half = t.ppf(0.975, len(d) - 1) * statistics.stdev(d) / math.sqrt(len(d))
+    return statistics.mean(d) - half, statistics.mean(d) + half
+
+
+def test_verdicts_on_made_up_runs_with_known_differences(tmp_path):
+    base = {1: 0.80, 2: 0.84, 3: 0.78, 4: 0.88, 5: 0.82}  # a wide spread between seeds
+    real = {s: v + 0.03 + 0.002 * (s % 2) for s, v in base.items()}  # +3 points on every seed
+    none = {s: v + [0.01, -0.01, 0.015, -0.012, 0.0][s - 1] for s, v in base.items()}  # noise around 0
+    fake_runs(tmp_path, "base", 0.0, base)
+    fake_runs(tmp_path, "real", 0.25, real)
+    fake_runs(tmp_path, "none", 0.5, none)
+    result = cli("compare", tmp_path, "--mean-over", "training.seed", "--baseline", "base", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {(d["group"], d["metric"]): d for d in json.loads(result.output)}
+    better = rows[("real", "test accuracy")]
+    assert better["verdict"] == "better" and better["method"] == "paired t" and better["runs"] == [5, 5]
+    low, high = by_hand_paired(list(real.values()), list(base.values()))
+    assert (better["low"], better["high"]) == (pytest.approx(low), pytest.approx(high))
+    assert rows[("real", "test loss")]["verdict"] == "better"  # lower loss
+    same = rows[("none", "test accuracy")]
+    assert same["verdict"] == "no detectable difference" and same["low"] < 0 < same["high"]
+    # Not paired (no shared seeds): Welch's interval, wider; the spread between seeds hides +3 points.
+    fake_runs(tmp_path / "other", "shifted", 0.25, {s + 10: v for s, v in real.items()})
+    fake_runs(tmp_path / "other", "base", 0.0, base)
+    welch = json.loads(cli("compare", tmp_path / "other", "--mean-over", "training.seed", "--baseline", "base",
+                           "--format", "json").output)
+    (acc,) = [d for d in welch if d["metric"] == "test accuracy"]
+    assert acc["method"] == "Welch t" and acc["verdict"] == "no detectable difference"
+    text = cli("compare", tmp_path, "--mean-over", "training.seed", "--baseline", "base").output
+    assert "difference [95% CI]" in text and "better" in text and "no detectable difference" in text
+
+
+def test_baseline_needs_a_known_group(tmp_path):
+    fake_runs(tmp_path, "base", 0.0, {1: 0.8, 2: 0.9})
+    result = cli("compare", tmp_path, "--mean-over", "training.seed", "--baseline", "nothing")
+    assert result.exit_code == 2 and "--baseline nothing: no group or run has this name" in result.output
+    assert cli("compare", tmp_path, "--baseline", "base").exit_code == 2  # needs --mean-over
+
+
+def test_compare_weights_side_by_side(tmp_path):
+    for name, zero in (("plain", 0.0), ("l1", 0.6)):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "run.json").write_text(json.dumps({"name": name, "status": "finished"}))
+        (run / "weights.json").write_text(json.dumps({"zero_threshold": 0.001, "layers": [
+            {"layer": "fc1", "class": "Dense", "weights": [
+                {"name": "kernel", "l1": 10.0 * (1 - zero), "l2": 2.0, "mean_abs": 0.1, "zero_fraction": zero}]}]}))
+    out = cli("compare", tmp_path / "plain", tmp_path / "l1", "--weights").output.splitlines()
+    assert out[0].split()[:5] == ["weight", "plain", "L1", "plain", "L2"]
+    assert out[2].split() == ["fc1/kernel", "10.0000", "2.0000", "0.1000", "0.0%", "4.0000", "2.0000", "0.1000", "60.0%"]
+    assert out[-1] == "near 0: |w| < 0.001"
+    assert os.path.isdir(tmp_path / "l1")
