@@ -20,6 +20,7 @@ from regspec.cli import (
     export,
     importing,
     predict,
+    report,
     resolve,
     schema,
     summary,
@@ -37,5 +38,6 @@ def main(debug: bool) -> None:
     State.debug = debug
 
 
-for _module in (validate, summary, resolve, diff, schema, docs, compile, compare, sweep, predict, evaluate, export, importing):
+for _module in (validate, summary, resolve, diff, schema, docs, compile, compare, report, sweep, predict, evaluate, export,
+                importing):
     main.add_command(_module.command)

@@ -3,6 +3,7 @@ pyplot and its global state), so a figure can be drawn in a thread while trainin
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -15,40 +16,82 @@ def figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+#: Values spanning more than this factor get a log scale: one diverging curve would flatten the rest.
+LOG_SPAN = 100.0
+
+
+def _finite(values: list[Any]) -> list[float]:
+    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+
+
+def _scale(ax: Any, series: list[list[Any]]) -> None:
+    values = [v for s in series for v in _finite(s)]
+    if values and min(values) > 0 and max(values) / min(values) > LOG_SPAN:
+        ax.set_yscale("log")
+        ax.set_ylabel(f"{ax.get_ylabel()} (log scale)")
+
+
 def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
-    """Loss and accuracy, train vs validation, side by side (as the articles plot them)."""
+    """Loss (and, for penalized models, the data loss), accuracy, and the generalization gap
+    (train minus validation) per epoch. Log scale where values span orders of magnitude."""
     acc = accuracy_key(history)
     panels = [("loss", "loss")] + ([(acc, "accuracy")] if acc else [])
-    fig = figure(6 * len(panels), 4)
-    axes = fig.subplots(1, len(panels), squeeze=False)
-    for ax, (key, label) in zip(axes[0], panels):
-        epochs = range(1, len(history.get(key, [])) + 1)
-        ax.plot(epochs, history.get(key, []), label=f"train {label}")
-        if f"val_{key}" in history:
-            ax.plot(range(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], label=f"validation {label}")
+    gap = [(k, label) for k, label in panels if k in history and f"val_{k}" in history]
+    fig = figure(5 * (len(panels) + bool(gap)), 4)
+    axes = fig.subplots(1, len(panels) + bool(gap), squeeze=False)[0]
+    for ax, (key, label) in zip(axes, panels):
+        drawn = []
+        for k, name, style in ((key, f"train {label}", "-"), (f"val_{key}", f"validation {label}", "-"),
+                               ("data_loss", "train data loss", "--"), ("val_data_loss", "validation data loss", "--")):
+            if k in history and (key == "loss" or not k.endswith("data_loss")):
+                ax.plot(range(1, len(history[k]) + 1), history[k], style, label=name,
+                        color="C0" if not k.startswith("val_") else "C1")
+                drawn.append(history[k])
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        ax.set_title(f"{title}: {label}")
+        ax.set_title(f"{title}: {label}", fontsize="medium")
+        _scale(ax, drawn)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize="small", loc="best", framealpha=0.7)
+    if gap:
+        # Loss and accuracy gaps have their own scales: the accuracy's on the right-hand axis.
+        ax = axes[-1]
+        handles = []
+        for i, (key, label) in enumerate(gap):
+            target = ax if i == 0 else ax.twinx()
+            diff = [a - b for a, b in zip(history[key], history[f"val_{key}"])]
+            handles += target.plot(range(1, len(diff) + 1), diff, color=f"C{i + 2}", label=f"{label}: train - validation")
+            target.set_ylabel(f"{label} gap")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xlabel("epoch")
+        ax.set_title("generalization gap", fontsize="medium")
+        ax.grid(alpha=0.3)
+        ax.legend(handles=handles, fontsize="small", loc="best", framealpha=0.7)
     save(fig, path)
 
 
 def plot_overlay(runs: list[RunSummary], path: str) -> None:
-    """Validation (or train) loss and accuracy of several runs on shared axes."""
-    fig = figure(12, 4)
-    axes = fig.subplots(1, 2, squeeze=False)
-    for r in runs:
+    """Validation (or train) loss and accuracy of several runs on shared axes; the legend beside
+    the panels, never on the curves; log scale where losses span orders of magnitude."""
+    fig = figure(12, 4 + 0.15 * max(0, len(runs) - 8))
+    axes = fig.subplots(1, 2, squeeze=False)[0]
+    drawn: dict[int, list[list[float]]] = {0: [], 1: []}
+    for i, r in enumerate(runs):
         h = r.history
-        for ax, base in zip(axes[0], ("loss", accuracy_key(h) or "accuracy")):
+        for j, (ax, base) in enumerate(zip(axes, ("loss", accuracy_key(h) or "accuracy"))):
             key = f"val_{base}" if f"val_{base}" in h else base
             if key in h:
-                ax.plot(range(1, len(h[key]) + 1), h[key], label=f"{r.name} ({key})")
-    for ax, label in zip(axes[0], ("loss", "accuracy")):
+                split = "validation" if key.startswith("val_") else "train"
+                ax.plot(range(1, len(h[key]) + 1), h[key], color=f"C{i % 10}",
+                        label=f"{r.name} ({split})" if j == 0 else None)
+                drawn[j].append(h[key])
+    for j, (ax, label) in enumerate(zip(axes, ("loss", "accuracy"))):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
+        _scale(ax, drawn[j])
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+    if runs:
+        fig.legend(loc="outside right upper", fontsize="small")
     save(fig, path)
 
 

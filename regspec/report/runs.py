@@ -113,6 +113,15 @@ def group_runs(runs: list[RunSummary], path: str) -> list[tuple[str, list[RunSum
 
 def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
     """Mean and standard deviation over the runs of each group (the articles' table, with spread)."""
+    head, rows = grouped_table(runs, path)
+    if fmt == "json":
+        import json
+
+        return json.dumps([dict(zip(head, r)) for r in rows], indent=2, ensure_ascii=False) + "\n"
+    return render_table(head, rows, fmt)
+
+
+def grouped_table(runs: list[RunSummary], path: str) -> tuple[list[str], list[list[str]]]:
     import statistics
 
     def stat(raw: list[float | None]) -> str:
@@ -137,11 +146,7 @@ def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
         val = [m.history.get(f"val_{accuracy_key(m.history) or 'accuracy'}", [None])[-1] for m in members]
         rows.append([label, str(len(members)), stat(col("train", "loss")), stat(col("train", None)),
                      stat(col("test", "loss")), stat(col("test", None)), stat(val)])
-    if fmt == "json":
-        import json
-
-        return json.dumps([dict(zip(head, r)) for r in rows], indent=2, ensure_ascii=False) + "\n"
-    return render_table(head, rows, fmt)
+    return head, rows
 
 
 def _value_at(run_dir: str, path: str) -> object:
@@ -203,10 +208,13 @@ def format_differences(differences: list[Any], fmt: str = "text") -> str:
         from dataclasses import asdict
 
         return json.dumps([asdict(d) for d in differences], indent=2) + "\n"
+    return render_table(*differences_table(differences), fmt)
+
+
+def differences_table(differences: list[Any]) -> tuple[list[str], list[list[str]]]:
     head = ["model", "vs", "metric", "difference [95% CI]", "runs", "method", "verdict"]
-    rows = [[d.group, d.baseline, d.metric, d.interval(), f"{d.runs[0]} vs {d.runs[1]}", d.method, d.verdict]
-            for d in differences]
-    return render_table(head, rows, fmt)
+    return head, [[d.group, d.baseline, d.metric, d.interval(), f"{d.runs[0]} vs {d.runs[1]}", d.method, d.verdict]
+                  for d in differences]
 
 
 def render_table(head: list[str], rows: list[list[str]], fmt: str) -> str:
@@ -265,23 +273,33 @@ def _num(v: Any) -> str:
     return f"{v:.4f}"
 
 
+def read_weights(run_dir: str) -> dict[str, Any]:
+    try:
+        stats = read_json(os.path.join(run_dir, "weights.json"))
+    except (OSError, ValueError):
+        return {}
+    return stats if isinstance(stats, dict) else {}
+
+
 def format_weights(runs: list[RunSummary], fmt: str = "text") -> str:
     """Norms and sparsity per layer and weight (weights.json), one column group per run."""
-    stats = {}
-    for r in runs:
-        try:
-            stats[r.run_dir] = read_json(os.path.join(r.run_dir, "weights.json"))
-        except (OSError, ValueError):
-            stats[r.run_dir] = {}
     if fmt == "json":
         import json
 
-        return json.dumps([{"run": r.run_dir, "name": r.name, **stats[r.run_dir]} for r in runs], indent=2) + "\n"
+        return json.dumps([{"run": r.run_dir, "name": r.name, **read_weights(r.run_dir)} for r in runs], indent=2) + "\n"
+    head, rows, zero = weights_table(runs)
+    note = f"near 0: |w| < {zero:g}\n" if zero and fmt == "text" else ""
+    return render_table(head, rows, fmt) + note
+
+
+def weights_table(runs: list[RunSummary]) -> tuple[list[str], list[list[str]], float | None]:
+    """(head, rows, the zero threshold) of the weights comparison."""
+    stats = {r.run_dir: read_weights(r.run_dir) for r in runs}
     keys: list[str] = []
     values: dict[tuple[str, str], dict[str, Any]] = {}
     zero = None
     for r in runs:
-        st = stats[r.run_dir] if isinstance(stats[r.run_dir], dict) else {}
+        st = stats[r.run_dir]
         zero = zero or st.get("zero_threshold")
         for layer in st.get("layers", []):
             for w in layer.get("weights", []):
@@ -303,8 +321,7 @@ def format_weights(runs: list[RunSummary], fmt: str = "text") -> str:
             row += [_num(w.get("l1")), _num(w.get("l2")), _num(w.get("mean_abs")),
                     "-" if w.get("zero_fraction") is None else f"{100 * w['zero_fraction']:.1f}%"]
         rows.append(row)
-    note = f"near 0: |w| < {zero:g}\n" if zero and fmt == "text" else ""
-    return render_table(head, rows, fmt) + note
+    return head, rows, zero
 
 
 def format_table(runs: list[RunSummary], fmt: str = "text") -> str:

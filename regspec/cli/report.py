@@ -1,0 +1,40 @@
+"""`regspec report RUNS_OR_SWEEP... -o report.html`: one self-contained HTML page of results."""
+
+from __future__ import annotations
+
+import click
+
+from regspec.cli.edge import EXIT_BAD_INPUT, run
+
+
+@click.command("report")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--mean-over", "mean_over", default=None, metavar="PATH",
+              help="Group runs that differ only at PATH (e.g. training.seed).")
+@click.option("--baseline", default=None, metavar="GROUP",
+              help="With --mean-over: confidence intervals and verdicts against this group; specs are diffed against it.")
+@click.option("--title", default="regspec report", show_default=True)
+def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline: str | None, title: str) -> None:
+    """Write one HTML file (no server, no network) with the results table, confidence intervals,
+    curves, weight histograms and each spec's differences from the baseline."""
+    if baseline and not mean_over:
+        raise click.UsageError("--baseline needs --mean-over (the runs to pair, e.g. training.seed)")
+
+    def go() -> int:
+        from regspec.files import write_text
+        from regspec.report.html import report_html
+        from regspec.report.runs import RunDirError, expand_runs, read_run
+        from regspec.sweep.store import StoreError
+
+        try:
+            summaries = [read_run(r) for r in expand_runs(runs)]
+            page = report_html(summaries, mean_over=mean_over, baseline=baseline, title=title)
+        except (RunDirError, StoreError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            return EXIT_BAD_INPUT
+        write_text(output, page)
+        click.echo(f"wrote {output} ({len(summaries)} runs, {len(page) // 1024} KB)", err=True)
+        return 0
+
+    run(go)
