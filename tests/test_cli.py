@@ -93,13 +93,20 @@ def test_compare_table_formats_and_groups(tmp_path, at_root):
     runs = sorted(str(p) for p in tmp_path.iterdir() if p.is_dir())
     text = run("compare", *runs)
     assert text.exit_code == 0
-    assert text.output.splitlines()[0].split() == ["model", "params", "epochs", "train", "loss", "train", "acc", "test",
-                                                   "loss", "test", "acc", "status"]
+    # The activity-regularized runs bring the data loss and the penalty beside each loss (issue 13).
+    assert text.output.splitlines()[0].split() == ["model", "params", "epochs", "train", "loss", "train", "data_loss",
+                                                   "train", "penalty", "train", "acc", "test", "loss", "test",
+                                                   "data_loss", "test", "penalty", "test", "acc", "status"]
     assert len(text.output.splitlines()) == 6
     md = run("compare", "--format", "markdown", *runs).output.splitlines()
-    assert md[0] == "| model | params | epochs | train loss | train acc | test loss | test acc | status |"
-    csv_out = run("compare", "--format", "csv", "--plot", str(tmp_path / "overlay.png"), *runs)
-    assert csv_out.output.splitlines()[0] == "model,params,epochs,train loss,train acc,test loss,test acc,status"
+    assert md[0] == ("| model | params | epochs | train loss | train data_loss | train penalty | train acc | test loss "
+                     "| test data_loss | test penalty | test acc | status |")
+    plain = [r for r in runs if "base" in r]
+    md_plain = run("compare", "--format", "markdown", *plain).output.splitlines()
+    assert md_plain[0] == "| model | params | epochs | train loss | train acc | test loss | test acc | status |"
+    csv_out = run("compare", "--format", "csv", "--plot", str(tmp_path / "overlay.png"), *plain)
+    assert csv_out.output.splitlines()[0] == "model,params,epochs,train loss,train acc,test loss,test acc,status,run"
+    assert csv_out.output.splitlines()[1].endswith("," + plain[0])  # the run directory, for tools
     assert (tmp_path / "overlay.png").read_bytes()[:4] == b"\x89PNG"
     grouped = run("compare", "--mean-over", "training.seed", *runs).output.splitlines()
     assert len(grouped) == 4 and grouped[2].split()[:2] in (["iris-act", "2"], ["iris-base", "2"])

@@ -244,24 +244,33 @@ def accuracy_key(metrics: dict[str, Any]) -> str | None:
 
 
 def table_rows(runs: list[RunSummary], fmt: str = "text") -> tuple[list[str], list[list[str]]]:
-    """The articles' table (loss and accuracy on train and test), plus a column for every
-    other metric the runs logged (auc, precision, ...)."""
-    extra = []
+    """The articles' table (loss and accuracy on train and test): the data loss and the penalty
+    beside the loss when runs have them, a column for every other metric logged (auc, ...), and
+    the run directory in CSV, or whenever two rows have the same name (reruns of one spec)."""
+    split_keys = ("data_loss", "penalty")
+    extra: list[str] = []
     for r in runs:
         for split in (r.train, r.test):
             extra += [m for m in split if m != "loss" and m not in ACCURACY_KEYS and m not in extra]
-    head = ["model", "params", "epochs", "train loss", "train acc"] + [f"train {m}" for m in extra]
-    head += ["test loss", "test acc"] + [f"test {m}" for m in extra] + ["status"]
+    parts = [m for m in split_keys if m in extra]
+    others = [m for m in extra if m not in split_keys]
+    with_run = fmt == "csv" or len({r.name for r in runs}) < len(runs)
+    head = ["model", "params", "epochs"]
+    for name in ("train", "test"):
+        head += [f"{name} loss"] + [f"{name} {m}" for m in parts] + [f"{name} acc"] + [f"{name} {m}" for m in others]
+    head += ["status"] + (["run"] if with_run else [])
     rows = []
     for r in runs:
-        tk, sk = accuracy_key(r.train), accuracy_key(r.test)
         params = "-" if r.params is None else (str(r.params) if fmt == "csv" else f"{r.params:,}")
-        rows.append([
-            r.name, params, str(r.epochs or "-"),
-            _num(r.train.get("loss")), _num(r.train.get(tk) if tk else None), *[_num(r.train.get(m)) for m in extra],
-            _num(r.test.get("loss")), _num(r.test.get(sk) if sk else None), *[_num(r.test.get(m)) for m in extra],
-            r.status,
-        ])
+        row = [r.name, params, str(r.epochs or "-")]
+        for d in (r.train, r.test):
+            key = accuracy_key(d)
+            row += [_num(d.get("loss"))] + [_num(d.get(m)) for m in parts]
+            row += [_num(d.get(key) if key else None)] + [_num(d.get(m)) for m in others]
+        row.append(r.status)
+        if with_run:
+            row.append(r.run_dir if fmt == "csv" else os.path.basename(os.path.normpath(r.run_dir)))
+        rows.append(row)
     return head, rows
 
 
