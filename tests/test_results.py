@@ -216,3 +216,23 @@ def test_compare_weights_side_by_side(tmp_path):
     assert out[2].split() == ["fc1/kernel", "10.0000", "2.0000", "0.1000", "0.0%", "4.0000", "2.0000", "0.1000", "60.0%"]
     assert out[-1] == "near 0: |w| < 0.001"
     assert os.path.isdir(tmp_path / "l1")
+
+
+def test_a_sweep_with_a_seed_axis_gets_verdicts(tmp_path):
+    from regspec.sweep.report import write_verdicts
+    from regspec.sweep.store import Row
+
+    base = {1: 0.80, 2: 0.84, 3: 0.78}
+    fake_runs(tmp_path, "s-dropout_0", 0.0, base)
+    fake_runs(tmp_path, "s-dropout_0p25", 0.25, {s: v + 0.05 for s, v in base.items()})
+    rows = []
+    for dropout, label in ((0.0, "s-dropout_0"), (0.25, "s-dropout_0p25")):
+        for seed in base:
+            run_dir = str(tmp_path / f"{label}-s{seed}")
+            rows.append(Row(len(rows) + 1, f"k{len(rows)}", f"{label}-s{seed}",
+                            {"layers.fc.dropout": dropout, "training.seed": seed}, "finished", 1, run_dir, {}, None, 1.0, 1.0))
+    text = write_verdicts(str(tmp_path), rows, ["layers.fc.dropout", "training.seed"])
+    assert text is not None and (tmp_path / "verdicts.csv").is_file()
+    acc = [line for line in text.splitlines() if "test accuracy" in line]
+    assert len(acc) == 1 and acc[0].endswith("better") and "+0.0500 [+0.0500, +0.0500]" in acc[0]
+    assert write_verdicts(str(tmp_path), rows, ["layers.fc.dropout"]) is None  # no seed axis: no interval

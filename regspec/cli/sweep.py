@@ -40,10 +40,13 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
             return EXIT_BAD_INPUT
         head, body = table(result.rows, axes, p.sweep.metric, p.sweep.goal)
         click.echo(format_text(head, body), nl=False)
-        write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal)
+        verdicts = write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal)
+        if verdicts:
+            click.echo("\nover the seeds, against the first point of the other axes (95% CI):\n" + verdicts, nl=False)
         failed = [r for r in result.rows if r.status == "failed"]
+        files = "results.csv, axes.png" + (", verdicts.csv" if verdicts else "")
         click.echo(f"{len(result.rows)} trials: {result.skipped} already done, {result.ran} run, {len(failed)} failed"
-                   f" -> {result.sweep_dir} (results.csv, axes.png; `regspec compare {result.sweep_dir}`)")
+                   f" -> {result.sweep_dir} ({files}; `regspec compare {result.sweep_dir}`)")
         for r in failed:
             click.echo(f"failed: {r.name}: {(r.error or '').splitlines()[0] if r.error else ''}", err=True)
         return 1 if failed else 0

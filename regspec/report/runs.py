@@ -132,21 +132,32 @@ def grouped_table(runs: list[RunSummary], path: str) -> tuple[list[str], list[li
             return f"{values[0]:.4f}"
         return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
-    head = ["model", "runs", "train loss", "train acc", "test loss", "test acc", "val acc (last epoch)"]
+    split = any("data_loss" in r.test for r in runs)  # then every group shows its data loss and penalty
+    head = ["model", "runs", "train loss", "train acc", "test loss"] + (["test data loss", "test penalty"] if split else [])
+    head += ["test acc", "val acc (last epoch)"]
     rows = []
     for label, members in group_runs(runs, path):
         def col(split: str, key: str | None, ms: list[RunSummary] = members) -> list[float | None]:
             out: list[float | None] = []
             for m in ms:
-                d = getattr(m, split)
+                d = split_metrics(getattr(m, split))
                 k = key or accuracy_key(d)
                 out.append(d.get(k) if k else None)
             return out
 
         val = [m.history.get(f"val_{accuracy_key(m.history) or 'accuracy'}", [None])[-1] for m in members]
-        rows.append([label, str(len(members)), stat(col("train", "loss")), stat(col("train", None)),
-                     stat(col("test", "loss")), stat(col("test", None)), stat(val)])
+        row = [label, str(len(members)), stat(col("train", "loss")), stat(col("train", None)), stat(col("test", "loss"))]
+        row += [stat(col("test", "data_loss")), stat(col("test", "penalty"))] if split else []
+        rows.append(row + [stat(col("test", None)), stat(val)])
     return head, rows
+
+
+def split_metrics(scores: dict[str, float]) -> dict[str, float]:
+    """A run without penalties has no data_loss metric: its loss is its data loss, its penalty 0
+    (so that it compares with penalized runs)."""
+    if "loss" in scores and "data_loss" not in scores:
+        return {**scores, "data_loss": scores["loss"], "penalty": 0.0}
+    return scores
 
 
 def _value_at(run_dir: str, path: str) -> object:
@@ -183,7 +194,7 @@ def baseline_differences(runs: list[RunSummary], path: str, baseline: str) -> li
     def by_key(members: list[RunSummary], metric: str) -> dict[object, float]:
         out: dict[object, float] = {}
         for i, m in enumerate(members):
-            v = m.test.get(metric)
+            v = split_metrics(m.test).get(metric)
             if v is not None and not math.isnan(v):
                 key = _value_at(m.run_dir, path)
                 out[key if key is not None and key not in out else ("run", i)] = v
@@ -198,7 +209,7 @@ def baseline_differences(runs: list[RunSummary], path: str, baseline: str) -> li
             if not mine and not base:
                 continue
             results.append(difference(f"test {metric}", label, base_label, mine, base,
-                                      lower_is_better=metric not in ACCURACY_KEYS))
+                                      lower_is_better=None if metric == "penalty" else metric not in ACCURACY_KEYS))
     return results
 
 

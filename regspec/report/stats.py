@@ -43,8 +43,9 @@ def _t(df: float) -> float:
 
 
 def difference(metric: str, group: str, baseline: str, values: dict[object, float], base: dict[object, float],
-               *, lower_is_better: bool) -> Difference:
-    """``values``/``base``: metric value by seed (any hashable; None when unknown)."""
+               *, lower_is_better: bool | None) -> Difference:
+    """``values``/``base``: metric value by seed (any hashable; None when unknown).
+    ``lower_is_better=None``: a figure that is neither (the penalty): "higher" or "lower"."""
     a, b = list(values.values()), list(base.values())
     n = (len(a), len(b))
     if not a or not b:
@@ -69,6 +70,8 @@ def difference(metric: str, group: str, baseline: str, values: dict[object, floa
     low, high = diff - half, diff + half
     if low <= 0 <= high:
         verdict = "no detectable difference"
+    elif lower_is_better is None:
+        verdict = "higher" if diff > 0 else "lower"
     else:
         improved = diff < 0 if lower_is_better else diff > 0
         verdict = "better" if improved else "worse"

@@ -34,10 +34,36 @@ def format_text(head: list[str], body: list[list[str]]) -> str:
     return render_table(head, body, "text")
 
 
-def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, goal: str) -> None:
+def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, goal: str) -> str | None:
+    """results.csv and axes.png; with a seed axis beside others, verdicts.csv too (returned as text)."""
     head, body = table(rows, axes, metric, goal)
     write_text(os.path.join(folder, "results.csv"), render_table(head, body, "csv"))
     plot_axes(os.path.join(folder, "axes.png"), rows, axes, metric)
+    return write_verdicts(folder, rows, axes)
+
+
+SEED = "training.seed"
+
+
+def write_verdicts(folder: str, rows: list[Row], axes: list[str]) -> str | None:
+    """Over the seeds, every point of the other axes against the first (each axis' first value,
+    e.g. `null`: the base): differences with 95% confidence intervals and verdicts."""
+    from regspec.report.runs import RunDirError, baseline_differences, differences_table, read_run
+
+    if SEED not in axes or len(axes) < 2:
+        return None
+    done = [r for r in rows if r.status in ("finished", "diverged") and r.run_dir]
+    if not done:
+        return None
+    try:
+        runs = [read_run(r.run_dir) for r in done if r.run_dir]
+        first = next(r for r in done if all(r.overrides.get(a) == rows[0].overrides.get(a) for a in axes if a != SEED))
+        differences = baseline_differences(runs, SEED, first.name)
+    except (RunDirError, StopIteration, OSError):
+        return None
+    head, body = differences_table(differences)
+    write_text(os.path.join(folder, "verdicts.csv"), render_table(head, body, "csv"))
+    return render_table(head, body, "text")
 
 
 def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
