@@ -7,8 +7,8 @@ Chromium dumps, and keeps a screenshot (REGSPEC_ARTIFACTS, else the test's folde
 """
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
