@@ -72,20 +72,21 @@ def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
 
 def plot_overlay(runs: list[RunSummary], path: str) -> None:
     """Validation (or train) loss and accuracy of several runs on shared axes; the legend beside
-    the panels, never on the curves; log scale where losses span orders of magnitude."""
+    the panels, never on the curves; log scale where losses span orders of magnitude. A run with
+    penalties is drawn by its data loss: its total would compare the penalty, not the fit."""
     fig = figure(12, 4 + 0.15 * max(0, len(runs) - 8))
     axes = fig.subplots(1, 2, squeeze=False)[0]
     drawn: dict[int, list[list[float]]] = {0: [], 1: []}
     for i, r in enumerate(runs):
         h = r.history
-        for j, (ax, base) in enumerate(zip(axes, ("loss", accuracy_key(h) or "accuracy"))):
+        for j, (ax, base) in enumerate(zip(axes, ("data_loss" if "data_loss" in h else "loss", accuracy_key(h) or "accuracy"))):
             key = f"val_{base}" if f"val_{base}" in h else base
             if key in h:
                 split = "validation" if key.startswith("val_") else "train"
                 ax.plot(range(1, len(h[key]) + 1), h[key], color=f"C{i % 10}",
                         label=f"{r.name} ({split})" if j == 0 else None)
                 drawn[j].append(h[key])
-    for j, (ax, label) in enumerate(zip(axes, ("loss", "accuracy"))):
+    for j, (ax, label) in enumerate(zip(axes, ("loss (data loss where penalized)", "accuracy"))):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         _scale(ax, drawn[j])
