@@ -236,3 +236,18 @@ def test_a_sweep_with_a_seed_axis_gets_verdicts(tmp_path):
     acc = [line for line in text.splitlines() if "test accuracy" in line]
     assert len(acc) == 1 and acc[0].endswith("better") and "+0.0500 [+0.0500, +0.0500]" in acc[0]
     assert write_verdicts(str(tmp_path), rows, ["layers.fc.dropout"]) is None  # no seed axis: no interval
+
+
+@pytest.mark.tf
+def test_weights_every_epoch(tmp_path):
+    spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 3,
+                                                              "layers.fc1.kernel_regularizer": {"l1": 0.01}})
+    result = train(spec, str(tmp_path), verbose=0, weights_every_epoch=True)
+    lines = [json.loads(line) for line in Path(result.run_dir, "weights_history.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3]
+    fc1 = [next(w for layer in line["layers"] if layer["layer"] == "fc1" for w in layer["weights"]) for line in lines]
+    assert all("histogram" not in w for w in fc1)
+    final = json.loads(Path(result.run_dir, "weights.json").read_text())
+    last = next(w for layer in final["layers"] if layer["layer"] == "fc1" for w in layer["weights"])
+    assert fc1[-1]["l1"] == pytest.approx(last["l1"])  # the last epoch's figures are the final weights'
+    assert [layer["layer"] for layer in final["layers"]] == ["fc1", "layers[1]", "layers[2]", "layers[3]", "layers[4]"]

@@ -141,3 +141,60 @@ data: {type: image_directory, train: data/train, image_size: [8, 8], label_mode:
         with pytest.raises(SpecError, match="overlaps the data"):
             train(load(tmp_path / "s.yaml"), str(out), verbose=0)
     assert sorted(os.listdir(tmp_path / "data" / "train")) == ["African", "Asian"]
+
+
+@pytest.mark.slow
+def test_a_real_full_disk_ends_the_run_cleanly(tmp_path):
+    """On a real 1 MB filesystem (tmpfs; needs the right to mount, as CI's root has): the
+    backup does not fit, the run ends `failed` with the reason, no traceback, no crash."""
+    import subprocess
+    import sys
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (not root)")
+    try:
+        result = subprocess.run([sys.executable, "-m", "regspec", "compile", str(IRIS), "--train", "-q", "--out",
+                                 str(disk / "runs"), "--set", "training.epochs=3"],
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "REGSPEC_BACKUP_SECONDS": "0"})
+        assert result.returncode == 2, result.stderr
+        assert "error: not enough disk space for the backup" in result.stderr and "Traceback" not in result.stderr
+        (run_dir,) = (disk / "runs").glob("iris-base-*")
+        assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_results_that_cannot_be_written_fail_the_run_cleanly(tmp_path, monkeypatch):
+    """The disk fills after the last epoch: the run is `failed` with the reason (not left
+    `running`), and the same command trains it again into a new run directory."""
+    import errno
+
+    from regspec.backend.keras import build
+
+    monkeypatch.setattr(callbacks_module().atomic_backup_class(), "every", 0.0)
+    real_save = build.save_model
+
+    def full(model, path):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(build, "save_model", full)
+    out = str(tmp_path)
+    with pytest.raises(SpecError) as info:
+        train(spec(), out, verbose=0)
+    assert "training finished but its results cannot be written" in str(info.value)
+    assert "No space left on device" in str(info.value) and "run the same command again" in str(info.value)
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("iris-base")]
+    run_info = json.loads((run_dir / "run.json").read_text())
+    assert run_info["status"] == "failed" and "No space left" in run_info["error"]
+    monkeypatch.setattr(build, "save_model", real_save)
+    again = train(spec(), out, verbose=0)  # no "interrupted run exists": nothing is left half-done
+    assert again.status == "finished" and again.run_dir != str(run_dir) and again.metrics["epochs_run"] == 2
+
+
+def callbacks_module():
+    from regspec.backend.keras import callbacks
+
+    return callbacks

@@ -18,7 +18,10 @@ from regspec.cli.edge import EXIT_DIVERGED, SET_OPTION, load_spec, run
 @click.option("--resume", is_flag=True, help="Continue this spec's interrupted training.")
 @click.option("--restart", is_flag=True, help="Discard this spec's interrupted training and start again.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: bool, restart: bool, quiet: bool) -> None:
+@click.option("--weights-every-epoch", is_flag=True,
+              help="Also record the weight statistics of every epoch (weights_history.jsonl).")
+def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: bool, restart: bool, quiet: bool,
+            weights_every_epoch: bool) -> None:
     """Build the Keras model (and with --train, train and report it)."""
 
     def go() -> int:
@@ -28,7 +31,8 @@ def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: boo
 
             # Keras' bar redraws with ANSI codes: into a log or a pipe, one line per epoch instead.
             verbose: int | str = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
-            result = run_train(s, out, resume=resume, restart=restart, verbose=verbose, strict_resume=True)
+            result = run_train(s, out, resume=resume, restart=restart, verbose=verbose, strict_resume=True,
+                               weights_every_epoch=weights_every_epoch)
             click.echo(result.line(s.name))
             return EXIT_DIVERGED if result.status == "diverged" else 0
         from regspec.backend.keras.build import compile_model, save_model

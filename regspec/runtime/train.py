@@ -214,11 +214,13 @@ def _strategy(name: str) -> Any:
 
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
-          verbose: int | str = "auto", strict_resume: bool = False, draw_curves: bool = True) -> RunResult:
+          verbose: int | str = "auto", strict_resume: bool = False, draw_curves: bool = True,
+          weights_every_epoch: bool = False) -> RunResult:
     """Train ``spec`` into a new run directory under ``out`` (or resume its interrupted one).
 
     ``draw_curves=False`` leaves curves.png to the caller (a sweep runner draws it while its
-    worker trains the next trial)."""
+    worker trains the next trial). ``weights_every_epoch`` appends the weight statistics of
+    every epoch to weights_history.jsonl (norms and near-zero fractions per layer and weight)."""
     from regspec.backend.keras.build import compile_model
     from regspec.backend.keras.data import load_data
     from regspec.backend.keras.env import keras
@@ -244,15 +246,14 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
         return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
-                               draw_curves)
+                               draw_curves, weights_every_epoch)
     finally:
         lock.close()
 
 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
-                    draw_curves: bool) -> RunResult:
-    from regspec.backend.keras.build import save_model
+                    draw_curves: bool, weights_every_epoch: bool = False) -> RunResult:
     from regspec.backend.keras.callbacks import build_callbacks
     from regspec.backend.keras.env import keras
 
@@ -282,6 +283,9 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
                 fh.write(json.dumps(row) + "\n")
 
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
+    if weights_every_epoch:
+        callbacks.insert(0, _weights_log(k, os.path.join(run_dir, "weights_history.jsonl"),
+                                         {id(built[n.id]): n.layer.name or n.id for n in program.nodes if n.id in built}))
     if resumed_dir:
         restored = _backup_epoch(bdir)
         # Epochs after the backup run again: their first records go, so each epoch is logged once.
@@ -320,6 +324,27 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         _drop_backup(bdir)
         raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
+    try:
+        return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, draw_curves, bdir)
+    except OSError as exc:
+        # A full disk (or a folder gone) after training: the run is failed with the reason, not
+        # left `running`. (Keras removed the backup when fit ended: a rerun trains again.)
+        why = exc.strerror or type(exc).__name__
+        run_info.update(status="failed", error=f"cannot write the run's results: {why}")
+        try:
+            write_json(os.path.join(run_dir, "run.json"), run_info)
+        except OSError:
+            pass
+        raise _error(spec, f"training finished but its results cannot be written in {run_dir}: {why}",
+                     "free some space and run the same command again") from exc
+
+
+def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
+            run_info: dict[str, Any], history_path: str, started: float, draw_curves: bool, bdir: str) -> RunResult:
+    """Evaluate, save and write the run directory's results (training is over)."""
+    from regspec.backend.keras.build import save_model
+    from regspec.backend.keras.weights import weight_stats
+
     history = _history(history_path)
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
     metrics: dict[str, Any] = {"params": int(model.count_params()), "epochs_run": len(history.get("loss", []))}
@@ -328,8 +353,6 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         if datasets.test is not None:
             metrics["test"] = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
     save_model(model, os.path.join(run_dir, "model.keras"))
-    from regspec.backend.keras.weights import weight_stats
-
     labels = {id(built[n.id]): n.layer.name or n.id for n in program.nodes if n.id in built}
     stats = weight_stats(model, labels, datasets.test if datasets.test is not None else datasets.validation)
     write_json(os.path.join(run_dir, "weights.json"), stats)
@@ -341,9 +364,28 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
     status = "diverged" if diverged else "finished"
     run_info.update(status=status, finished=datetime.now(UTC).isoformat(timespec="seconds"))
+    run_info.pop("error", None)
     write_json(os.path.join(run_dir, "run.json"), run_info)
     _drop_backup(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics)
+
+
+def _weights_log(k: Any, path: str, labels: dict[int, str]) -> Any:
+    """A callback appending each epoch's weight statistics (no histograms) to ``path``."""
+    from regspec.backend.keras.weights import weight_stats
+
+    base: Any = k.callbacks.Callback  # Keras is imported lazily: its class is only known at run time
+
+    class WeightsLog(base):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            stats = weight_stats(self.model, labels)
+            for layer in stats["layers"]:
+                for w in layer["weights"]:
+                    w.pop("histogram", None)
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"epoch": epoch + 1, **stats}) + "\n")
+
+    return WeightsLog()
 
 
 def draw_run_figures(run_dir: str, history: dict[str, list[float]], weights: dict[str, Any], title: str) -> None:
