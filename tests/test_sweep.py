@@ -182,3 +182,57 @@ def test_a_corrupt_sweep_database_is_named(tmp_path):
     (tmp_path / "sweep.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="is not a usable sweep database"):
         Store(str(tmp_path / "sweep.db"))
+
+
+def test_damaged_sweep_databases_are_named_never_raw(tmp_path):
+    """Generated damage to a real sweep database (bytes flipped in its pages, cut at any length,
+    rows edited by hand): every use is a StoreError naming the file, or works; never a raw
+    sqlite3/JSON error."""
+    import random
+    import shutil
+
+    from regspec.sweep.store import Store, StoreError
+
+    good = tmp_path / "good.db"
+    store = Store(str(good))
+    store.add([(f"k{i}", f"trial-{i}", {"training.seed": i, "layers.fc1.dropout": 0.1 * i}) for i in range(40)])
+    for _ in range(5):
+        row = store.claim("w")
+        assert row is not None
+        store.finish(row.id, "finished", run_dir=str(tmp_path), metrics={"test": {"accuracy": 0.9}}, seconds=1.0)
+    store.close()
+    data = good.read_bytes()
+    rng = random.Random(7)
+    damaged = []
+    for i in range(60):
+        blob = bytearray(data)
+        if i % 3 == 0:
+            blob = blob[: rng.randrange(0, len(blob))]
+        else:
+            for _ in range(rng.randint(1, 40)):
+                blob[rng.randrange(100, len(blob))] = rng.randrange(256)
+        damaged.append(bytes(blob))
+    outcomes = {"worked": 0, "named": 0}
+    for i, blob in enumerate(damaged):
+        path = tmp_path / f"d{i}" / "sweep.db"
+        path.parent.mkdir()
+        path.write_bytes(blob)
+        try:
+            st = Store(str(path))
+            st.rows(), st.counts(), st.recover({"k1", "k2"}), st.claim("w2")
+            st.close()
+            outcomes["worked"] += 1
+        except StoreError as exc:
+            assert str(path) in str(exc) and "move it away" in str(exc)
+            outcomes["named"] += 1
+    assert outcomes["named"] >= 10, outcomes  # the generator does damage
+    edited = tmp_path / "edited.db"
+    shutil.copyfile(good, edited)
+    import sqlite3
+
+    db = sqlite3.connect(edited)
+    db.execute("UPDATE trials SET overrides='{not json' WHERE id=3")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="edited.db is not a usable sweep database"):
+        Store(str(edited)).rows()

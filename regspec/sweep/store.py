@@ -7,12 +7,14 @@ happens, so a crash never loses it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
@@ -50,8 +52,25 @@ class Row:
     train_seconds: float | None
 
 
+T = TypeVar("T")
+
+
 class StoreError(ValueError):
     """The sweep database cannot be used (not SQLite, or not a sweep's)."""
+
+
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """A database damaged after it was opened (or rows edited by hand) is a StoreError naming the
+    file, like one that cannot be opened, never a raw sqlite3 or JSON error."""
+    @functools.wraps(method)
+    def guarded(self: Store, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.DatabaseError, ValueError, TypeError, IndexError) as exc:
+            raise StoreError(f"{self.path} is not a usable sweep database ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())[:160]}); move it away to start the sweep over") from None
+
+    return guarded
 
 
 class Store:
@@ -65,13 +84,14 @@ class Store:
             self.db.execute("PRAGMA busy_timeout=60000")
             self.db.executescript(SCHEMA)
             self.db.execute("SELECT id, key, name, overrides, status FROM trials LIMIT 1").fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, ValueError) as exc:  # ValueError: text that is not UTF-8
             self.db.close()
             raise StoreError(f"{path} is not a usable sweep database ({exc}); move it away to start the sweep over") from None
 
     def close(self) -> None:
         self.db.close()
 
+    @_guarded
     def add(self, trials: list[tuple[str, str, dict]]) -> int:
         """Insert (key, name, overrides) rows not there yet; returns how many were new."""
         before = self.count()
@@ -82,6 +102,7 @@ class Store:
             )
         return self.count() - before
 
+    @_guarded
     def recover(self, keys: set[str] | None = None) -> int:
         """Trials left running by a dead runner, interrupted or failed before, go back to pending;
         with ``keys``, pending points not among them (removed from the sweep file) are set aside."""
@@ -95,6 +116,7 @@ class Store:
                 self.db.executemany("UPDATE trials SET status='removed' WHERE id=?", stale)
         return cur.rowcount
 
+    @_guarded
     def claim(self, worker: str) -> Row | None:
         with self._tx():
             row = self.db.execute("SELECT id FROM trials WHERE status='pending' ORDER BY id LIMIT 1").fetchone()
@@ -106,6 +128,7 @@ class Store:
             )
         return self.get(row[0])
 
+    @_guarded
     def finish(self, trial_id: int, status: str, *, run_dir: str | None = None, metrics: dict | None = None,
                error: str | None = None, seconds: float | None = None, train_seconds: float | None = None) -> None:
         with self._tx():
@@ -116,15 +139,19 @@ class Store:
                  seconds, train_seconds, trial_id),
             )
 
+    @_guarded
     def get(self, trial_id: int) -> Row:
         return self._row(self.db.execute(f"SELECT {self._cols} FROM trials WHERE id=?", (trial_id,)).fetchone())
 
+    @_guarded
     def rows(self) -> list[Row]:
         return [self._row(r) for r in self.db.execute(f"SELECT {self._cols} FROM trials ORDER BY id")]
 
+    @_guarded
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status").fetchall())
 
+    @_guarded
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
 
