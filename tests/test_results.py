@@ -251,3 +251,36 @@ def test_weights_every_epoch(tmp_path):
     last = next(w for layer in final["layers"] if layer["layer"] == "fc1" for w in layer["weights"])
     assert fc1[-1]["l1"] == pytest.approx(last["l1"])  # the last epoch's figures are the final weights'
     assert [layer["layer"] for layer in final["layers"]] == ["fc1", "layers[1]", "layers[2]", "layers[3]", "layers[4]"]
+
+
+def test_tampered_run_directories_never_crash_the_reports(tmp_path):
+    """Generated tampering of run.json, metrics.json, history.json and weights.json (wrong types,
+    control characters, huge strings): compare, compare --weights, CSV and report exit 0 or 2,
+    never with a Python error."""
+    import random
+    import shutil
+
+    fake_runs(tmp_path / "src", "r", 0.1, {1: 0.8})
+    (src,) = (tmp_path / "src").iterdir()
+    (src / "history.json").write_text(json.dumps({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "accuracy": [0.5, 0.8]}))
+    (src / "weights.json").write_text(json.dumps({"zero_threshold": 0.001, "layers": [{"layer": "fc1", "weights": [
+        {"name": "kernel", "l1": 1.0, "l2": 0.5, "mean_abs": 0.1, "zero_fraction": 0.2,
+         "histogram": {"edges": [0, 1, 2], "counts": [3, 4]}}]}], "activity": [{"layer": "fc1", "mean_abs_activation": 0.3}]}))
+    values = [None, 1, -1.5, "x", "\x1b[31mred\x07", [], [1, "a", None], {}, {"a": None}, {"loss": "NaN"},
+              {"train": [], "test": "x"}, {"edges": [1], "counts": [1, 2]}, True, "A" * 10_000]
+    rng = random.Random(0)
+    for i in range(120):
+        run = tmp_path / f"t{i}"
+        shutil.copytree(src, run)
+        target = run / rng.choice(["run.json", "metrics.json", "history.json", "weights.json"])
+        data = json.loads(target.read_text())
+        if isinstance(data, dict) and rng.random() < 0.7:
+            data[rng.choice(list(data))] = rng.choice(values)
+        else:
+            data = rng.choice(values)
+        target.write_text(json.dumps(data))
+        for args in (["compare", run], ["compare", run, "--weights"], ["compare", run, "--format", "csv"],
+                     ["report", run, "-o", tmp_path / f"t{i}.html"]):
+            result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
+            assert result.exit_code in (0, 2), (target.name, data if len(str(data)) < 200 else "...", args, result.output)
+            assert "\x1b" not in result.output and "\x07" not in result.output

@@ -33,15 +33,22 @@ def weight_stats(model: Any, labels: dict[int, str] | None = None, activity_data
 
 
 def _one(variable: Any) -> dict[str, Any]:
-    values = np.asarray(variable.numpy(), dtype="float64").ravel()
+    everything = np.asarray(variable.numpy(), dtype="float64").ravel()
+    finite = np.isfinite(everything)
+    values = everything[finite]  # a diverged model: the figures are of its finite weights
     out: dict[str, Any] = {
-        "name": variable.path.split("/")[-1], "shape": list(variable.shape), "count": int(values.size),
+        "name": variable.path.split("/")[-1], "shape": list(variable.shape), "count": int(everything.size),
         "l1": float(np.abs(values).sum()), "l2": float(np.sqrt((values ** 2).sum())),
         "mean_abs": float(np.abs(values).mean()) if values.size else 0.0,
         "zero_fraction": float((np.abs(values) < ZERO).mean()) if values.size else 0.0,
     }
+    if not finite.all():
+        out["non_finite_fraction"] = float((~finite).mean())
     if len(variable.shape) >= 2 and values.size:  # kernels: the histogram weights.png draws
-        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
+        try:
+            counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
+        except ValueError:  # weights of ~1e33 (divergence) leave no finite bin width: no histogram
+            return out
         out["histogram"] = {"edges": edges.tolist(), "counts": counts.tolist()}
     return out
 
