@@ -23,10 +23,12 @@ def test_iris_run_directory(tmp_path):
     assert result.status == "finished"
     names = set(os.listdir(run))
     assert {"run.json", "spec.yaml", "source.yaml", "model.keras", "history.json", "history.csv",
-            "metrics.json", "curves.png"} <= names
+            "metrics.json", "curves.png", "weights.json", "weights.png", "preprocessing.json"} <= names
     assert json.loads((run / "run.json").read_text())["status"] == "finished"
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics["train"]) == {"loss", "accuracy"} and set(metrics["test"]) == {"loss", "accuracy"}
+    # An activity-regularized model: the data loss and the penalty beside Keras' loss (issue 13).
+    split = {"loss", "data_loss", "penalty", "accuracy"}
+    assert set(metrics["train"]) == split and set(metrics["test"]) == split
     assert metrics["epochs_run"] == 3 and metrics["params"] == 152_515
     history = json.loads((run / "history.json").read_text())
     assert len(history["loss"]) == 3 and len(history["val_accuracy"]) == 3
