@@ -3,7 +3,9 @@
 Run directory (``<out>/<name>-<timestamp>``): run.json (status), spec.yaml
 (resolved), source.yaml (as written), preprocessing.json (what new data goes
 through: standardization, rescaling, image size, class names), model.keras,
-history.json/.csv, metrics.json, curves.png, and callback files. Every file is written
+history.json/.csv, metrics.json (with the data loss and the penalty when the model
+has one), weights.json (norms, sparsity, activity), curves.png, weights.png, and
+callback files. Every file is written
 atomically. Training state is backed up each epoch under
 ``<out>/.backup/<spec hash>``, so a killed run resumes with ``--resume``.
 """
@@ -284,8 +286,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     if weights_every_epoch:
-        callbacks.insert(0, _weights_log(k, os.path.join(run_dir, "weights_history.jsonl"),
-                                         {id(built[n.id]): n.layer.name or n.id for n in program.nodes if n.id in built}))
+        callbacks.insert(0, _weights_log(k, os.path.join(run_dir, "weights_history.jsonl"), _layer_labels(program, built)))
     if resumed_dir:
         restored = _backup_epoch(bdir)
         # Epochs after the backup run again: their first records go, so each epoch is logged once.
@@ -353,8 +354,8 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
         if datasets.test is not None:
             metrics["test"] = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
     save_model(model, os.path.join(run_dir, "model.keras"))
-    labels = {id(built[n.id]): n.layer.name or n.id for n in program.nodes if n.id in built}
-    stats = weight_stats(model, labels, datasets.test if datasets.test is not None else datasets.validation)
+    probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
+    stats = weight_stats(model, _layer_labels(program, built), probe)
     write_json(os.path.join(run_dir, "weights.json"), stats)
     write_json(os.path.join(run_dir, "history.json"), history)
     write_text(os.path.join(run_dir, "history.csv"), _history_csv(history))
@@ -368,6 +369,11 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     write_json(os.path.join(run_dir, "run.json"), run_info)
     _drop_backup(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics)
+
+
+def _layer_labels(program: Program, built: dict[str, Any]) -> dict[int, str]:
+    """Keras layer (by id) -> its name in the spec, or its path there (``layers[3]``)."""
+    return {id(built[n.id]): n.layer.name or n.id for n in program.nodes if n.id in built}
 
 
 def _weights_log(k: Any, path: str, labels: dict[int, str]) -> Any:
