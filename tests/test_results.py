@@ -284,3 +284,26 @@ def test_tampered_run_directories_never_crash_the_reports(tmp_path):
             result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
             assert result.exit_code in (0, 2), (target.name, data if len(str(data)) < 200 else "...", args, result.output)
             assert "\x1b" not in result.output and "\x07" not in result.output
+
+
+def test_the_report_of_a_sweep_with_seeds_has_its_intervals(tmp_path):
+    from regspec.sweep.store import Store
+
+    base = {1: 0.80, 2: 0.84, 3: 0.78}
+    fake_runs(tmp_path / "runs", "s-dropout_0", 0.0, base)
+    fake_runs(tmp_path / "runs", "s-dropout_0p25", 0.25, {s: v + 0.05 for s, v in base.items()})
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "sweep.yaml").write_text("regspec-sweep: 1\nname: s\nbase: base.yaml\n"
+                                       "axes:\n  layers.fc.dropout: [0.0, 0.25]\n  training.seed: [1, 2, 3]\n")
+    store = Store(str(folder / "sweep.db"))
+    trials = [(f"k{d}{s}", f"s-dropout_{label}-s{s}", {"layers.fc.dropout": d, "training.seed": s})
+              for d, label in ((0.0, "0"), (0.25, "0p25")) for s in base]
+    store.add(trials)
+    for row in store.rows():
+        store.finish(row.id, "finished", run_dir=str(tmp_path / "runs" / row.name))
+    store.close()
+    result = cli("report", folder, "-o", tmp_path / "r.html")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text()
+    assert "Against s-dropout_0: 95% confidence intervals" in page and '<td class="better">better</td>' in page

@@ -27,9 +27,12 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
         from regspec.report.runs import RunDirError, expand_runs, read_run
         from regspec.sweep.store import StoreError
 
+        over, base = mean_over, baseline
+        if over is None and len(runs) == 1:
+            over, base = _sweep_seeds(runs[0])  # a sweep with a seed axis: its intervals, as `sweep` prints them
         try:
             summaries = [read_run(r) for r in expand_runs(runs)]
-            page = report_html(summaries, mean_over=mean_over, baseline=baseline, title=title)
+            page = report_html(summaries, mean_over=over, baseline=base, title=title)
         except (RunDirError, StoreError) as exc:
             click.echo(f"error: {exc}", err=True)
             return EXIT_BAD_INPUT
@@ -38,3 +41,27 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
         return 0
 
     run(go)
+
+
+def _sweep_seeds(folder: str) -> tuple[str | None, str | None]:
+    """(training.seed, the first trial's name) for a sweep folder whose sweep has a seed axis
+    beside others; (None, None) otherwise."""
+    import os
+
+    from regspec.diagnostics import SpecError
+    from regspec.sweep.plan import read_sweep
+    from regspec.sweep.report import SEED
+    from regspec.sweep.store import Store, StoreError
+
+    if not (os.path.isfile(os.path.join(folder, "sweep.db")) and os.path.isfile(os.path.join(folder, "sweep.yaml"))):
+        return None, None
+    try:
+        axes = list(read_sweep(os.path.join(folder, "sweep.yaml"))[1].axes)
+        store = Store(os.path.join(folder, "sweep.db"))
+        rows = store.rows()
+        store.close()
+    except (SpecError, StoreError, OSError):
+        return None, None
+    if SEED not in axes or len(axes) < 2 or not rows:
+        return None, None
+    return SEED, rows[0].name

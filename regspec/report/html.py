@@ -128,7 +128,8 @@ def report_html(runs: list[RunSummary], *, mean_over: str | None = None, baselin
         if baseline:
             diffs = baseline_differences(runs, mean_over, baseline)
             d_head, d_rows = differences_table(diffs)
-            body += [f"<h2>Against {html.escape(baseline)}: 95% confidence intervals</h2>",
+            shown = diffs[0].baseline if diffs else baseline  # the group's name, when a run named it
+            body += [f"<h2>Against {html.escape(shown)}: 95% confidence intervals</h2>",
                      '<p class="note">difference = group minus baseline; paired by the value at '
                      f"{html.escape(mean_over)} when both groups have the same values, else Welch's t</p>",
                      _table(d_head, d_rows, verdict_column=len(d_head) - 1)]

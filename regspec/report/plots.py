@@ -123,7 +123,7 @@ def plot_weights(stats: dict[str, Any], path: str, title: str) -> None:
 
     fig = figure(4 * cols, 3 * rows, fast=True)
     axes = fig.subplots(rows, cols, squeeze=False)
-    fig.subplots_adjust(left=0.08 / cols * 2, right=0.98, bottom=0.16 / rows, top=1 - 0.14 / rows, wspace=0.3,
+    fig.subplots_adjust(left=0.08 / cols * 2, right=0.98, bottom=0.16 / rows, top=1 - 0.2 / rows, wspace=0.3,
                         hspace=0.55)
     for ax, (name, hist) in zip(axes.ravel(), shown):
         ax.stairs(hist["counts"], hist["edges"], fill=True, color="C0", baseline=0.8)
