@@ -42,13 +42,16 @@ def splits_loss(section: CompileSection, outputs: int, layers: Iterable[Any]) ->
 
 
 def with_penalty(scores: dict[str, float], prefix: str = "") -> dict[str, float]:
-    """Keras' loss, then the data loss and the penalty (loss - data_loss), then the metrics."""
+    """Keras' loss, the data loss and the penalty (loss - data_loss) first among their scores (the
+    train ones, or with ``prefix`` the val_ ones of an epoch); everything else in Keras' order."""
     loss, data = f"{prefix}loss", f"{prefix}{DATA_LOSS}"
     if data not in scores or loss not in scores:
         return scores
-    out = {loss: scores[loss], data: scores[data], f"{prefix}{PENALTY}": scores[loss] - scores[data]}
-    out.update((k, v) for k, v in scores.items() if k not in out)
-    if prefix:  # the val_ keys after the others, as Keras logs them
-        out = {**{k: v for k, v in scores.items() if not k.startswith(prefix)}, **{k: v for k, v in out.items()
-                                                                                 if k.startswith(prefix)}}
+    split = {loss: scores[loss], data: scores[data], f"{prefix}{PENALTY}": scores[loss] - scores[data]}
+    out: dict[str, float] = {}
+    for key, value in scores.items():
+        if loss not in out and (key.startswith(prefix) if prefix else not key.startswith("val_")):
+            out.update(split)
+        if key not in split:
+            out[key] = value
     return out

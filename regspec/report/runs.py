@@ -95,14 +95,7 @@ def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
     segs = parse(path)
     for seg in segs[:-1]:
         parent = node
-        if isinstance(node, dict):
-            node = node.get(seg)
-        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
-            node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, str):  # a layer name
-            node = next((it for it in node if isinstance(it, dict) and it.get("name") == seg), None)
-        else:
-            node = None
+        node = _step(node, seg)
         if node is None:
             return json.dumps(data, sort_keys=True), False
     found = isinstance(node, dict) and segs[-1] in node
@@ -112,6 +105,17 @@ def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
             parent[:] = [it for it in parent if not (isinstance(it, dict) and it.get("name") == f"{node['name']}_dropout")]
             found = True
     return json.dumps(data, sort_keys=True), found
+
+
+def _step(node: Any, seg: str | int) -> Any:
+    """One segment of a path into spec data: a key, an index, or a layer name; None if absent."""
+    if isinstance(node, dict):
+        return node.get(seg)
+    if isinstance(node, list) and isinstance(seg, int):
+        return node[seg] if 0 <= seg < len(node) else None
+    if isinstance(node, list) and isinstance(seg, str):
+        return next((it for it in node if isinstance(it, dict) and it.get("name") == seg), None)
+    return None
 
 
 def group_runs(runs: list[RunSummary], path: str) -> list[tuple[str, list[RunSummary]]]:
@@ -191,14 +195,7 @@ def _value_at(run_dir: str, path: str) -> object:
 
     node: Any = read_file(os.path.join(run_dir, "spec.yaml")).data
     for seg in parse(path):
-        if isinstance(node, dict):
-            node = node.get(seg)
-        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
-            node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, str):
-            node = next((it for it in node if isinstance(it, dict) and it.get("name") == seg), None)
-        else:
-            return None
+        node = _step(node, seg)
     return node if isinstance(node, (int, float, str, bool)) else None
 
 

@@ -66,22 +66,23 @@ def serving_model(run: Run, trained: Any) -> Any:
     """Raw examples in (features as read, pixels as decoded), the trained model's output out."""
     from regspec.backend.keras.env import keras
 
-    k = keras()
-    name = "pixels" if run.prep.image is not None else "features"
-    raw = k.Input(shape=run.prep.raw_shape, dtype="float32", name=name)
-    x = raw
-    for layer in preprocessing_layers(run):
-        x = layer(x)
-    return k.Model(raw, trained(x), name=f"{trained.name}_serving")
+    raw, x = _preprocessed(run, "pixels" if run.prep.image is not None else "features")
+    return keras().Model(raw, trained(x), name=f"{trained.name}_serving")
 
 
 def preprocessor(run: Run) -> Any:
     """Raw examples in, the trained model's input out (evaluate runs the trained model on it)."""
     from regspec.backend.keras.env import keras
 
-    k = keras()
-    raw = k.Input(shape=run.prep.raw_shape, dtype="float32")
+    return keras().Model(*_preprocessed(run, None))
+
+
+def _preprocessed(run: Run, name: str | None) -> tuple[Any, Any]:
+    """The raw input tensor, and what the preprocessing layers make of it."""
+    from regspec.backend.keras.env import keras
+
+    raw = keras().Input(shape=run.prep.raw_shape, dtype="float32", name=name)
     x = raw
     for layer in preprocessing_layers(run):
         x = layer(x)
-    return k.Model(raw, x)
+    return raw, x

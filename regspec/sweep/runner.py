@@ -7,7 +7,6 @@ interrupted ones, and never runs a point twice (the spec hash is the key).
 from __future__ import annotations
 
 import fcntl
-import math
 import multiprocessing as mp
 import os
 import shutil
@@ -69,7 +68,7 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
                 run_with_ray(store, base_path, runs, n, address, progress)
             elif todo:
                 _run_local(store, base_path, runs, n, progress)
-            _draw_missing_curves(store, keys)  # also those a killed runner left undrawn
+            _draw_missing_figures(store, keys)  # also those a killed runner left undrawn
         finally:
             # Ctrl-C or a crash of the runner: trials in flight are interrupted, not running forever.
             for r in store.rows():
@@ -99,7 +98,7 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
             progress(store.counts(), total)
         # This process would only wait: it draws the finished trials' curves meanwhile, on the
         # core the workers leave (a figure is ~0.2 s: most of a small trial's fixed cost).
-        if not _draw_missing_curves(store, None, drawn):
+        if not _draw_missing_figures(store, None, drawn):
             time.sleep(0.2)
     if progress:
         progress(store.counts(), total)
@@ -111,10 +110,10 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
         store.finish(r.id, "failed", error="the worker process died during this trial")
 
 
-def _draw_missing_curves(store: Store, keys: set[str] | None, drawn: set[int] | None = None) -> bool:
+def _draw_missing_figures(store: Store, keys: set[str] | None, drawn: set[int] | None = None) -> bool:
     """Draw the figures (curves.png, weights.png) of one finished trial that lacks them (all of
     them when ``drawn`` is None). Returns whether there was one."""
-    from regspec.files import read_json
+    from regspec.report.runs import RunDirError, read_run, read_weights
     from regspec.runtime.train import draw_run_figures
 
     for r in store.rows():
@@ -127,13 +126,10 @@ def _draw_missing_curves(store: Store, keys: set[str] | None, drawn: set[int] | 
         if os.path.exists(os.path.join(r.run_dir, "curves.png")):
             continue
         try:
-            history = read_json(os.path.join(r.run_dir, "history.json"))
-            weights = read_json(os.path.join(r.run_dir, "weights.json"))
-        except (OSError, ValueError):
+            summary = read_run(r.run_dir)  # well-formed parts only; a diverged loss is NaN: a gap
+        except RunDirError:
             continue
-        if isinstance(history, dict) and isinstance(weights, dict):  # a diverged loss is null: a gap in the curve
-            draw_run_figures(r.run_dir, {k: [math.nan if v is None else v for v in vs] for k, vs in history.items()
-                                         if isinstance(vs, list)}, weights, r.name)
+        draw_run_figures(r.run_dir, summary.history, read_weights(r.run_dir), r.name)
         if drawn is not None:
             return True
     return False
