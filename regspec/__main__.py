@@ -1,3 +1,3 @@
-from regspec.cli import main
+from regspec.cli import entry
 
-main()
+entry()

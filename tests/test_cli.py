@@ -125,3 +125,50 @@ def test_validate_a_folder(at_root):
     assert "ok: specs/model5.yaml (model5: 10 layers, 614,287 params)" in lines
     assert "ok: specs/sweeps/iris_seeds.yaml (sweep iris-seeds: 10 trials)" in lines
     assert len(lines) == len(list((ROOT / "specs").rglob("*.yaml")))
+
+
+def test_every_command_module_is_listed_and_loads_only_itself():
+    """Commands load lazily: each module of regspec/cli with a `command` must be in COMMANDS
+    under its click name, or users could not reach it."""
+    import importlib
+    import subprocess
+    import sys
+
+    from regspec.cli import COMMANDS
+
+    modules = {p.stem for p in (ROOT / "regspec" / "cli").glob("*.py")} - {"__init__", "edge"}
+    assert set(COMMANDS.values()) == modules
+    for name, module in COMMANDS.items():
+        assert importlib.import_module(f"regspec.cli.{module}").command.name == name
+    listed = run("--help").output
+    assert all(f"  {name} " in listed for name in COMMANDS if name != "docs") and "  docs " not in listed
+    probe = ("import sys; sys.argv = ['regspec', 'validate', 'specs/iris/base.yaml']; import regspec.cli as c\n"
+             "try:\n    c.main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('regspec.cli.')), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "['regspec.cli.edge', 'regspec.cli.validate']"
+
+
+def test_the_program_exits_with_the_command_s_code_and_all_its_output(tmp_path):
+    """`regspec` leaves without the interpreter's teardown: exit codes and piped output must
+    be exactly what the command made."""
+    import subprocess
+    import sys
+
+    def prog(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "regspec", *args], cwd=ROOT, capture_output=True)
+
+    ok = prog("validate", "specs/iris/base.yaml")
+    assert ok.returncode == 0 and ok.stdout == b"ok: specs/iris/base.yaml (iris-base: 5 layers, 152,515 params)\n"
+    bad = prog("validate", "tests/cases/invalid/ranges.yaml")
+    expected = (ROOT / "tests/cases/invalid/ranges.err").read_text()
+    assert bad.returncode == 2 and bad.stderr.decode() == expected
+    assert prog("nosuch").returncode == 2  # click's usage error
+    schema = prog("schema", "-o", "-")  # ~100 KB through a pipe: every byte flushed before the exit
+    assert schema.returncode == 0 and json.loads(schema.stdout) == json.loads((ROOT / "schemas/regspec.schema.json").read_text())
+    head = subprocess.run(f"{sys.executable} -m regspec schema -o - | head -c 10", shell=True, cwd=ROOT, capture_output=True)
+    assert head.stdout == schema.stdout[:10] and head.stderr == b""
+    many = " ".join(["specs"] * 40)  # more lines than a pipe holds, to a reader that leaves at once
+    first = subprocess.run(f"{sys.executable} -m regspec validate {many} | head -1", shell=True, cwd=ROOT,
+                           capture_output=True)
+    assert first.stdout.startswith(b"ok: specs/") and first.stdout.count(b"\n") == 1 and first.stderr == b""

@@ -58,6 +58,8 @@ def test_a_hostile_or_broken_cache_file_is_ignored_and_replaced(tmp_path):
         json.dumps({"$function": "regspec.runtime.train:_drop_backup"}),  # outside the language modules
         json.dumps({"$method": ["regspec.lang.model:SpecModel", "__class__"]}),
         json.dumps({"$function": "regspec.lang.model:__builtins__.exec"}),
+        json.dumps({"$class": 5}), json.dumps({"$tuple": 3}), json.dumps({"$builtin": ["dict"]}),  # ill-formed tags
+        json.dumps({"$method": "regspec.lang.model:SpecModel"}), json.dumps([1, 2]),
         text.replace('"$class":"regspec.lang.model:SpecModel"', '"$class":"regspec.lang.model:schema_cache"', 1),
         text.replace('{"type":"model"', f'{{"type":"model","x":{json.dumps(str(marker))}', 1)[:-5000],  # cut short
     ]

@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from regspec.cli import main
 from regspec.diagnostics import SpecError
 from regspec.sweep.plan import plan
 from regspec.sweep.runner import run_sweep
@@ -84,10 +86,21 @@ def test_sweep_runs_with_two_workers_and_reruns_nothing(tmp_path):
     # The runner draws each trial's curves while the workers train: every run directory has them.
     curves = [os.path.join(r.run_dir, "curves.png") for r in result.rows]
     assert all(open(c, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for c in curves)
+    # The weight histograms are left to a report: the data they show is written.
+    assert not any(os.path.exists(os.path.join(r.run_dir, "weights.png")) for r in result.rows)
+    assert all(os.path.isfile(os.path.join(r.run_dir, "weights.json")) for r in result.rows)
     os.unlink(curves[0])  # as if the runner was killed before drawing it
     again = run_sweep(str(path), str(tmp_path / "runs"), jobs=2)
     assert again.ran == 0 and again.skipped == 4
     assert os.path.isfile(curves[0])  # drawn by the rerun, nothing trained again
+    os.unlink(curves[1])
+    report = CliRunner().invoke(main, ["report", result.sweep_dir, "-o", str(tmp_path / "r.html")])
+    assert report.exit_code == 0, report.output
+    page = (tmp_path / "r.html").read_text()
+    for r in result.rows:  # a report draws what the sweep left out (or lost), and shows it
+        for name in ("curves.png", "weights.png"):
+            assert open(os.path.join(r.run_dir, name), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+            assert f'alt="{r.name} {name}"' in page
     assert sorted(os.listdir(os.path.join(result.sweep_dir, "runs"))) == sorted(
         os.path.basename(r.run_dir) for r in result.rows)  # one run directory per trial, no more
 

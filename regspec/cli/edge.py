@@ -6,6 +6,7 @@ Bad input exits 2 with every diagnostic; an unexpected error exits 1 with one li
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -37,6 +38,10 @@ def run(fn: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         code = 130
+    except BrokenPipeError:
+        # The reader left (`regspec validate specs/ | head -1`): stop quietly, as shell tools do.
+        _drop_stdout()
+        code = 141
     except click.exceptions.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - the edge: no traceback unless asked
@@ -46,6 +51,16 @@ def run(fn: Callable[[], int | None]) -> None:
             click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
         code = 1
     sys.exit(code)
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null, so that the exit's flush of what is still buffered
+    does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's captured output)
+        pass
 
 
 def load_spec(spec_path: str, sets: tuple[str, ...] = ()) -> Spec:

@@ -23,6 +23,7 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
 
     def go() -> int:
         from regspec.files import write_text
+        from regspec.report.figures import draw_missing_figures
         from regspec.report.html import report_html
         from regspec.report.runs import RunDirError, expand_runs, read_run
         from regspec.sweep.store import StoreError
@@ -32,6 +33,8 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
             over, base = _sweep_seeds(runs[0])  # a sweep with a seed axis: its intervals, as `sweep` prints them
         try:
             summaries = [read_run(r) for r in expand_runs(runs)]
+            for s in summaries:  # a sweep leaves its trials' weight histograms to be drawn on demand
+                draw_missing_figures(s.run_dir)
             page = report_html(summaries, mean_over=over, baseline=base, title=title)
         except (RunDirError, StoreError) as exc:
             click.echo(f"error: {exc}", err=True)

@@ -72,7 +72,8 @@ def load() -> dict[str, Any] | None:
         return None
     try:
         text = where.read_text(encoding="utf-8")
-        return _decode(json.loads(text))
+        decoded = json.loads(text, object_hook=_decode_object)  # bottom-up, in the parser's loop
+        return decoded if isinstance(decoded, dict) else None
     except (OSError, ValueError, LookupError, TypeError, Uncachable):
         return None
 
@@ -129,40 +130,44 @@ def _encode(node: Any) -> Any:
     raise Uncachable(type(node).__name__)
 
 
-def _decode(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_decode(v) for v in node]
-    if not isinstance(node, dict):
+def _decode_object(node: dict[str, Any]) -> Any:
+    """One JSON object, its values decoded already: a tagged one becomes what it names."""
+    if len(node) != 1:
         return node
-    if len(node) == 1:
-        ((tag, value),) = node.items()
-        if tag == "$tuple":
-            return tuple(_decode(v) for v in value)
-        if tag == "$builtin":
-            return {"dict": dict, "list": list}[value]
-        if tag == "$class":
-            found = _lookup(value)
-            if not isinstance(found, type):
-                raise Uncachable(value)
-            return found
-        if tag == "$function":
-            found = _lookup(value)
-            if not isinstance(found, types.FunctionType):
-                raise Uncachable(value)
-            return found
-        if tag == "$method":
-            owner, attribute = _lookup(value[0]), value[1]
-            if not isinstance(owner, type) or (attribute.startswith("__") and attribute != "__get_pydantic_json_schema__"):
-                raise Uncachable(str(value))
-            method = getattr(owner, attribute)
-            if not (isinstance(method, types.MethodType) and method.__self__ is owner):
-                raise Uncachable(str(value))
-            return method
-    return {k: _decode(v) for k, v in node.items()}
+    ((tag, value),) = node.items()
+    if tag == "$tuple":
+        if not isinstance(value, list):
+            raise Uncachable(tag)
+        return tuple(value)
+    if tag == "$builtin":
+        return {"dict": dict, "list": list}[value]
+    if tag == "$class":
+        found = _lookup(value)
+        if not isinstance(found, type):
+            raise Uncachable(value)
+        return found
+    if tag == "$function":
+        found = _lookup(value)
+        if not isinstance(found, types.FunctionType):
+            raise Uncachable(value)
+        return found
+    if tag == "$method":
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)):
+            raise Uncachable(tag)
+        owner, attribute = _lookup(value[0]), value[1]
+        if not isinstance(owner, type) or (attribute.startswith("__") and attribute != "__get_pydantic_json_schema__"):
+            raise Uncachable(str(value))
+        method = getattr(owner, attribute)
+        if not (isinstance(method, types.MethodType) and method.__self__ is owner):
+            raise Uncachable(str(value))
+        return method
+    return node
 
 
 def _lookup(name: str) -> Any:
     """A class or function of an imported ``regspec.lang`` module, by ``module:qualname``."""
+    if not isinstance(name, str):
+        raise Uncachable(repr(name))
     module_name, _, qualname = name.partition(":")
     if not (module_name == "regspec.lang" or module_name.startswith("regspec.lang.")):
         raise Uncachable(name)

@@ -32,6 +32,7 @@ from regspec.diagnostics import Diagnostic, SpecError
 from regspec.files import write_json, write_text
 from regspec.ir.graph import Program
 from regspec.ir.penalty import with_penalty
+from regspec.report.figures import RUN_FIGURES, draw_run_figures
 from regspec.report.runs import accuracy_key
 from regspec.yamlio import dump_yaml
 
@@ -216,12 +217,12 @@ def _strategy(name: str) -> Any:
 
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
-          verbose: int | str = "auto", strict_resume: bool = False, draw_curves: bool = True,
+          verbose: int | str = "auto", strict_resume: bool = False, figures: tuple[str, ...] = RUN_FIGURES,
           weights_every_epoch: bool = False) -> RunResult:
     """Train ``spec`` into a new run directory under ``out`` (or resume its interrupted one).
 
-    ``draw_curves=False`` leaves curves.png to the caller (a sweep runner draws it while its
-    worker trains the next trial). ``weights_every_epoch`` appends the weight statistics of
+    ``figures`` are those of the run's figures training draws (a sweep's worker leaves them to
+    its runner, which draws while the worker trains the next trial). ``weights_every_epoch`` appends the weight statistics of
     every epoch to weights_history.jsonl (norms and near-zero fractions per layer and weight)."""
     from regspec.backend.keras.build import compile_model
     from regspec.backend.keras.data import load_data
@@ -248,14 +249,14 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
         return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
-                               draw_curves, weights_every_epoch)
+                               figures, weights_every_epoch)
     finally:
         lock.close()
 
 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
-                    draw_curves: bool, weights_every_epoch: bool = False) -> RunResult:
+                    figures: tuple[str, ...], weights_every_epoch: bool = False) -> RunResult:
     from regspec.backend.keras.callbacks import build_callbacks
     from regspec.backend.keras.env import keras
 
@@ -326,7 +327,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
     try:
-        return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, draw_curves, bdir)
+        return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, figures, bdir)
     except OSError as exc:
         # A full disk (or a folder gone) after training: the run is failed with the reason, not
         # left `running`. (Keras removed the backup when fit ended: a rerun trains again.)
@@ -341,7 +342,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 
 
 def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
-            run_info: dict[str, Any], history_path: str, started: float, draw_curves: bool, bdir: str) -> RunResult:
+            run_info: dict[str, Any], history_path: str, started: float, figures: tuple[str, ...], bdir: str) -> RunResult:
     """Evaluate, save and write the run directory's results (training is over)."""
     from regspec.backend.keras.build import save_model
     from regspec.backend.keras.weights import weight_stats
@@ -359,8 +360,7 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     write_json(os.path.join(run_dir, "weights.json"), stats)
     write_json(os.path.join(run_dir, "history.json"), history)
     write_text(os.path.join(run_dir, "history.csv"), _history_csv(history))
-    if draw_curves:
-        draw_run_figures(run_dir, history, stats, spec.name)
+    draw_run_figures(run_dir, history, stats, spec.name, figures)
     metrics["seconds"] = round(time.time() - started, 3)
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
     status = "diverged" if diverged else "finished"
@@ -392,20 +392,6 @@ def _weights_log(k: Any, path: str, labels: dict[int, str]) -> Any:
                 fh.write(json.dumps({"epoch": epoch + 1, **stats}) + "\n")
 
     return WeightsLog()
-
-
-def draw_run_figures(run_dir: str, history: dict[str, list[float]], weights: dict[str, Any], title: str) -> None:
-    """curves.png and weights.png of a run. A figure that cannot be drawn (a full disk) is a
-    warning, not a failed training: the results are written already."""
-    from regspec.report.plots import plot_curves, plot_weights
-
-    for name, draw in (("curves.png", lambda p: plot_curves(history, p, title) if history.get("loss") else None),
-                       ("weights.png", lambda p: plot_weights(weights, p, title))):
-        try:
-            draw(os.path.join(run_dir, name))
-        except Exception as exc:  # noqa: BLE001 - see above
-            print(f"warning: {run_dir}/{name} not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
-                  file=sys.stderr)
 
 
 def _backup_epoch(bdir: str) -> int:

@@ -10,9 +10,9 @@ import fcntl
 import multiprocessing as mp
 import os
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from typing import Any
 
 from regspec.diagnostics import Diagnostic, SpecError
@@ -96,10 +96,10 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
     while any(proc.is_alive() for proc in procs):
         if progress:
             progress(store.counts(), total)
-        # This process would only wait: it draws the finished trials' curves meanwhile, on the
-        # core the workers leave (a figure is ~0.2 s: most of a small trial's fixed cost).
+        # This process would only wait: it draws the finished trials' curves meanwhile (a figure
+        # is ~0.2 s, a good part of a small trial's fixed cost), and wakes when a worker ends.
         if not _draw_missing_figures(store, None, drawn):
-            time.sleep(0.2)
+            wait([proc.sentinel for proc in procs], timeout=0.2)
     if progress:
         progress(store.counts(), total)
     for proc in procs:
@@ -111,26 +111,18 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
 
 
 def _draw_missing_figures(store: Store, keys: set[str] | None, drawn: set[int] | None = None) -> bool:
-    """Draw the figures (curves.png, weights.png) of one finished trial that lacks them (all of
-    them when ``drawn`` is None). Returns whether there was one."""
-    from regspec.report.runs import RunDirError, read_run, read_weights
-    from regspec.runtime.train import draw_run_figures
+    """Draw the sweep's figures of one finished trial that lacks them (of all of them when
+    ``drawn`` is None). Returns whether there was one."""
+    from regspec.report.figures import SWEEP_FIGURES, draw_missing_figures
 
     for r in store.rows():
         if r.status not in DONE or not r.run_dir or (keys is not None and r.key not in keys):
             continue
-        if drawn is not None and r.id in drawn:
-            continue
         if drawn is not None:
+            if r.id in drawn:
+                continue
             drawn.add(r.id)
-        if os.path.exists(os.path.join(r.run_dir, "curves.png")):
-            continue
-        try:
-            summary = read_run(r.run_dir)  # well-formed parts only; a diverged loss is NaN: a gap
-        except RunDirError:
-            continue
-        draw_run_figures(r.run_dir, summary.history, read_weights(r.run_dir), r.name)
-        if drawn is not None:
+        if draw_missing_figures(r.run_dir, SWEEP_FIGURES) and drawn is not None:
             return True
     return False
 

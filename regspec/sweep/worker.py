@@ -11,6 +11,8 @@ import time
 import traceback
 from typing import Any
 
+from regspec.report.figures import SWEEP_FIGURES
+
 
 def _die_with_parent() -> None:
     try:
@@ -21,7 +23,7 @@ def _die_with_parent() -> None:
 
 
 def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict,
-              key: str | None = None, draw_curves: bool = True) -> dict[str, Any]:
+              key: str | None = None, figures: tuple[str, ...] = SWEEP_FIGURES) -> dict[str, Any]:
     """Train one point; returns what the store records. Shared by the local and Ray engines
     (the local runner draws each trial's curves itself, while the worker trains the next)."""
     from regspec.api import load
@@ -38,7 +40,7 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
             return {"status": "failed", "seconds": time.time() - started,
                     "error": "the base spec changed since the sweep was planned; run `regspec sweep` again to replan"}
         t0 = time.time()
-        result = train(spec, out, resume=True, verbose=0, draw_curves=draw_curves)  # resumes an interrupted attempt
+        result = train(spec, out, resume=True, verbose=0, figures=figures)  # resumes an interrupted attempt
         train_seconds = time.time() - t0
         return {"status": result.status, "run_dir": result.run_dir, "metrics": result.metrics,
                 "seconds": time.time() - started, "train_seconds": train_seconds}
@@ -69,7 +71,7 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
         row = store.claim(worker_id)
         if row is None:
             break
-        result = run_trial(base_path, row.overrides, row.name, out, cache, row.key, draw_curves=False)
+        result = run_trial(base_path, row.overrides, row.name, out, cache, row.key, figures=())
         store.finish(row.id, result.pop("status"), **result)
     store.close()
     # Every result is committed. TensorFlow's interpreter teardown takes a second or more, which
