@@ -249,3 +249,21 @@ def test_damaged_sweep_databases_are_named_never_raw(tmp_path):
     db.close()
     with pytest.raises(StoreError, match="edited.db is not a usable sweep database"):
         Store(str(edited)).rows()
+
+
+def test_workers_are_forked_only_when_it_is_safe(monkeypatch):
+    """A forked worker starts with the language loaded; a process with TensorFlow loaded (a
+    notebook that trained already) or other threads running must spawn instead."""
+    import sys
+    import threading
+
+    from regspec.sweep.runner import _start_method
+
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert _start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert _start_method() == "spawn"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setitem(sys.modules, "tensorflow", object())
+    assert _start_method() == "spawn"
