@@ -15,6 +15,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+from regspec.report.figures import RUN_FIGURES
 from regspec.report.runs import (
     RunSummary,
     baseline_differences,
@@ -141,7 +142,7 @@ def report_html(runs: list[RunSummary], *, mean_over: str | None = None, baselin
     if any(r.history for r in runs):
         body += ["<h2>Curves, all runs</h2>", _overlay_svg(runs)]
     for r in runs:
-        figures = [_png(os.path.join(r.run_dir, f), f"{r.name} {f}") for f in ("curves.png", "weights.png")
+        figures = [_png(os.path.join(r.run_dir, f), f"{r.name} {f}") for f in RUN_FIGURES
                    if os.path.isfile(os.path.join(r.run_dir, f))]
         if figures:
             body += [f"<h2>{html.escape(r.name)}</h2>", *figures]

@@ -221,9 +221,10 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
           weights_every_epoch: bool = False) -> RunResult:
     """Train ``spec`` into a new run directory under ``out`` (or resume its interrupted one).
 
-    ``figures`` are those of the run's figures training draws (a sweep's worker leaves them to
-    its runner, which draws while the worker trains the next trial). ``weights_every_epoch`` appends the weight statistics of
-    every epoch to weights_history.jsonl (norms and near-zero fractions per layer and weight)."""
+    ``figures``: the run's figures training draws (a sweep's worker leaves them to its runner,
+    which draws while the worker trains the next trial). ``weights_every_epoch`` appends the
+    weight statistics of every epoch to weights_history.jsonl (norms and near-zero fractions
+    per layer and weight)."""
     from regspec.backend.keras.build import compile_model
     from regspec.backend.keras.data import load_data
     from regspec.backend.keras.env import keras
