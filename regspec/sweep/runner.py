@@ -88,7 +88,7 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
     from regspec.sweep.worker import worker_main
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    ctx = mp.get_context(_start_method())
+    ctx = mp.get_context("fork") if _can_fork() else mp.get_context("spawn")
     procs = [ctx.Process(target=worker_main, args=(store.path, base_path, runs, threads, f"w{i}-{os.getpid()}"),
                          daemon=True) for i in range(jobs)]
     for proc in procs:
@@ -112,14 +112,12 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
         store.finish(r.id, "failed", error="the worker process died during this trial")
 
 
-def _start_method() -> str:
-    """Fork when it is safe, spawn otherwise. A forked worker starts with the language already
-    loaded (0.3-0.5 s of a spawned one's start, before its first trial); forking is unsafe once
-    TensorFlow is loaded (its thread pools do not survive a fork, as in a notebook that trained
-    already) or while any other thread runs."""
-    if sys.platform == "linux" and "tensorflow" not in sys.modules and threading.active_count() == 1:
-        return "fork"
-    return "spawn"
+def _can_fork() -> bool:
+    """Workers are forked when it is safe, spawned otherwise. A forked worker starts with the
+    language already loaded (0.3-0.5 s of a spawned one's start, before its first trial);
+    forking is unsafe once TensorFlow is loaded (its thread pools do not survive a fork, as in
+    a notebook that trained already) or while any other thread runs."""
+    return sys.platform == "linux" and "tensorflow" not in sys.modules and threading.active_count() == 1
 
 
 def _draw_missing_figures(store: Store, keys: set[str] | None, drawn: set[int] | None = None) -> bool:
