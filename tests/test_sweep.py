@@ -151,6 +151,36 @@ def test_killed_sweep_reruns_only_what_did_not_finish(tmp_path):
     assert (out / "test-sweep" / "axes.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_ctrl_c_interrupts_a_sweep_in_one_line_and_a_rerun_finishes_it(tmp_path):
+    path = write_sweep(tmp_path, "axes:\n  training.seed: [1, 2, 3]\nset:\n  training.epochs: 40\n"
+                                 "  training.batch_size: 8\n")
+    out = tmp_path / "runs"
+    db = out / "test-sweep" / "sweep.db"
+    proc = subprocess.Popen(regspec_cmd("sweep", str(path), "--out", str(out), "--jobs", "1"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 300
+    running = 0
+    while not running and time.time() < deadline:
+        assert proc.poll() is None
+        time.sleep(0.3)
+        if db.exists():
+            try:
+                running = sqlite3.connect(db).execute("SELECT COUNT(*) FROM trials WHERE status='running'").fetchone()[0]
+            except sqlite3.OperationalError:
+                pass
+    time.sleep(1.5)  # into the trial's training
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the runner and its worker
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert [line for line in err.splitlines() if not line.startswith("warning:")] == ["interrupted"]
+    statuses = [s for (s,) in sqlite3.connect(db).execute("SELECT status FROM trials")]
+    assert "running" not in statuses and statuses.count("finished") < 3  # the trial in flight: interrupted
+    rerun = subprocess.run(regspec_cmd("sweep", str(path), "--out", str(out), "--jobs", "1"),
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert {s for (s,) in sqlite3.connect(db).execute("SELECT status FROM trials")} == {"finished"}
+
+
 def test_random_mode_never_enumerates_the_grid(tmp_path):
     import time as clock
 

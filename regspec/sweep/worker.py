@@ -54,6 +54,9 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
 
 def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id: str) -> None:
     _die_with_parent()
+    # Ctrl-C reaches the whole process group. It is the runner's to handle: it records the trial
+    # in flight as interrupted and stops this worker. Here it would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
