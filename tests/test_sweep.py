@@ -156,8 +156,11 @@ def test_ctrl_c_interrupts_a_sweep_in_one_line_and_a_rerun_finishes_it(tmp_path)
                                  "  training.batch_size: 8\n")
     out = tmp_path / "runs"
     db = out / "test-sweep" / "sweep.db"
+    # As from a terminal: a shell started in the background (as CI may be) ignores SIGINT, and
+    # its children would inherit that.
     proc = subprocess.Popen(regspec_cmd("sweep", str(path), "--out", str(out), "--jobs", "1"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     running = 0
     while not running and time.time() < deadline:
