@@ -47,12 +47,11 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
 def _draw_missing(run_dirs: list[str]) -> None:
     """Draw the figures the runs lack (a sweep leaves its trials' weight histograms to be drawn
     when asked for: ~0.3 s a run), with a bar when there are many."""
-    import os
     import sys
 
-    from regspec.report.figures import RUN_FIGURES, draw_missing_figures
+    from regspec.report.figures import draw_missing_figures, missing_figures
 
-    todo = [d for d in run_dirs if not all(os.path.exists(os.path.join(d, f)) for f in RUN_FIGURES)]
+    todo = [d for d in run_dirs if missing_figures(d)]
     with click.progressbar(todo, label=f"drawing the figures of {len(todo)} runs", file=sys.stderr,
                            hidden=len(todo) < 5) as bar:
         for run_dir in bar:

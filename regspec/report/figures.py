@@ -34,13 +34,18 @@ def draw_run_figures(run_dir: str, history: dict[str, list[float]], weights: dic
                   file=sys.stderr)
 
 
+def missing_figures(run_dir: str, names: tuple[str, ...] = RUN_FIGURES) -> tuple[str, ...]:
+    """Those of ``names`` the run directory does not have."""
+    return tuple(n for n in names if not os.path.exists(os.path.join(run_dir, n)))
+
+
 def draw_missing_figures(run_dir: str, names: tuple[str, ...] = RUN_FIGURES) -> list[str]:
     """Draw those of ``names`` the run directory lacks, from its own files (only their
     well-formed parts: a diverged loss is a gap). Returns the names drawn; none for a folder
     that is not a readable, finished run (a running one is still writing them)."""
     from regspec.report.runs import RunDirError, read_run, read_weights
 
-    missing = tuple(n for n in names if not os.path.exists(os.path.join(run_dir, n)))
+    missing = missing_figures(run_dir, names)
     if not missing:
         return []
     try:
