@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from regspec.version import __version__
+
 __all__ = ["Spec", "SpecError", "__version__", "grid", "iter_grid", "iter_random", "iter_zipped", "load",
            "random_sample", "zipped"]
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from regspec.diagnostics import Diagnostic
-from regspec.frontend.check import check_document
 from regspec.frontend.merge import apply_overrides, read_spec
 from regspec.frontend.source import Document
 from regspec.ir.graph import Program
 from regspec.ir.shapes import Row, infer_rows
 from regspec.lang.model import SpecModel
+from regspec.pipeline import check_document
 
 
 @dataclass(frozen=True)

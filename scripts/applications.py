@@ -53,7 +53,7 @@ def row(name: str, k: object) -> list[str]:
 
 def main() -> None:
     from regspec.backend.keras.env import keras
-    from regspec.report.runs import render_table
+    from regspec.render import render_table
 
     k = keras()
     rows = []

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from regspec.cli import main
-from regspec.report.plots import plot_curves, plot_weights
+from regspec.rundir.plots import plot_curves, plot_weights
 
 HOSTILE = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
 

@@ -219,7 +219,7 @@ def test_compare_weights_side_by_side(tmp_path):
 
 
 def test_a_sweep_with_a_seed_axis_gets_verdicts(tmp_path):
-    from regspec.sweep.report import write_verdicts
+    from regspec.report.sweep import write_verdicts
     from regspec.sweep.store import Row
 
     base = {1: 0.80, 2: 0.84, 3: 0.78}
@@ -253,6 +253,7 @@ def test_weights_every_epoch(tmp_path):
     assert [layer["layer"] for layer in final["layers"]] == ["fc1", "layers[1]", "layers[2]", "layers[3]", "layers[4]"]
 
 
+@pytest.mark.slow  # 480 commands over generated tampering
 def test_tampered_run_directories_never_crash_the_reports(tmp_path):
     """Generated tampering of run.json, metrics.json, history.json and weights.json (wrong types,
     control characters, huge strings): compare, compare --weights, CSV and report exit 0 or 2,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from regspec.diagnostics import SpecError
 from regspec.frontend.merge import read_spec
 from regspec.lang.model import SpecModel
-from regspec.report.schema import schema_text
+from regspec.lang.schema import schema_text
 from tests.conftest import CASES, ROOT, SPECS
 
 SCHEMA_FILE = ROOT / "schemas" / "regspec.schema.json"
@@ -81,6 +81,6 @@ def test_child_spec_without_layers_is_fine_for_editors():
 
 
 def test_reference_docs_are_current():
-    from regspec.report.docs import reference
+    from regspec.lang.docs import reference
 
     assert (ROOT / "docs" / "spec-reference.md").read_text() == reference(), "docs are stale: run `regspec docs`"

@@ -5,12 +5,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import CASES, ROOT
 
 PROBE = """
 import json, sys
 from regspec.lang import model, schema_cache
-from regspec.report.schema import schema_text
+from regspec.lang.schema import schema_text
 from regspec.frontend.files import spec_files
 from regspec.api import load
 from regspec.diagnostics import SpecError
@@ -45,6 +47,7 @@ def test_a_cached_schema_validates_every_case_as_a_generated_one(tmp_path):
     assert not off["from_cache"] and off["results"] == first["results"]
 
 
+@pytest.mark.slow  # 27 fresh interpreters
 def test_a_hostile_or_broken_cache_file_is_ignored_and_replaced(tmp_path):
     cache = str(tmp_path / "cache")
     good = probe(cache)

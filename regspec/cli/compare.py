@@ -25,17 +25,16 @@ def command(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | 
         raise click.UsageError("--baseline needs --mean-over (the runs to pair, e.g. training.seed)")
 
     def go() -> int:
-        from regspec.report.plots import plot_overlay
         from regspec.report.runs import (
-            RunDirError,
             baseline_differences,
             expand_runs,
             format_differences,
             format_grouped,
             format_table,
             format_weights,
-            read_run,
         )
+        from regspec.rundir.plots import plot_overlay
+        from regspec.rundir.read import RunDirError, read_run
         from regspec.sweep.store import StoreError
 
         summaries = []

@@ -16,7 +16,7 @@ def command(output: str) -> None:
 
     def go() -> None:
         from regspec.files import write_text
-        from regspec.report.docs import reference
+        from regspec.lang.docs import reference
 
         os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
         write_text(output, reference())

@@ -24,7 +24,8 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
     def go() -> int:
         from regspec.files import write_text
         from regspec.report.html import report_html
-        from regspec.report.runs import RunDirError, expand_runs, read_run
+        from regspec.report.runs import expand_runs
+        from regspec.rundir.read import RunDirError, read_run
         from regspec.sweep.store import StoreError
 
         over, base = mean_over, baseline
@@ -49,7 +50,7 @@ def _draw_missing(run_dirs: list[str]) -> None:
     when asked for: ~0.3 s a run), with a bar when there are many."""
     import sys
 
-    from regspec.report.figures import draw_missing_figures, missing_figures
+    from regspec.rundir.figures import draw_missing_figures, missing_figures
 
     todo = [d for d in run_dirs if missing_figures(d)]
     with click.progressbar(todo, label=f"drawing the figures of {len(todo)} runs", file=sys.stderr,
@@ -64,8 +65,8 @@ def _sweep_seeds(folder: str) -> tuple[str | None, str | None]:
     import os
 
     from regspec.diagnostics import SpecError
+    from regspec.report.sweep import SEED
     from regspec.sweep.plan import read_sweep
-    from regspec.sweep.report import SEED
     from regspec.sweep.store import Store, StoreError
 
     if not (os.path.isfile(os.path.join(folder, "sweep.db")) and os.path.isfile(os.path.join(folder, "sweep.yaml"))):

@@ -17,7 +17,7 @@ def command(output: str) -> None:
 
     def go() -> None:
         from regspec.files import write_text
-        from regspec.report.schema import SCHEMAS, schema_text
+        from regspec.lang.schema import SCHEMAS, schema_text
 
         if output == "-":
             click.echo(schema_text(), nl=False)

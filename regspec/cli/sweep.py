@@ -20,8 +20,8 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
     """Train every variant of a sweep file; rerun to finish what did not."""
 
     def go() -> int:
+        from regspec.report.sweep import format_text, table, write_reports
         from regspec.sweep.plan import plan
-        from regspec.sweep.report import format_text, table, write_reports
         from regspec.sweep.runner import run_sweep
 
         p = plan(sweep_file)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from regspec.diagnostics import Diagnostic
 from regspec.frontend.source import Document
-from regspec.ir.penalty import DATA_LOSS, splits_loss
 from regspec.lang.model import SpecModel
+from regspec.lang.penalty import DATA_LOSS, splits_loss
 from regspec.paths import Path, format_path
 
 

@@ -85,8 +85,8 @@ class Program:
 
     @cached_property
     def splits_loss(self) -> bool:
-        """Whether training reports the data loss and the penalty beside the loss (ir.penalty)."""
-        from regspec.ir.penalty import splits_loss
+        """Whether training reports the data loss and the penalty beside the loss (lang.penalty)."""
+        from regspec.lang.penalty import splits_loss
 
         return splits_loss(self.compile, len(self.outputs), (n.layer for n in self.nodes))
 

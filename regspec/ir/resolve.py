@@ -14,7 +14,6 @@ import os
 from typing import Any
 
 from regspec.diagnostics import Diagnostic
-from regspec.frontend.source import Document
 from regspec.ir.graph import InputNode, LayerNode, Program, SourceMap
 from regspec.lang.data import PATH_FIELDS
 from regspec.lang.layers import LAYERS, Layer
@@ -23,12 +22,12 @@ from regspec.lang.model import InputSection, SpecModel
 from regspec.paths import Path, format_path
 
 
-def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, Program, list[Diagnostic]]:
+def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, list[Diagnostic]]:
     """The resolved spec, its program, and the graph's problems (each at its line)."""
     problems: list[Diagnostic] = []
 
     def err(path: Path, message: str, hint: str | None = None, severity: str = "error") -> None:
-        file, line, col = doc.position(path)
+        file, line, col = source.position(path)
         problems.append(Diagnostic(file, line, col, format_path(path), message, hint, severity))
 
     update: dict[str, Any] = {"extends": None, "overrides": {}, "blocks": None}  # blocks are expanded already
@@ -88,7 +87,7 @@ def resolve(spec: SpecModel, doc: Document) -> tuple[SpecModel, Program, list[Di
     program = Program(
         name=spec.name, inputs=tuple(inputs), nodes=tuple(nodes), outputs=outputs,
         compile=resolved.compile, data=resolved.data, training=resolved.training,
-        source=SourceMap(doc.file, doc.position),
+        source=source,
     )
     return resolved, program, problems
 

@@ -15,15 +15,15 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from regspec.report.figures import RUN_FIGURES
 from regspec.report.runs import (
-    RunSummary,
     baseline_differences,
     differences_table,
     grouped_table,
     table_rows,
     weights_table,
 )
+from regspec.rundir.figures import RUN_FIGURES
+from regspec.rundir.read import RunSummary
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1300px; color: #222; }
@@ -72,7 +72,7 @@ def _png(path: str, alt: str) -> str:
 def _overlay_svg(runs: list[RunSummary]) -> str:
     import tempfile
 
-    from regspec.report.plots import plot_overlay
+    from regspec.rundir.plots import plot_overlay
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "overlay.svg")
@@ -115,7 +115,7 @@ def _differences_from(baseline: RunSummary, runs: list[RunSummary]) -> str:
 
 def report_html(runs: list[RunSummary], *, mean_over: str | None = None, baseline: str | None = None,
                 title: str = "regspec report") -> str:
-    from regspec import __version__
+    from regspec.version import __version__
 
     body = [f"<h1>{html.escape(title)}</h1>",
             f'<p class="note">{len(runs)} runs; made by regspec {__version__} on '

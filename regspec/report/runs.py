@@ -1,78 +1,15 @@
-"""Report: the articles' results table and loss/accuracy curves. Reads run directories;
-never imports TensorFlow."""
+"""The results tables of many runs: the articles' table, groups over seeds, baselines, weights.
+Reads run directories through ``rundir``; never imports TensorFlow."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
-from dataclasses import dataclass
 from typing import Any
 
-from regspec.files import read_json
-
-ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    run_dir: str
-    name: str
-    status: str
-    params: int | None
-    epochs: int | None
-    train: dict[str, float]
-    test: dict[str, float]
-    history: dict[str, list[float]]
-
-
-class RunDirError(ValueError):
-    pass
-
-
-def read_run(run_dir: str) -> RunSummary:
-    """A run directory's results, keeping only well-formed parts: the files may have been edited
-    or come from elsewhere, and a table must never crash on them."""
-    try:
-        run = read_json(os.path.join(run_dir, "run.json"))
-    except (OSError, ValueError) as exc:
-        raise RunDirError(f"{run_dir}: not a run directory ({exc})") from None
-    if not isinstance(run, dict):
-        raise RunDirError(f"{run_dir}: not a run directory (run.json is not an object)")
-    metrics = _object(os.path.join(run_dir, "metrics.json"))
-    history = _object(os.path.join(run_dir, "history.json"))
-    name, status = run.get("name"), run.get("status")
-    return RunSummary(
-        run_dir=run_dir, name=name if isinstance(name, str) and name else os.path.basename(os.path.normpath(run_dir)),
-        status=status if isinstance(status, str) else "?", params=_count(metrics.get("params")),
-        epochs=_count(metrics.get("epochs_run")), train=_scores(metrics.get("train")), test=_scores(metrics.get("test")),
-        history={k: [_number(v) for v in vs] for k, vs in history.items() if isinstance(k, str) and isinstance(vs, list)},
-    )
-
-
-def _object(path: str) -> dict[str, Any]:
-    try:
-        data = read_json(path)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _number(v: Any) -> float:
-    return float(v) if _is_number(v) else math.nan
-
-
-def _count(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
-
-
-def _scores(v: Any) -> dict[str, float]:
-    return {k: float(x) for k, x in v.items() if isinstance(k, str) and _is_number(x)} if isinstance(v, dict) else {}
+from regspec.render import render_table
+from regspec.rundir import layout
+from regspec.rundir.read import ACCURACY_KEYS, RunDirError, RunSummary, accuracy_key, read_weights
 
 
 def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
@@ -87,7 +24,7 @@ def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
     from regspec.frontend.source import read_file
     from regspec.paths import parse
 
-    data = read_file(os.path.join(run_dir, "spec.yaml")).data
+    data = read_file(layout.path(run_dir, layout.SPEC)).data
     data.pop("name", None)
     data.pop("description", None)
     node: Any = data
@@ -193,7 +130,7 @@ def _value_at(run_dir: str, path: str) -> object:
     from regspec.frontend.source import read_file
     from regspec.paths import parse
 
-    node: Any = read_file(os.path.join(run_dir, "spec.yaml")).data
+    node: Any = read_file(layout.path(run_dir, layout.SPEC)).data
     for seg in parse(path):
         node = _step(node, seg)
     return node if isinstance(node, (int, float, str, bool)) else None
@@ -249,33 +186,6 @@ def differences_table(differences: list[Any]) -> tuple[list[str], list[list[str]
                   for d in differences]
 
 
-def render_table(head: list[str], rows: list[list[str]], fmt: str) -> str:
-    from regspec.diagnostics import safe
-
-    head = [safe(h, 120) for h in head]  # run.json names are user content, in rows and headers
-    rows = [[safe(c, 120) for c in r] for r in rows]
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(head)
-        w.writerows(rows)
-        return buf.getvalue()
-    if fmt == "markdown":
-        out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(out) + "\n"
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]) + "\n"
-
-
-def accuracy_key(metrics: dict[str, Any]) -> str | None:
-    return next((k for k in ACCURACY_KEYS if k in metrics), None)
-
-
 def table_rows(runs: list[RunSummary], fmt: str = "text") -> tuple[list[str], list[list[str]]]:
     """The articles' table (loss and accuracy on train and test): the data loss and the penalty
     beside the loss when runs have them, a column for every other metric logged (auc, ...), and
@@ -313,41 +223,6 @@ def _num(v: Any) -> str:
     if isinstance(v, float) and math.isnan(v):
         return "nan"
     return f"{v:.4f}"
-
-
-def read_weights(run_dir: str) -> dict[str, Any]:
-    """weights.json, keeping only well-formed layers, weights and figures (see read_run)."""
-    raw = _object(os.path.join(run_dir, "weights.json"))
-    figures = ("l1", "l2", "mean_abs", "zero_fraction")
-    layers = []
-    for layer in _list(raw.get("layers")):
-        if not isinstance(layer, dict) or not isinstance(layer.get("layer"), str):
-            continue
-        weights = []
-        for w in _list(layer.get("weights")):
-            if isinstance(w, dict) and isinstance(w.get("name"), str):
-                clean = {"name": w["name"], **{k: float(w[k]) for k in figures if _is_number(w.get(k))}}
-                if _histogram(w.get("histogram")):
-                    clean["histogram"] = w["histogram"]
-                weights.append(clean)
-        layers.append({"layer": layer["layer"], "weights": weights})
-    activity = [{"layer": a["layer"], "mean_abs_activation": float(a["mean_abs_activation"])}
-                for a in _list(raw.get("activity"))
-                if isinstance(a, dict) and isinstance(a.get("layer"), str) and _is_number(a.get("mean_abs_activation"))]
-    out: dict[str, Any] = {"layers": layers, "activity": activity}
-    if _is_number(raw.get("zero_threshold")):
-        out["zero_threshold"] = float(raw["zero_threshold"])
-    return out if layers or activity else {}
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
-def _histogram(h: Any) -> bool:
-    return (isinstance(h, dict) and isinstance(h.get("edges"), list) and isinstance(h.get("counts"), list)
-            and len(h["edges"]) == len(h["counts"]) + 1 and 0 < len(h["counts"]) <= 1000
-            and all(_is_number(v) and math.isfinite(v) for v in h["edges"] + h["counts"]))
 
 
 def format_weights(runs: list[RunSummary], fmt: str = "text") -> str:
@@ -407,15 +282,15 @@ def expand_runs(paths: tuple[str, ...] | list[str]) -> list[str]:
     """A sweep directory stands for its trials' run directories; a runs folder for the runs in it."""
     out: list[str] = []
     for p in paths:
-        if not os.path.exists(os.path.join(p, "run.json")) and not os.path.exists(os.path.join(p, "sweep.db")):
-            inner = sorted(os.path.join(p, d) for d in os.listdir(p) if os.path.exists(os.path.join(p, d, "run.json")))
+        if not layout.is_run_dir(p) and not layout.is_sweep_dir(p):
+            inner = sorted(os.path.join(p, d) for d in os.listdir(p) if layout.is_run_dir(os.path.join(p, d)))
             if inner:
                 out += inner
                 continue
-        if os.path.exists(os.path.join(p, "sweep.db")):
+        if layout.is_sweep_dir(p):
             from regspec.sweep.store import Store
 
-            store = Store(os.path.join(p, "sweep.db"))
+            store = Store(layout.path(p, layout.SWEEP_DB))
             out += [r.run_dir for r in store.rows() if r.run_dir]
             store.close()
         else:

@@ -21,7 +21,6 @@ import math
 import os
 import platform
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,9 +30,9 @@ from regspec.api import Spec
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.files import write_json, write_text
 from regspec.ir.graph import Program
-from regspec.ir.penalty import with_penalty
-from regspec.report.figures import RUN_FIGURES, draw_run_figures
-from regspec.report.runs import accuracy_key
+from regspec.lang.penalty import with_penalty
+from regspec.rundir.figures import RUN_FIGURES, draw_run_figures
+from regspec.rundir.read import accuracy_key
 from regspec.yamlio import dump_yaml
 
 
@@ -196,8 +195,8 @@ def start_run_dir(spec: Spec, out: str) -> str:
 def _versions() -> dict[str, str]:
     import tensorflow as tf
 
-    from regspec import __version__
     from regspec.backend.keras.env import keras
+    from regspec.version import __version__
 
     return {"regspec": __version__, "keras": keras().__version__, "tensorflow": tf.__version__,
             "python": platform.python_version()}
@@ -225,6 +224,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     which draws while the worker trains the next trial). ``weights_every_epoch`` appends the
     weight statistics of every epoch to weights_history.jsonl (norms and near-zero fractions
     per layer and weight)."""
+    from regspec.backend.keras.adapt import adapt_layers
     from regspec.backend.keras.build import compile_model
     from regspec.backend.keras.data import load_data
     from regspec.backend.keras.env import keras
@@ -245,7 +245,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     built: dict[str, Any] = {}
     with _strategy(training.distribution).scope():
         model = compile_model(program, built, split_loss=True)
-    _adapt(model, datasets.train_eval, program, built)
+    adapt_layers(model, datasets.train_eval, program, built)
     bdir = backup_dir(out, spec)
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
@@ -414,36 +414,6 @@ def _drop_backup(bdir: str) -> None:
         os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
     except OSError:
         pass
-
-
-def _adapt(model: Any, train_eval: Any, program: Program, built: dict[str, Any]) -> None:
-    """Adapt each normalization layer without mean/variance to what reaches it in training.
-
-    A feature that is constant in training has variance 0, and Keras would divide by its
-    epsilon: any other value at test time becomes ~1e7 (digits' border pixels gave a validation
-    loss of 6e5). Such features keep scale 1 (centred, not scaled), as scikit-learn's
-    StandardScaler and regspec's own `standardize` do.
-    """
-    import numpy as np
-
-    from regspec.backend.keras.env import keras
-
-    for node in program.nodes:
-        if node.type == "normalization" and getattr(node.layer, "adapts", False):
-            target = built[node.id]
-            upstream = keras().Model(model.inputs, target.input)
-            target.adapt(train_eval.map(lambda x, y, up=upstream: up(x, training=False)))
-            variance = np.asarray(target.adapt_variance)
-            constant = variance <= CONSTANT_VARIANCE
-            if constant.any():
-                target.adapt_variance.assign(np.where(constant, 1.0, variance).astype(variance.dtype))
-                target.finalize_state()
-                print(f"note: {node.id}: {int(constant.sum())} of {constant.size} features are constant in training; "
-                      "they are centred, not scaled", file=sys.stderr)
-
-
-#: Below this variance a feature is constant (float32 sums leave ~1e-14 where it is exactly 0).
-CONSTANT_VARIANCE = 1e-10
 
 
 def _finite(d: dict) -> dict:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from regspec.files import read_json
-from regspec.ir.penalty import with_penalty
+from regspec.lang.penalty import with_penalty
 from regspec.serving.inputs import NewData, read_data
 from regspec.serving.record import Preprocessing, Run, open_run, refuse
 
@@ -116,7 +116,7 @@ def _encode(run: Run, new: NewData, model: Any, source: str) -> np.ndarray:
 
 
 def format_evaluation(result: dict[str, Any], fmt: str) -> str:
-    from regspec.report.runs import render_table
+    from regspec.render import render_table
 
     if fmt == "json":
         return json.dumps(result, indent=2) + "\n"

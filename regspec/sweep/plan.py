@@ -16,7 +16,7 @@ from regspec.api import Spec, load
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.source import Document, read_file
 from regspec.frontend.validate import validate_document
-from regspec.sweep.model import SweepModel
+from regspec.lang.sweep import SweepModel
 from regspec.sweep.variants import gc_paused, labels, variant_name
 
 

@@ -123,7 +123,7 @@ def _can_fork() -> bool:
 def _draw_missing_figures(store: Store, keys: set[str] | None, drawn: set[int] | None = None) -> bool:
     """Draw the sweep's figures of one finished trial that lacks them (of all of them when
     ``drawn`` is None). Returns whether there was one."""
-    from regspec.report.figures import SWEEP_FIGURES, draw_missing_figures
+    from regspec.rundir.figures import SWEEP_FIGURES, draw_missing_figures
 
     for r in store.rows():
         if r.status not in DONE or not r.run_dir or (keys is not None and r.key not in keys):

@@ -11,7 +11,7 @@ import time
 import traceback
 from typing import Any
 
-from regspec.report.figures import SWEEP_FIGURES
+from regspec.rundir.figures import SWEEP_FIGURES
 
 
 def _die_with_parent() -> None:

@@ -18,8 +18,8 @@ from regspec.backend.keras import lower
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import SpecError
 from regspec.ir.graph import Program, SourceMap
-from regspec.ir.penalty import DATA_LOSS
 from regspec.lang.layers import Layer
+from regspec.lang.penalty import DATA_LOSS
 from regspec.paths import Path
 
 MAX_ECHO = 300

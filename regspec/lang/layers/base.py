@@ -46,6 +46,11 @@ class Layer(Registered):
             args.pop("name", None)
         return args
 
+    @property
+    def adapts(self) -> bool:
+        """Whether training adapts this layer to the training split first (Keras' ``adapt``)."""
+        return False
+
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         """Output shape, trainable and non-trainable parameter counts. Default: shape-preserving."""
         return shape, 0, 0

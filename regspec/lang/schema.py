@@ -22,7 +22,7 @@ def spec_schema() -> dict[str, Any]:
 
 
 def sweep_schema() -> dict[str, Any]:
-    from regspec.sweep.model import SweepModel
+    from regspec.lang.sweep import SweepModel
 
     schema = SweepModel.model_json_schema(mode="validation", by_alias=True)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SWEEP_ID, **schema}

@@ -22,7 +22,7 @@ def draw_run_figures(run_dir: str, history: dict[str, list[float]], weights: dic
                      names: tuple[str, ...] = RUN_FIGURES) -> None:
     """Draw ``names`` into ``run_dir``. A figure that cannot be drawn (a full disk, a read-only
     folder) is a warning: the results it shows are written already."""
-    from regspec.report.plots import plot_curves, plot_weights
+    from regspec.rundir.plots import plot_curves, plot_weights
 
     draw = {CURVES: lambda p: plot_curves(history, p, title) if history.get("loss") else None,
             WEIGHTS: lambda p: plot_weights(weights, p, title)}
@@ -43,7 +43,7 @@ def draw_missing_figures(run_dir: str, names: tuple[str, ...] = RUN_FIGURES) -> 
     """Draw those of ``names`` the run directory lacks, from its own files (only their
     well-formed parts: a diverged loss is a gap). Returns the names drawn; none for a folder
     that is not a readable, finished run (a running one is still writing them)."""
-    from regspec.report.runs import RunDirError, read_run, read_weights
+    from regspec.rundir.read import RunDirError, read_run, read_weights
 
     missing = missing_figures(run_dir, names)
     if not missing:

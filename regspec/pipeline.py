@@ -16,7 +16,7 @@ from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.checks import check
 from regspec.frontend.source import Document
 from regspec.frontend.validate import validate_document
-from regspec.ir.graph import Program
+from regspec.ir.graph import Program, SourceMap
 from regspec.ir.resolve import resolve
 from regspec.ir.shapes import ShapeProblem, infer_rows
 from regspec.lang.model import SpecModel
@@ -44,7 +44,7 @@ def check_document(doc: Document, found: Sequence[Diagnostic] = ()) -> Checked:
         raise SpecError(_sorted(errors + [_from_block(d, doc) for d in exc.diagnostics])) from None
     assert isinstance(model, SpecModel)
     later = check(model, doc)
-    resolved, program, graph = resolve(model, doc)
+    resolved, program, graph = resolve(model, SourceMap(doc.file, doc.position))
     later += [d for d in graph if d.severity == "error"]
     warnings = tuple(d for d in graph if d.severity != "error")
     if not errors and not later:  # shapes need a whole, well-formed graph

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from regspec.lang.layers import LAYERS
-from regspec.report.schema import spec_schema, sweep_schema
+from regspec.lang.schema import spec_schema, sweep_schema
 
 HEADER = """# regspec spec reference
 

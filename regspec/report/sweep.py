@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from regspec.files import write_text
-from regspec.report.runs import render_table
+from regspec.render import render_table
 from regspec.sweep.runner import ranked
 from regspec.sweep.store import Row
 
@@ -48,7 +48,8 @@ SEED = "training.seed"
 def write_verdicts(folder: str, rows: list[Row], axes: list[str]) -> str | None:
     """Over the seeds, every point of the other axes against the first (each axis' first value,
     e.g. `null`: the base): differences with 95% confidence intervals and verdicts."""
-    from regspec.report.runs import RunDirError, baseline_differences, differences_table, read_run
+    from regspec.report.runs import baseline_differences, differences_table
+    from regspec.rundir.read import RunDirError, read_run
 
     if SEED not in axes or len(axes) < 2:
         return None
@@ -68,7 +69,7 @@ def write_verdicts(folder: str, rows: list[Row], axes: list[str]) -> str | None:
 
 def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
     """One panel per axis: every trial's metric at that axis' value, and the mean per value."""
-    from regspec.report.plots import figure, save
+    from regspec.rundir.plots import figure, save
     from regspec.sweep.runner import metric_value
 
     fig = figure(5 * len(axes), 4)

@@ -7,7 +7,7 @@ import math
 import os
 from typing import Any
 
-from regspec.report.runs import RunSummary, accuracy_key
+from regspec.rundir.read import RunSummary, accuracy_key
 
 
 def figure(width: float, height: float, *, fast: bool = False) -> Any:

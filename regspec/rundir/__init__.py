@@ -1,0 +1,1 @@
+"""The run directory: its layout and record (layout.py), reading it (read.py), its figures."""
