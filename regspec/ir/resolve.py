@@ -17,6 +17,7 @@ from regspec.diagnostics import Diagnostic
 from regspec.ir.graph import InputNode, LayerNode, Program, SourceMap
 from regspec.lang.data import PATH_FIELDS
 from regspec.lang.layers import LAYERS, Layer
+from regspec.lang.layers.base import dropout_name
 from regspec.lang.layers.core import Dropout, InputLayer
 from regspec.lang.model import InputSection, SpecModel
 from regspec.paths import Path, format_path
@@ -47,7 +48,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
         else:
             taken = _lookup(wanted, known, later, layer.name, here, err)
         n = layer.repeat
-        annotated = "dropout" in LAYERS[layer.tag].own_keys
+        annotated = "dropout" in LAYERS[layer.tag].annotations
         rate = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
         for copy in range(n):
             changes: dict[str, Any] = {}
@@ -66,7 +67,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
                 known[item.name] = node_id
             taken = (node_id,)
             if rate is not None:
-                name = f"{item.name}_dropout" if item.name else None
+                name = dropout_name(item.name)
                 drop = Dropout(type="dropout", rate=rate, name=name)
                 layers.append(drop)
                 drop_id = name or format_path(here + ("dropout",)) + suffix

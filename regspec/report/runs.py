@@ -22,6 +22,7 @@ def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
     import json
 
     from regspec.frontend.source import read_file
+    from regspec.lang.layers.base import dropout_name
     from regspec.paths import parse
 
     data = read_file(layout.path(run_dir, layout.SPEC)).data
@@ -39,7 +40,7 @@ def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
     if isinstance(node, dict):
         node.pop(segs[-1], None)
         if segs[-1] == "dropout" and isinstance(parent, list) and node.get("name"):
-            parent[:] = [it for it in parent if not (isinstance(it, dict) and it.get("name") == f"{node['name']}_dropout")]
+            parent[:] = [it for it in parent if not (isinstance(it, dict) and it.get("name") == dropout_name(node["name"]))]
             found = True
     return json.dumps(data, sort_keys=True), found
 

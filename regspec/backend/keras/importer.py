@@ -24,6 +24,7 @@ from regspec.diagnostics import Diagnostic, SpecError
 from regspec.lang.compile import LOSSES, OPTIMIZERS, SCHEDULES
 from regspec.lang.keras_names import CODE_LAYERS
 from regspec.lang.layers import LAYERS
+from regspec.lang.layers.base import dropout_name
 from regspec.lang.types import INITIALIZER_CLASSES, InitializerConfig
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -477,10 +478,9 @@ def _fold_dropouts(layers: list[dict[str, Any]], consumers: dict[str, list[str]]
     for lay in layers:
         prev = out[-1] if out else None
         if (lay["type"] == "dropout" and prev is not None and set(lay) <= {"type", "rate", "name", "_keras_name"}
-                and "inputs" not in lay and "dropout" in LAYERS[prev["type"]].own_keys
-                and "dropout" in LAYERS[prev["type"]].model_fields and "dropout" not in prev
+                and "inputs" not in lay and "dropout" in LAYERS[prev["type"]].annotations and "dropout" not in prev
                 and consumers.get(prev.get("_keras_name", ""), [lay.get("_keras_name")]) == [lay.get("_keras_name")]
-                and (lay.get("name") is None or lay.get("name") == f"{prev.get('name')}_dropout")):
+                and (lay.get("name") is None or lay.get("name") == dropout_name(prev.get("name")))):
             prev["dropout"] = lay["rate"]
             continue
         out.append(lay)

@@ -5,13 +5,13 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from regspec.lang.layers.base import Layer, Shape, ShapeError, WeightedLayer, channels
-from regspec.lang.types import Constraint, Initializer, PositiveInt, Rate, Regularizer, Seed
+from regspec.lang.layers.base import ActivityArguments, BiasArguments, KernelArguments, Layer, Shape, ShapeError, channels
+from regspec.lang.types import PositiveInt, Rate, Seed
 
 Axes = Annotated[list[Annotated[int, Field(ge=-8, le=8)]], Field(min_length=1, max_length=8)]
 
 
-class MultiHeadAttention(WeightedLayer):
+class MultiHeadAttention(KernelArguments, BiasArguments, ActivityArguments, Layer):
     """`inputs: [query, value]` or `[query, value, key]`; self-attention is `inputs: [x, x]`."""
 
     keras_class = "MultiHeadAttention"
@@ -21,17 +21,9 @@ class MultiHeadAttention(WeightedLayer):
     key_dim: PositiveInt
     value_dim: PositiveInt | None = None
     dropout: Rate = Field(0.0, description="Keras' dropout on the attention scores.")  # Keras' own
-    use_bias: bool = True
     output_shape: Annotated[list[PositiveInt], Field(min_length=1, max_length=8)] | None = None
     attention_axes: Axes | None = None
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    kernel_constraint: Constraint | None = None
-    bias_constraint: Constraint | None = None
     seed: Seed | None = None
-    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "inputs"})  # `dropout` is Keras' here
 
     def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
         if len(shapes) not in (2, 3):
@@ -61,7 +53,6 @@ class Attention(Layer):
     score_mode: Literal["dot", "concat"] = "dot"
     dropout: Rate = 0.0
     seed: Seed | None = None
-    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "inputs"})
 
     def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
         if len(shapes) not in (2, 3):

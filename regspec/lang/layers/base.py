@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 
 from regspec.lang.registry import Registered, Registry
-from regspec.lang.types import LayerName, Rate, Regularizer
+from regspec.lang.types import Constraint, Initializer, LayerName, Rate, Regularizer, Strict
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
@@ -23,11 +23,19 @@ class ShapeError(ValueError):
     """A layer cannot take its input shape (found statically, before Keras is imported)."""
 
 
+#: Keys every layer has that are regspec's, never Keras' arguments.
+BASE_KEYS = frozenset({"type", "repeat", "inputs"})
+
+
 class Layer(Registered):
     registry: ClassVar[Registry[Any]] = LAYERS
     keras_class: ClassVar[str]
-    #: Regspec-only keys that never reach Keras.
-    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "dropout", "inputs"})
+    #: The regspec annotations this kind takes (rewritten by resolve; never passed to Keras). A
+    #: kind whose Keras class has an argument of the same name (a recurrent layer's `dropout`)
+    #: simply does not declare the annotation.
+    annotations: ClassVar[frozenset[str]] = frozenset()
+    #: Regspec-only keys that never reach Keras: BASE_KEYS and the annotations (set per class).
+    own_keys: ClassVar[frozenset[str]] = BASE_KEYS
     #: How the functional API calls it with several inputs: layer([a, b]) or layer(a, b).
     call: ClassVar[str] = "list"
     #: May appear in ``data.augmentation`` (random transforms on training batches).
@@ -39,9 +47,17 @@ class Layer(Registered):
     )
     repeat: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Expand this item into n copies.")
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        cls.own_keys = BASE_KEYS | cls.annotations
+        super().__pydantic_init_subclass__(**kwargs)
+
     def keras_arguments(self) -> dict[str, Any]:
-        """The Keras constructor arguments, regularizers still as :class:`Regularizer`."""
-        args = {k: getattr(self, k) for k in type(self).model_fields if k not in self.own_keys}
+        """The Keras constructor arguments, regularizers still as their spec values: the kind's own
+        first, then the shared weight arguments (the order a person writes them in)."""
+        fields = type(self).model_fields
+        order = [k for k in fields if k not in SHARED_FIELDS] + [k for k in fields if k in SHARED_FIELDS]
+        args = {k: getattr(self, k) for k in order if k not in self.own_keys}
         if args.get("name") is None:
             args.pop("name", None)
         return args
@@ -62,11 +78,51 @@ class Layer(Registered):
         return self.infer(shapes[0])
 
 
-class WeightedLayer(Layer):
-    """A layer with weights: takes regularizer annotations and a dropout annotation."""
+def dropout_name(layer_name: str | None) -> str | None:
+    """The name of the Dropout layer a `dropout:` annotation inserts after the layer ``layer_name``
+    (resolve makes it, import folds it back, reports name it)."""
+    return f"{layer_name}_dropout" if layer_name else None
 
-    activity_regularizer: Regularizer | None = Field(None, description="Penalty on the layer's output.")
+
+# Argument groups many Keras layers share, declared once. A kind lists the groups it takes.
+
+
+class DropoutAnnotation(Strict):
+    """regspec's `dropout: rate`: insert a Dropout layer right after this layer."""
+
+    annotations: ClassVar[frozenset[str]] = frozenset({"dropout"})
     dropout: Rate | None = Field(None, description="Insert a Dropout layer with this rate right after this layer.")
+
+
+class ActivityArguments(Strict):
+    activity_regularizer: Regularizer | None = Field(None, description="Penalty on the layer's output.")
+
+
+class KernelArguments(Strict):
+    kernel_initializer: Initializer = "glorot_uniform"
+    kernel_regularizer: Regularizer | None = None
+    kernel_constraint: Constraint | None = None
+
+
+class BiasArguments(Strict):
+    use_bias: bool = True
+    bias_initializer: Initializer = "zeros"
+    bias_regularizer: Regularizer | None = None
+    bias_constraint: Constraint | None = None
+
+
+class RecurrentArguments(Strict):
+    recurrent_initializer: Initializer = "orthogonal"
+    recurrent_regularizer: Regularizer | None = None
+    recurrent_constraint: Constraint | None = None
+
+
+SHARED_FIELDS = frozenset().union(*(m.__annotations__ for m in (
+    ActivityArguments, KernelArguments, BiasArguments, RecurrentArguments))) | {"dropout"}
+
+
+class WeightedLayer(DropoutAnnotation, ActivityArguments, Layer):
+    """A layer with weights: takes the activity regularizer and the dropout annotation."""
 
 
 def prod(dims: Shape) -> int | None:

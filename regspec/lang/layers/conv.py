@@ -4,7 +4,7 @@
 import math
 from typing import Literal
 
-from regspec.lang.layers.base import Shape, ShapeError, WeightedLayer, channels, need_rank
+from regspec.lang.layers.base import BiasArguments, KernelArguments, Shape, ShapeError, WeightedLayer, channels, need_rank
 from regspec.lang.types import (
     Activation,
     Constraint,
@@ -44,19 +44,12 @@ def deconv_length(n: int | None, k: int, stride: int, padding: str, output_paddi
     return (n - 1) * stride + k - 2 * pad + output_padding
 
 
-class _Filters(WeightedLayer):
+class _Filters(KernelArguments, BiasArguments, WeightedLayer):
     """What every convolution with `filters` takes (Conv1D/2D/3D and their transposes)."""
 
     filters: PositiveInt
     padding: Padding = "valid"
     activation: Activation | None = None
-    use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    kernel_constraint: Constraint | None = None
-    bias_constraint: Constraint | None = None
 
     @classmethod
     def _rank(cls) -> int:
@@ -110,7 +103,7 @@ class Conv3D(_Conv):
     dilation_rate: Size3 = 1
 
 
-class _Window2D(WeightedLayer):
+class _Window2D(BiasArguments, WeightedLayer):
     """Arguments shared by the 2D convolutions other than Conv2D's own family."""
 
     kernel_size: Size2
@@ -118,10 +111,6 @@ class _Window2D(WeightedLayer):
     padding: Padding = "valid"
     dilation_rate: Size2 = 1
     activation: Activation | None = None
-    use_bias: bool = True
-    bias_initializer: Initializer = "zeros"
-    bias_regularizer: Regularizer | None = None
-    bias_constraint: Constraint | None = None
 
     def _window(self, shape: Shape) -> tuple[Shape, tuple[int, ...], int]:
         need_rank(self, shape, 3)
@@ -130,14 +119,11 @@ class _Window2D(WeightedLayer):
         return out, ks, channels(self, shape)
 
 
-class Conv2DTranspose(_Window2D):
+class Conv2DTranspose(KernelArguments, _Window2D):
     keras_class = "Conv2DTranspose"
     type: Literal["conv2d_transpose"]
     filters: PositiveInt
     output_padding: Size2OrZero | None = None
-    kernel_initializer: Initializer = "glorot_uniform"
-    kernel_regularizer: Regularizer | None = None
-    kernel_constraint: Constraint | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         need_rank(self, shape, 3)

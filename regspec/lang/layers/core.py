@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from regspec.lang.layers.base import Layer, Shape, ShapeError, WeightedLayer, channels, prod
+from regspec.lang.layers.base import BiasArguments, KernelArguments, Layer, Shape, ShapeError, WeightedLayer, channels, prod
 from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, PositiveInt, Rate, Regularizer, Seed
 
 
@@ -18,20 +18,13 @@ class InputLayer(Layer):
     dtype: DType = "float32"
 
 
-class Dense(WeightedLayer):
+class Dense(KernelArguments, BiasArguments, WeightedLayer):
     """Densely-connected layer: `activation(dot(input, kernel) + bias)`."""
 
     keras_class = "Dense"
     type: Literal["dense"]
     units: PositiveInt
     activation: Activation | None = None
-    use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    kernel_constraint: Constraint | None = None
-    bias_constraint: Constraint | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         if not shape:

@@ -1,38 +1,40 @@
 """Recurrent layers. Their `dropout` is Keras' own argument (input dropout inside the
-cell), so the regspec dropout annotation does not exist on them."""
+cell), so they do not declare regspec's dropout annotation."""
 
 
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field
 
-from regspec.lang.layers.base import Layer, Shape, ShapeError, need_rank
-from regspec.lang.types import Activation, Constraint, Initializer, PositiveInt, Rate, Regularizer, Seed
+from regspec.lang.layers.base import (
+    ActivityArguments,
+    BiasArguments,
+    KernelArguments,
+    Layer,
+    RecurrentArguments,
+    Shape,
+    ShapeError,
+    need_rank,
+)
+from regspec.lang.types import Activation, PositiveInt, Rate, Seed
 
 
-class _Recurrent(Layer):
-    own_keys: ClassVar[frozenset[str]] = frozenset({"type", "repeat", "inputs"})
-    gates: ClassVar[int] = 1
+class _Sequence(KernelArguments, RecurrentArguments, BiasArguments, ActivityArguments, Layer):
+    """What every recurrent layer takes, its cell's own `dropout` among them."""
 
-    units: PositiveInt
     activation: Activation | None = "tanh"
-    use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
-    recurrent_initializer: Initializer = "orthogonal"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    recurrent_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    activity_regularizer: Regularizer | None = None
-    kernel_constraint: Constraint | None = None
-    recurrent_constraint: Constraint | None = None
-    bias_constraint: Constraint | None = None
     dropout: Rate = Field(0.0, description="Keras' input dropout inside the recurrent cell.")
     recurrent_dropout: Rate = 0.0
     return_sequences: bool = False
     go_backwards: bool = False
     unroll: bool = False
     seed: Seed | None = None
+
+
+class _Recurrent(_Sequence):
+    gates: ClassVar[int] = 1
+
+    units: PositiveInt
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         need_rank(self, shape, 2)

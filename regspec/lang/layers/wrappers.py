@@ -25,7 +25,7 @@ class TimeDistributed(Layer):
     def _plain_inner(self) -> "TimeDistributed":
         inner = self.layer
         if inner.repeat != 1 or inner.__dict__.get("inputs") is not None or (
-                "dropout" in inner.own_keys and inner.__dict__.get("dropout") is not None):
+                "dropout" in inner.annotations and inner.__dict__.get("dropout") is not None):
             raise ValueError("the wrapped layer takes no repeat, inputs or dropout annotation; put them on time_distributed")
         return self
 
