@@ -7,9 +7,10 @@ static summary. Schema, validation, compilation and docs all follow from it.
 
 
 import math
+from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from regspec.lang.registry import Registered, Registry
 from regspec.lang.types import Constraint, Initializer, LayerName, Rate, Regularizer, Strict
@@ -27,7 +28,21 @@ class ShapeError(ValueError):
 BASE_KEYS = frozenset({"type", "repeat", "inputs"})
 
 
+def argument_order(keys: Iterable[str]) -> list[str]:
+    """A kind's own keys first, then the shared argument groups: the order a person writes them
+    in, for the schema (and so the reference and an editor's completion) and the lowering."""
+    keys = list(keys)
+    return [k for k in keys if k not in SHARED_FIELDS] + [k for k in keys if k in SHARED_FIELDS]
+
+
+def _ordered_schema(schema: dict[str, Any], cls: type) -> None:
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        schema["properties"] = {k: props[k] for k in argument_order(props)}
+
+
 class Layer(Registered):
+    model_config = ConfigDict(json_schema_extra=_ordered_schema)
     registry: ClassVar[Registry[Any]] = LAYERS
     keras_class: ClassVar[str]
     #: The regspec annotations this kind takes (rewritten by resolve; never passed to Keras). A
@@ -53,11 +68,9 @@ class Layer(Registered):
         super().__pydantic_init_subclass__(**kwargs)
 
     def keras_arguments(self) -> dict[str, Any]:
-        """The Keras constructor arguments, regularizers still as their spec values: the kind's own
-        first, then the shared weight arguments (the order a person writes them in)."""
-        fields = type(self).model_fields
-        order = [k for k in fields if k not in SHARED_FIELDS] + [k for k in fields if k in SHARED_FIELDS]
-        args = {k: getattr(self, k) for k in order if k not in self.own_keys}
+        """The Keras constructor arguments, regularizers still as their spec values, in
+        :func:`argument_order`."""
+        args = {k: getattr(self, k) for k in argument_order(type(self).model_fields) if k not in self.own_keys}
         if args.get("name") is None:
             args.pop("name", None)
         return args

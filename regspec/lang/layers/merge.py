@@ -5,8 +5,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from regspec.lang.layers.base import Layer, Shape, ShapeError
-from regspec.lang.types import Rate
+from regspec.lang.layers.base import DropoutAnnotation, Layer, Shape, ShapeError
 
 
 def _broadcast(tag: str, shapes: list[Shape]) -> Shape:
@@ -22,10 +21,8 @@ def _broadcast(tag: str, shapes: list[Shape]) -> Shape:
     return tuple(out)
 
 
-class _Merge(Layer):
+class _Merge(DropoutAnnotation, Layer):
     min_inputs: ClassVar[int] = 2
-
-    dropout: Rate | None = Field(None, description="Insert a Dropout layer with this rate right after this layer.")
 
     def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
         if len(shapes) < self.min_inputs:
