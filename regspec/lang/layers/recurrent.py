@@ -14,9 +14,11 @@ from regspec.lang.layers.base import (
     RecurrentArguments,
     Shape,
     ShapeError,
+    channels,
     need_rank,
 )
-from regspec.lang.types import Activation, PositiveInt, Rate, Seed
+from regspec.lang.layers.conv import as_tuple, conv_length
+from regspec.lang.types import Activation, Padding, PositiveInt, Rate, Seed, Size2
 
 
 class _Sequence(KernelArguments, RecurrentArguments, BiasArguments, ActivityArguments, Layer):
@@ -89,3 +91,28 @@ class Bidirectional(Layer):
         elif self.merge_mode is None:
             raise ShapeError("merge_mode null returns two outputs; a stack needs one (use concat, sum, mul or ave)")
         return out, 2 * params, 0
+
+
+class ConvLSTM2D(_Sequence):
+    """An LSTM whose input and recurrent transformations are 2D convolutions: takes
+    `(time, rows, cols, channels)`."""
+
+    keras_class = "ConvLSTM2D"
+    type: Literal["conv_lstm2d"]
+    filters: PositiveInt
+    kernel_size: Size2
+    strides: Size2 = 1
+    padding: Padding = "valid"
+    dilation_rate: Size2 = 1
+    recurrent_activation: Activation = "sigmoid"
+    unit_forget_bias: bool = True
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        need_rank(self, shape, 4)
+        cin = channels(self, shape)
+        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
+        space = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[1:3], ks, st, dl))
+        f = self.filters
+        params = 4 * ks[0] * ks[1] * f * (cin + f) + (4 * f if self.use_bias else 0)
+        out = space + (f,)
+        return ((shape[0], *out) if self.return_sequences else out), params, 0
