@@ -14,6 +14,7 @@ from regspec.frontend.merge import apply_overrides, read_spec
 from regspec.frontend.source import Document
 from regspec.ir.graph import Program
 from regspec.ir.shapes import Row, infer_rows
+from regspec.lang.layers.base import argument_order
 from regspec.lang.model import SpecModel
 from regspec.pipeline import check_document
 
@@ -127,12 +128,16 @@ ADDED_LATER = ("inputs", "noise_shape")
 
 
 def _drop_later_keys(node: Any) -> None:
-    """Remove `inputs: null` (and other later keys) from every layer (model, wrapped, augmentation)."""
+    """Remove `inputs: null` (and other later keys) from every layer (model, wrapped, augmentation),
+    and list a layer's own arguments before the shared groups (as the schema does)."""
     if isinstance(node, dict):
         if "type" in node:
             for key in ADDED_LATER:
                 if key in node and node[key] is None:
                     del node[key]
+            ordered = {k: node[k] for k in argument_order(node)}
+            node.clear()
+            node.update(ordered)
         for v in node.values():
             _drop_later_keys(v)
     elif isinstance(node, list):

@@ -151,6 +151,26 @@ def multi_spec_for(layer: dict, shapes: list) -> object:
     return from_document(Document("t.yaml", data))
 
 
+# Each regularizer kind (spec value) and the Keras regularizer a person writes by hand.
+REGULARIZERS = {
+    "l1": ({"l1": 0.01}, lambda: R.L1(0.01)),
+    "l2": ({"l2": 0.02}, lambda: R.L2(0.02)),
+    "l1_l2": ({"l1": 0.01, "l2": 0.02}, lambda: R.L1L2(l1=0.01, l2=0.02)),
+    "orthogonal": ({"orthogonal": 0.02, "mode": "columns"}, lambda: R.OrthogonalRegularizer(factor=0.02, mode="columns")),
+    "orthogonal_rows": ({"orthogonal": 0.5}, lambda: R.OrthogonalRegularizer(factor=0.5)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REGULARIZERS))
+def test_regularizer_kind_compiles_like_hand_written_keras(kind):
+    value, hand = REGULARIZERS[kind]
+    data = {"regspec": 1, "name": "t", "input": {"shape": [5]}, "compile": {"loss": "mse"},
+            "layers": [{"type": "dense", "units": 4, "kernel_regularizer": value}]}
+    ours = build_model(from_document(Document("t.yaml", data)).program).layers[-1].kernel_regularizer
+    theirs = hand()
+    assert type(ours) is type(theirs) and ours.get_config() == theirs.get_config()
+
+
 def test_every_layer_kind_has_a_hand_written_twin():
     assert set(LAYERS) - {"input"} == {kind.split("_adapted")[0] for kind in CASES} | set(MULTI)
 

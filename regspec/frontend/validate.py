@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Discriminator, ValidationError
 
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.source import Document
@@ -147,7 +147,26 @@ def _pick(annotation: Any, node: Any) -> type[BaseModel] | None:
             f = m.model_fields.get("type")
             if f is not None and node["type"] in getattr(f.annotation, "__args__", ()):
                 return m
+    for choose in _chooser(annotation):  # a union whose member is picked by a function of the value
+        tag = choose(node)
+        picked = [m for m in models if m.__name__ == tag]
+        if picked:
+            return picked[0]
     return models[0] if len(models) == 1 else None
+
+
+def _chooser(annotation: Any) -> list[Any]:
+    """The callable discriminators of the unions inside ``annotation`` (members tagged by class name)."""
+    out: list[Any] = []
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        inner, *meta = typing.get_args(annotation)
+        out += [m.discriminator for m in meta if isinstance(m, Discriminator) and callable(m.discriminator)]
+        return out + _chooser(inner)
+    if origin in (typing.Union, types.UnionType):
+        for a in typing.get_args(annotation):
+            out += _chooser(a)
+    return out
 
 
 def translate(exc: ValidationError, doc: Document, model: type[BaseModel] = SpecModel) -> list[Diagnostic]:

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from regspec.lang.keras_form import KerasForm, KerasValue, form
 from regspec.lang.registry import Registered, Registry
 from regspec.lang.types import NonNegFloat, PositiveInt, Strict
 
@@ -14,11 +15,19 @@ SCHEDULES: "Registry[Schedule]" = Registry("learning-rate schedule")
 OPTIMIZERS: "Registry[Optimizer]" = Registry("optimizer")
 
 
-class Schedule(Registered):
+class Schedule(Registered, KerasValue):
     """A learning-rate schedule; ``keras_class`` names it in ``keras.optimizers.schedules``."""
 
     registry: ClassVar[Registry[Any]] = SCHEDULES
+    keras_module: ClassVar[str] = "keras.optimizers.schedules"
     keras_class: ClassVar[str]
+
+    def keras_form(self) -> KerasForm:
+        return form(self.keras_module, self.keras_class, self.keras_arguments())
+
+    @classmethod
+    def from_keras(cls, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        return {"type": cls.registry_tag(), **{k: v for k, v in config.items() if k != "name"}}
 
 
 class ExponentialDecay(Schedule):

@@ -1,9 +1,11 @@
 """Shared field types of the spec language. Strictness lives in :class:`Strict`."""
 
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from regspec.lang.keras_form import KerasForm, KerasValue, form
 
 
 class Strict(BaseModel):
@@ -68,7 +70,7 @@ FillMode = Literal["reflect", "wrap", "constant", "nearest", "crop"]
 Interpolation = Literal["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"]
 
 
-class InitializerConfig(Strict):
+class InitializerConfig(Strict, KerasValue):
     """An initializer with arguments, e.g. `{type: variance_scaling, scale: 2.0, mode: fan_out}`
     (Keras' argument names; those left out keep Keras' defaults)."""
 
@@ -84,23 +86,20 @@ class InitializerConfig(Strict):
     value: float | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
 
+    keras_module: ClassVar[str] = "keras.initializers"
+    keras_classes: ClassVar[tuple[str, ...]] = tuple(sorted(set(INITIALIZER_CLASSES.values())))
+
     def arguments(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "type" and v is not None}
 
+    def keras_form(self) -> KerasForm:
+        return form(self.keras_module, INITIALIZER_CLASSES[self.type], self.arguments())
+
+    @classmethod
+    def from_keras(cls, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        """``config`` holds the arguments that differ from the class's defaults."""
+        snake = next(n for n, c in INITIALIZER_CLASSES.items() if c == class_name and n != "uniform")
+        return cls.model_validate({"type": snake, **config}).model_dump(exclude_none=True)
+
 
 Initializer = InitializerName | InitializerConfig
-
-
-class Regularizer(Strict):
-    """`{l1: x}`, `{l2: x}` or `{l1: x, l2: y}`: Keras' L1, L2 or L1L2 penalty."""
-
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
-
-    l1: NonNegFloat | None = Field(None, description="L1 factor (sum of absolute weights).")
-    l2: NonNegFloat | None = Field(None, description="L2 factor (sum of squared weights).")
-
-    @model_validator(mode="after")
-    def _one_of(self) -> "Regularizer":
-        if self.l1 is None and self.l2 is None:
-            raise ValueError("a regularizer needs l1, l2 or both")
-        return self

@@ -18,6 +18,7 @@ from regspec.backend.keras import lower
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import SpecError
 from regspec.ir.graph import Program, SourceMap
+from regspec.lang.keras_form import LAYERS_MODULE, MODULES, UnknownKerasForm
 from regspec.lang.layers import Layer
 from regspec.lang.penalty import DATA_LOSS
 from regspec.paths import Path
@@ -39,18 +40,23 @@ def refusal(source: SourceMap, path: Path, what: str) -> Iterator[None]:
         raise source.error(path, f"Keras refused {what}: {message}") from exc
 
 
+def namespace(module: str) -> Any:
+    """The Keras namespace of a lowered value's module (one of ``keras_form.MODULES``)."""
+    if module not in MODULES:
+        raise UnknownKerasForm(f"no value kind lowers to the module {module!r}")
+    found: Any = keras()
+    for part in module.split(".")[1:]:
+        found = getattr(found, part)
+    return found
+
+
 def materialize(v: Any) -> Any:
-    """Lowered values -> Keras objects: regularizer and layer configs become instances."""
+    """Lowered values -> Keras objects: every value kind's form and nested layer configs become
+    instances (a module no kind lowers to is refused)."""
     if isinstance(v, dict) and "class_name" in v:
-        module = v.get("module")
-        if module == lower.REGULARIZERS_MODULE:
-            return getattr(keras().regularizers, v["class_name"])(**v["config"])
-        if module == lower.LAYERS_MODULE:
+        if v.get("module") == LAYERS_MODULE:
             return from_config(v)
-        if module == lower.SCHEDULES_MODULE:
-            return getattr(keras().optimizers.schedules, v["class_name"])(**v["config"])
-        if module == lower.INITIALIZERS_MODULE:
-            return getattr(keras().initializers, v["class_name"])(**v["config"])
+        return getattr(namespace(v.get("module", "")), v["class_name"])(**v["config"])
     if isinstance(v, list):
         return tuple(materialize(x) for x in v)
     return v

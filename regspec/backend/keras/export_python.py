@@ -16,6 +16,7 @@ from typing import Any
 from regspec.backend.keras import lower
 from regspec.ir.graph import Program
 from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
+from regspec.lang.keras_form import LAYERS_MODULE, source_prefix
 
 INDENT = "    "
 
@@ -24,10 +25,7 @@ def py(v: Any) -> str:
     """A lowered value as Python source."""
     if isinstance(v, dict) and "class_name" in v:
         args = ", ".join(f"{k}={py(x)}" for k, x in v["config"].items())
-        prefix = {lower.REGULARIZERS_MODULE: "regularizers", lower.LAYERS_MODULE: "layers",
-                  lower.SCHEDULES_MODULE: "keras.optimizers.schedules",
-                  lower.INITIALIZERS_MODULE: "keras.initializers"}.get(v.get("module", ""), "")
-        return f"{prefix}.{v['class_name']}({args})" if prefix else f"{v['class_name']}({args})"
+        return f"{source_prefix(v.get('module', ''))}.{v['class_name']}({args})"
     if isinstance(v, list):
         return "[" + ", ".join(py(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -235,7 +233,7 @@ def python_script(program: Program, source_file: str, description: str = "") -> 
                                label=data.__dict__["label"]).splitlines() + ["", ""]
     steps = getattr(data, "augmentation", None) or []
     if steps:
-        made = [py(dict(lower.layer(s, brief=True), module=lower.LAYERS_MODULE)) for s in steps]
+        made = [py(dict(lower.layer(s, brief=True), module=LAYERS_MODULE)) for s in steps]
         out += ["# Augmentation: random preprocessing layers, applied to training batches only.",
                 "augment = keras.Sequential(["] + [f"{INDENT}{m}," for m in made] + ["])", "", ""]
     out += data_source(program) + ["", ""]

@@ -21,11 +21,12 @@ from typing import Any
 
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import Diagnostic, SpecError
-from regspec.lang.compile import LOSSES, OPTIMIZERS, SCHEDULES
+from regspec.lang.compile import LOSSES, OPTIMIZERS
+from regspec.lang.keras_form import UnknownKerasForm, value_kind
 from regspec.lang.keras_names import CODE_LAYERS
 from regspec.lang.layers import LAYERS
 from regspec.lang.layers.base import dropout_name
-from regspec.lang.types import INITIALIZER_CLASSES, InitializerConfig
+from regspec.lang.types import INITIALIZER_CLASSES
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
 BY_KERAS = {cls.keras_class: tag for tag, cls in LAYERS.items() if tag != "input"}
@@ -312,9 +313,8 @@ class _Importer:
         if isinstance(value, dict) and "class_name" in value:
             module = value.get("module", "")
             cls, cfg = value["class_name"], value.get("config") or {}
-            if module == "keras.regularizers":
-                return self._regularizer(name, key, cls, cfg)
             if module in ("keras.initializers", "keras.constraints"):
+                # A spec names one at its defaults (`he_normal`); an initializer kind reads the rest.
                 snake = _snake(cls)
                 getter = keras().initializers if module == "keras.initializers" else keras().constraints
                 try:
@@ -326,8 +326,8 @@ class _Importer:
                 if module == "keras.initializers" and default is not None:
                     args = {k: v for k, v in cfg.items() if not _same(v, default.get(k)) or k == "value"}
                     try:
-                        return InitializerConfig.model_validate({"type": snake, **args}).model_dump(exclude_none=True)
-                    except Exception:  # noqa: BLE001 - pydantic: an argument regspec has no field for
+                        return value_kind(module, cls).from_keras(cls, args)
+                    except Exception:  # noqa: BLE001 - no kind, or an argument regspec has no field for
                         pass
                 self.problem(name, f"{key}={cls}({_short(cfg)}): not expressible in regspec")
                 return _UNSUPPORTED
@@ -339,8 +339,11 @@ class _Importer:
                 inner.pop("_keras_name", None)
                 inner.pop("name", None)
                 return inner
-            self.problem(name, f"{key}={cls}: not expressible")
-            return _UNSUPPORTED
+            try:  # every other value: the kind that claims its Keras class reads it back
+                return value_kind(module, cls).from_keras(cls, cfg)
+            except UnknownKerasForm:
+                self.problem(name, f"{key}={cls}: not expressible in regspec ({module}.{cls})")
+                return _UNSUPPORTED
         if isinstance(value, list) and value and all(isinstance(v, int) for v in value) and len(set(value)) == 1 \
                 and key in ("kernel_size", "strides", "dilation_rate", "pool_size", "size"):
             return value[0]  # Keras widens 3 to [3, 3]
@@ -349,17 +352,6 @@ class _Importer:
         if isinstance(value, float):
             return _short_float(value) if key.endswith("regularizer") else value
         return value
-
-    def _regularizer(self, name: str, key: str, cls: str, cfg: dict[str, Any]) -> Any:
-        if cls == "L1":
-            return {"l1": _short_float(cfg["l1"])}
-        if cls == "L2":
-            return {"l2": _short_float(cfg["l2"])}
-        if cls == "L1L2":
-            out = {k: _short_float(cfg[k]) for k in ("l1", "l2") if cfg.get(k)}
-            return out or {"l1": 0.0}
-        self.problem(name, f"{key}={cls}: regspec has L1, L2 and L1L2")
-        return _UNSUPPORTED
 
     # ------------------------------------------------------------------ compile
 
@@ -396,11 +388,11 @@ class _Importer:
             if key == "name":
                 continue
             if isinstance(value, dict) and value.get("module") == "keras.optimizers.schedules":
-                sched = {cls.keras_class: t for t, cls in SCHEDULES.items()}.get(value["class_name"])
-                if sched is None:
+                try:
+                    out[key] = value_kind(value["module"], value["class_name"]).from_keras(value["class_name"],
+                                                                                            value["config"])
+                except UnknownKerasForm:
                     self.problems.append(f"compile: schedule {value['class_name']} is not one regspec has")
-                    continue
-                out[key] = {"type": sched, **{k: v for k, v in value["config"].items() if k != "name"}}
                 continue
             if key in fields:
                 if not _same(value, fields[key].default):

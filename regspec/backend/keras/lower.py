@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from regspec.ir.graph import Program
-from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy, Schedule
+from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy
+from regspec.lang.keras_form import LAYERS_MODULE, KerasValue
 from regspec.lang.layers import Layer
 from regspec.lang.registry import Registered
-from regspec.lang.types import INITIALIZER_CLASSES, InitializerConfig, Regularizer
 from regspec.paths import Path
-
-LAYERS_MODULE = "keras.layers"
-REGULARIZERS_MODULE = "keras.regularizers"
-SCHEDULES_MODULE = "keras.optimizers.schedules"
-INITIALIZERS_MODULE = "keras.initializers"
 
 
 @dataclass(frozen=True)
@@ -56,22 +51,10 @@ class LoweredModel:
     sequential: bool
 
 
-def regularizer(r: Regularizer) -> dict[str, Any]:
-    """L1, L2 or L1L2, as `regularizers.l1(x)` etc. give in hand-written code."""
-    if r.l2 is None:
-        name, config = "L1", {"l1": r.l1}
-    elif r.l1 is None:
-        name, config = "L2", {"l2": r.l2}
-    else:
-        name, config = "L1L2", {"l1": r.l1, "l2": r.l2}
-    return {"module": REGULARIZERS_MODULE, "class_name": name, "config": config}
-
-
 def value(v: Any, brief: bool = False) -> Any:
-    if isinstance(v, Regularizer):
-        return regularizer(v)
-    if isinstance(v, InitializerConfig):
-        return {"module": INITIALIZERS_MODULE, "class_name": INITIALIZER_CLASSES[v.type], "config": v.arguments()}
+    """A spec value as Keras takes it: a value kind's own Keras form, a nested layer's config."""
+    if isinstance(v, KerasValue):
+        return v.keras_form()
     if isinstance(v, Layer):
         return {"module": LAYERS_MODULE, **layer(v, brief=brief)}
     if isinstance(v, list):
@@ -113,14 +96,7 @@ def program(prog: Program) -> LoweredModel:
 
 
 def _arguments(model: Registered) -> dict[str, Any]:
-    out = {}
-    for k, v in model.keras_arguments().items():
-        out[k] = schedule(v) if isinstance(v, Schedule) else v
-    return out
-
-
-def schedule(s: Schedule) -> dict[str, Any]:
-    return {"module": SCHEDULES_MODULE, "class_name": s.keras_class, "config": _arguments(s)}
+    return {k: value(v) for k, v in model.keras_arguments().items()}
 
 
 def optimizer(section: CompileSection) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from regspec.lang.layers.base import Layer, Shape, ShapeError
-from regspec.lang.types import Constraint, Initializer, NonNegFloat, Regularizer
+from regspec.lang.regularizers import Regularizer
+from regspec.lang.types import Constraint, Initializer, NonNegFloat
 
 
 class ReLU(Layer):

@@ -13,7 +13,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import ConfigDict, Field
 
 from regspec.lang.registry import Registered, Registry
-from regspec.lang.types import Constraint, Initializer, LayerName, Rate, Regularizer, Strict
+from regspec.lang.regularizers import Regularizer
+from regspec.lang.types import Constraint, Initializer, LayerName, Rate, Strict
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
@@ -32,7 +33,8 @@ def argument_order(keys: Iterable[str]) -> list[str]:
     """A kind's own keys first, then the shared argument groups: the order a person writes them
     in, for the schema (and so the reference and an editor's completion) and the lowering."""
     keys = list(keys)
-    return [k for k in keys if k not in SHARED_FIELDS] + [k for k in keys if k in SHARED_FIELDS]
+    return [k for k in keys if k not in SHARED_FIELDS] + sorted((k for k in keys if k in SHARED_FIELDS),
+                                                                key=SHARED_ORDER.index)
 
 
 def _ordered_schema(schema: dict[str, Any], cls: type) -> None:
@@ -130,8 +132,10 @@ class RecurrentArguments(Strict):
     recurrent_constraint: Constraint | None = None
 
 
-SHARED_FIELDS = frozenset().union(*(m.__annotations__ for m in (
-    ActivityArguments, KernelArguments, BiasArguments, RecurrentArguments))) | {"dropout"}
+#: The shared groups' keys, in the order Keras lists them (after a kind's own arguments).
+SHARED_ORDER = (*KernelArguments.__annotations__, *RecurrentArguments.__annotations__, *BiasArguments.__annotations__,
+                *ActivityArguments.__annotations__, "dropout")
+SHARED_FIELDS = frozenset(SHARED_ORDER)
 
 
 class WeightedLayer(DropoutAnnotation, ActivityArguments, Layer):

@@ -5,18 +5,8 @@ import math
 from typing import Literal
 
 from regspec.lang.layers.base import BiasArguments, KernelArguments, Shape, ShapeError, WeightedLayer, channels, need_rank
-from regspec.lang.types import (
-    Activation,
-    Constraint,
-    Initializer,
-    Padding,
-    PositiveInt,
-    Regularizer,
-    Size1,
-    Size2,
-    Size2OrZero,
-    Size3,
-)
+from regspec.lang.regularizers import Regularizer
+from regspec.lang.types import Activation, Constraint, Initializer, Padding, PositiveInt, Size1, Size2, Size2OrZero, Size3
 
 
 def as_tuple(value: int | list[int], rank: int) -> tuple[int, ...]:

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from regspec.lang.layers.base import BiasArguments, KernelArguments, Layer, Shape, ShapeError, WeightedLayer, channels, prod
-from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, PositiveInt, Rate, Regularizer, Seed
+from regspec.lang.regularizers import Regularizer
+from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, PositiveInt, Rate, Seed
 
 
 class InputLayer(Layer):

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from regspec.lang.layers.base import Shape, ShapeError, WeightedLayer
-from regspec.lang.types import Constraint, Initializer, NonNegFloat, Regularizer
+from regspec.lang.regularizers import Regularizer
+from regspec.lang.types import Constraint, Initializer, NonNegFloat
 
 Axis = Annotated[int, Field(ge=-8, le=8)]
 
