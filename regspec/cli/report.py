@@ -66,14 +66,15 @@ def _sweep_seeds(folder: str) -> tuple[str | None, str | None]:
 
     from regspec.diagnostics import SpecError
     from regspec.report.sweep import SEED
+    from regspec.rundir import layout
     from regspec.sweep.plan import read_sweep
     from regspec.sweep.store import Store, StoreError
 
-    if not (os.path.isfile(os.path.join(folder, "sweep.db")) and os.path.isfile(os.path.join(folder, "sweep.yaml"))):
+    if not (layout.is_sweep_dir(folder) and os.path.isfile(layout.path(folder, layout.SWEEP_FILE))):
         return None, None
     try:
-        axes = list(read_sweep(os.path.join(folder, "sweep.yaml"))[1].axes)
-        store = Store(os.path.join(folder, "sweep.db"))
+        axes = list(read_sweep(layout.path(folder, layout.SWEEP_FILE))[1].axes)
+        store = Store(layout.path(folder, layout.SWEEP_DB))
         rows = store.rows()
         store.close()
     except (SpecError, StoreError, OSError):

@@ -22,6 +22,7 @@ from regspec.report.runs import (
     table_rows,
     weights_table,
 )
+from regspec.rundir import layout
 from regspec.rundir.figures import RUN_FIGURES
 from regspec.rundir.read import RunSummary
 
@@ -85,7 +86,7 @@ def _overlay_svg(runs: list[RunSummary]) -> str:
 def _spec(run: RunSummary) -> dict[str, Any]:
     from regspec.frontend.source import read_file
 
-    data = dict(read_file(os.path.join(run.run_dir, "spec.yaml")).data)
+    data = dict(read_file(layout.path(run.run_dir, layout.SPEC)).data)
     data.pop("name", None)
     data.pop("description", None)
     return data

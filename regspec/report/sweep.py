@@ -7,6 +7,7 @@ from typing import Any
 
 from regspec.files import write_text
 from regspec.render import render_table
+from regspec.rundir import layout
 from regspec.sweep.runner import ranked
 from regspec.sweep.store import Row
 
@@ -37,7 +38,7 @@ def format_text(head: list[str], body: list[list[str]]) -> str:
 def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, goal: str) -> str | None:
     """results.csv and axes.png; with a seed axis beside others, verdicts.csv too (returned as text)."""
     head, body = table(rows, axes, metric, goal)
-    write_text(os.path.join(folder, "results.csv"), render_table(head, body, "csv"))
+    write_text(layout.path(folder, layout.SWEEP_RESULTS), render_table(head, body, "csv"))
     plot_axes(os.path.join(folder, "axes.png"), rows, axes, metric)
     return write_verdicts(folder, rows, axes)
 
@@ -53,7 +54,7 @@ def write_verdicts(folder: str, rows: list[Row], axes: list[str]) -> str | None:
 
     if SEED not in axes or len(axes) < 2:
         return None
-    done = [r for r in rows if r.status in ("finished", "diverged") and r.run_dir]
+    done = [r for r in rows if r.status in layout.DONE and r.run_dir]
     if not done:
         return None
     try:

@@ -13,7 +13,9 @@ import os
 import sys
 from typing import Any
 
-CURVES, WEIGHTS = "curves.png", "weights.png"
+from regspec.rundir import layout
+
+CURVES, WEIGHTS = layout.CURVES_PNG, layout.WEIGHTS_PNG
 RUN_FIGURES = (CURVES, WEIGHTS)
 SWEEP_FIGURES = (CURVES,)
 
@@ -52,7 +54,7 @@ def draw_missing_figures(run_dir: str, names: tuple[str, ...] = RUN_FIGURES) -> 
         summary = read_run(run_dir)
     except RunDirError:
         return []
-    if summary.status not in ("finished", "diverged"):
+    if summary.status not in layout.DONE:
         return []
     weights = read_weights(run_dir) if WEIGHTS in missing else {}
     draw_run_figures(run_dir, summary.history, weights, summary.name, missing)

@@ -31,6 +31,7 @@ from regspec.diagnostics import Diagnostic, SpecError
 from regspec.files import write_json, write_text
 from regspec.ir.graph import Program
 from regspec.lang.penalty import with_penalty
+from regspec.rundir import layout
 from regspec.rundir.figures import RUN_FIGURES, draw_run_figures
 from regspec.rundir.read import accuracy_key
 from regspec.yamlio import dump_yaml
@@ -39,7 +40,7 @@ from regspec.yamlio import dump_yaml
 @dataclass
 class RunResult:
     run_dir: str
-    status: str  # finished | diverged
+    status: layout.Status  # finished | diverged
     metrics: dict[str, Any]
 
     def line(self, name: str) -> str:
@@ -174,7 +175,7 @@ def _checked_pointer(spec: Spec, out: str, bdir: str, previous: str) -> str | No
     try:
         from regspec.files import read_json
 
-        same = read_json(os.path.join(previous, "run.json")).get("spec_hash") == spec.hash
+        same = read_json(layout.path(previous, layout.RUN)).get("spec_hash") == spec.hash
     except (OSError, ValueError, AttributeError):
         same = False
     if not (inside and same):
@@ -268,12 +269,12 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         "name": spec.name, "spec_hash": spec.hash, "source": os.path.abspath(spec.file), "status": "running",
         "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": _versions(),
     }
-    write_json(os.path.join(run_dir, "run.json"), run_info)
-    write_text(os.path.join(run_dir, "spec.yaml"), dump_yaml(spec.resolved_dict()))
-    write_json(os.path.join(run_dir, "preprocessing.json"), datasets.preprocessing)
+    write_json(layout.path(run_dir, layout.RUN), run_info)
+    write_text(layout.path(run_dir, layout.SPEC), dump_yaml(spec.resolved_dict()))
+    write_json(layout.path(run_dir, layout.PREPROCESSING), datasets.preprocessing)
     if os.path.isfile(spec.file):  # a spec made in Python from text has no file to keep
-        shutil.copyfile(spec.file, os.path.join(run_dir, "source" + os.path.splitext(spec.file)[1]))
-    history_path = os.path.join(run_dir, "history.jsonl")
+        shutil.copyfile(spec.file, layout.path(run_dir, layout.SOURCE + os.path.splitext(spec.file)[1]))
+    history_path = layout.path(run_dir, layout.HISTORY_LOG)
     epochs_logged = _read_epochs(history_path)
 
     base: Any = k.callbacks.Callback  # Keras is imported lazily: its class is only known at run time
@@ -288,7 +289,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     if weights_every_epoch:
-        callbacks.insert(0, _weights_log(k, os.path.join(run_dir, "weights_history.jsonl"), _layer_labels(program, built)))
+        callbacks.insert(0, _weights_log(k, layout.path(run_dir, layout.WEIGHTS_LOG), _layer_labels(program, built)))
     if resumed_dir:
         restored = _backup_epoch(bdir)
         # Epochs after the backup run again: their first records go, so each epoch is logged once.
@@ -304,7 +305,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     except (KeyboardInterrupt, SystemExit):
         # Ctrl-C or a kill: the backup stays, so `--resume` continues from the last epoch.
         run_info.update(status="interrupted")
-        write_json(os.path.join(run_dir, "run.json"), run_info)
+        write_json(layout.path(run_dir, layout.RUN), run_info)
         raise
     except Exception as exc:  # noqa: BLE001 - whatever Keras raised mid-training
         # A failure is not an interruption: resuming would fail the same way. The run is
@@ -315,7 +316,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         if isinstance(exc, BackupError):
             run_info.update(status="failed", error=message)
             try:
-                write_json(os.path.join(run_dir, "run.json"), run_info)
+                write_json(layout.path(run_dir, layout.RUN), run_info)
             finally:  # even when the disk is full
                 _drop_backup(bdir)
             hint = ("it was discarded: run the same command again to start over" if "cannot be read" in message
@@ -323,7 +324,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
             raise _error(spec, message, hint) from exc
         run_info.update(status="failed", error=f"{type(exc).__name__}: {message}",
                         finished=datetime.now(UTC).isoformat(timespec="seconds"))
-        write_json(os.path.join(run_dir, "run.json"), run_info)
+        write_json(layout.path(run_dir, layout.RUN), run_info)
         _drop_backup(bdir)
         raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
@@ -335,7 +336,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         why = exc.strerror or type(exc).__name__
         run_info.update(status="failed", error=f"cannot write the run's results: {why}")
         try:
-            write_json(os.path.join(run_dir, "run.json"), run_info)
+            write_json(layout.path(run_dir, layout.RUN), run_info)
         except OSError:
             pass
         raise _error(spec, f"training finished but its results cannot be written in {run_dir}: {why}",
@@ -355,19 +356,19 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
         metrics["train"] = with_penalty(_finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0)))
         if datasets.test is not None:
             metrics["test"] = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
-    save_model(model, os.path.join(run_dir, "model.keras"))
+    save_model(model, layout.path(run_dir, layout.MODEL))
     probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
     stats = weight_stats(model, _layer_labels(program, built), probe)
-    write_json(os.path.join(run_dir, "weights.json"), stats)
-    write_json(os.path.join(run_dir, "history.json"), history)
-    write_text(os.path.join(run_dir, "history.csv"), _history_csv(history))
+    write_json(layout.path(run_dir, layout.WEIGHTS), stats)
+    write_json(layout.path(run_dir, layout.HISTORY), history)
+    write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
     draw_run_figures(run_dir, history, stats, spec.name, figures)
     metrics["seconds"] = round(time.time() - started, 3)
-    write_json(os.path.join(run_dir, "metrics.json"), metrics)
-    status = "diverged" if diverged else "finished"
+    write_json(layout.path(run_dir, layout.METRICS), metrics)
+    status: layout.Status = "diverged" if diverged else "finished"
     run_info.update(status=status, finished=datetime.now(UTC).isoformat(timespec="seconds"))
     run_info.pop("error", None)
-    write_json(os.path.join(run_dir, "run.json"), run_info)
+    write_json(layout.path(run_dir, layout.RUN), run_info)
     _drop_backup(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics)
 
@@ -460,5 +461,5 @@ def load_saved(run_dir: str) -> Any:
     """Load a run's model the safe way (Keras safe mode: no lambdas, no arbitrary code)."""
     from regspec.backend.keras.env import keras
 
-    return keras().saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
+    return keras().saving.load_model(layout.path(run_dir, layout.MODEL), safe_mode=True)
 

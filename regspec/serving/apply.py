@@ -13,6 +13,7 @@ import numpy as np
 
 from regspec.files import read_json
 from regspec.lang.penalty import with_penalty
+from regspec.rundir import layout
 from regspec.serving.inputs import NewData, read_data
 from regspec.serving.record import Preprocessing, Run, open_run, refuse
 
@@ -88,7 +89,7 @@ def evaluate(run_dir: str, data: list[str], label_column: str | None = None) -> 
     x = preprocessor(run).predict(new.x, batch_size=BATCH, verbose=0)
     scores = model.evaluate(x, y, batch_size=BATCH, return_dict=True, verbose=0)
     try:
-        test = read_json(os.path.join(run.run_dir, "metrics.json")).get("test") or {}
+        test = read_json(layout.path(run.run_dir, layout.METRICS)).get("test") or {}
     except (OSError, ValueError, AttributeError):
         test = {}
     return {"run": run.run_dir, "name": run.name, "data": [os.path.abspath(d) for d in data], "examples": len(new.x),

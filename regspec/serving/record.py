@@ -14,6 +14,7 @@ from typing import Any
 
 from regspec.diagnostics import Diagnostic, SpecError, safe
 from regspec.files import read_json
+from regspec.rundir import layout
 
 MAX_FEATURES = 1_000_000  # more numbers per example than any spec's input: the record is not one of ours
 CLASSIFIER_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
@@ -60,12 +61,12 @@ class Run:
 
     @property
     def model_path(self) -> str:
-        return os.path.join(self.run_dir, "model.keras")
+        return layout.path(self.run_dir, layout.MODEL)
 
 
 def open_run(run_dir: str) -> Run:
     """A finished (or diverged) run with a model and a preprocessing record, or a refusal saying why."""
-    info_path = os.path.join(run_dir, "run.json")
+    info_path = layout.path(run_dir, layout.RUN)
     if not os.path.isdir(run_dir):
         raise refuse(run_dir, "not a run directory (no such folder)", "give a folder that `compile --train` wrote")
     try:
@@ -76,12 +77,12 @@ def open_run(run_dir: str) -> Run:
     if not isinstance(info, dict):
         raise refuse(info_path, "run.json is not an object")
     status = str(info.get("status", "?"))
-    if status not in ("finished", "diverged"):
+    if status not in layout.DONE:
         raise refuse(info_path, f"the run is {safe(status, 40)}, it has no trained model to use",
                      "train it to the end first (`compile --train`, or --resume)")
-    if not os.path.isfile(os.path.join(run_dir, "model.keras")):
+    if not os.path.isfile(layout.path(run_dir, layout.MODEL)):
         raise refuse(run_dir, "the run has no model.keras")
-    prep_path = os.path.join(run_dir, "preprocessing.json")
+    prep_path = layout.path(run_dir, layout.PREPROCESSING)
     try:
         raw = read_json(prep_path)
     except (OSError, ValueError):

@@ -18,8 +18,9 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from regspec.diagnostics import Diagnostic, SpecError
+from regspec.rundir import layout
 from regspec.sweep.plan import Plan, plan
-from regspec.sweep.store import DONE, Row, Store
+from regspec.sweep.store import Row, Store
 
 
 @dataclass
@@ -53,12 +54,12 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
     os.makedirs(os.path.join(folder, "runs"), exist_ok=True)
     lock = _lock(folder)
     try:
-        shutil.copyfile(p.file, os.path.join(folder, "sweep.yaml"))
-        store = Store(os.path.join(folder, "sweep.db"))
+        shutil.copyfile(p.file, layout.path(folder, layout.SWEEP_FILE))
+        store = Store(layout.path(folder, layout.SWEEP_DB))
         store.add([(t.key, t.name, t.overrides) for t in p.trials])
         keys = {t.key for t in p.trials}
         store.recover(keys)  # points no longer in the sweep file are set aside, not claimed
-        already = sum(1 for r in store.rows() if r.key in keys and r.status in DONE)
+        already = sum(1 for r in store.rows() if r.key in keys and r.status in layout.DONE)
         todo = sum(1 for r in store.rows() if r.key in keys and r.status == "pending")
         base_path = os.path.abspath(p.base.file)
         runs = os.path.join(folder, "runs")
@@ -126,7 +127,7 @@ def _draw_missing_figures(store: Store, keys: set[str] | None, drawn: set[int] |
     from regspec.rundir.figures import SWEEP_FIGURES, draw_missing_figures
 
     for r in store.rows():
-        if r.status not in DONE or not r.run_dir or (keys is not None and r.key not in keys):
+        if r.status not in layout.DONE or not r.run_dir or (keys is not None and r.key not in keys):
             continue
         if drawn is not None:
             if r.id in drawn:
@@ -150,7 +151,7 @@ def _last_val(run_dir: str, name: str) -> float | None:
     from regspec.files import read_json
 
     try:
-        history = read_json(os.path.join(run_dir, "history.json"))
+        history = read_json(layout.path(run_dir, layout.HISTORY))
     except (OSError, ValueError):
         return None
     values = history.get(f"val_{name}") or []

@@ -34,7 +34,6 @@ CREATE TABLE IF NOT EXISTS trials (
     train_seconds REAL
 );
 """
-DONE = ("finished", "diverged")
 
 
 @dataclass
