@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from regspec.lang.keras_form import KerasForm, KerasValue, form
-from regspec.lang.registry import Registered, Registry
+from regspec.lang.registry import Registered, Registry, own_tag
 from regspec.lang.types import NonNegFloat, PositiveInt, Strict
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -27,7 +27,7 @@ class Schedule(Registered, KerasValue):
 
     @classmethod
     def from_keras(cls, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
-        return {"type": cls.registry_tag(), **{k: v for k, v in config.items() if k != "name"}}
+        return {"type": own_tag(cls), **{k: v for k, v in config.items() if k != "name"}}
 
 
 class ExponentialDecay(Schedule):

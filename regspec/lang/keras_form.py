@@ -10,6 +10,7 @@ is passed through silently.
 
 from __future__ import annotations
 
+import struct
 from typing import Any, ClassVar, TypedDict
 
 
@@ -63,10 +64,15 @@ class KerasValue:
         raise NotImplementedError
 
 
-def form(module: str, class_name: str, config: dict[str, Any]) -> KerasForm:
+def known_module(module: str) -> str:
+    """``module`` if some kind lowers to it; raises :class:`UnknownKerasForm`."""
     if module not in MODULES:
         raise UnknownKerasForm(f"no value kind lowers to the module {module!r}")
-    return {"module": module, "class_name": class_name, "config": config}
+    return module
+
+
+def form(module: str, class_name: str, config: dict[str, Any]) -> KerasForm:
+    return {"module": known_module(module), "class_name": class_name, "config": config}
 
 
 def value_kind(module: str, class_name: str) -> type[KerasValue]:
@@ -79,6 +85,18 @@ def value_kind(module: str, class_name: str) -> type[KerasValue]:
 
 def source_prefix(module: str) -> str:
     """How a generated script names ``module``; raises :class:`UnknownKerasForm`."""
-    if module not in MODULES:
-        raise UnknownKerasForm(f"no value kind lowers to the module {module!r}")
-    return MODULES[module]
+    return MODULES[known_module(module)]
+
+
+def float32_decimal(x: float) -> float:
+    """The shortest decimal with the same float32 value: Keras stores factors and rates as float32,
+    so a file's 0.0010000000474974513 was written as 0.001."""
+    try:
+        rounded = struct.unpack("f", struct.pack("f", x))[0]
+    except OverflowError:  # beyond float32: not a value Keras stored as one
+        return x
+    for digits in range(1, 18):
+        short = float(f"{x:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", short))[0] == rounded:
+            return short
+    return x

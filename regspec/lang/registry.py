@@ -63,11 +63,6 @@ class Registered(Strict):
         if tag is not None:
             cls.registry.add(tag, cls)
 
-    @classmethod
-    def registry_tag(cls) -> str:
-        """The tag this class is registered under."""
-        return next(t for t, c in cls.registry.items() if c is cls)
-
     @property
     def tag(self) -> str:
         return str(self.__dict__["type"])  # every registered class has a `type` field

@@ -11,22 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, 
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
-from regspec.lang.keras_form import KerasForm, KerasValue, form
+from regspec.lang.keras_form import KerasForm, KerasValue, float32_decimal, form
 from regspec.lang.types import NonNegFloat, Strict
 
 MODULE = "keras.regularizers"
-
-
-def _float32(x: float) -> float:
-    """Keras stores factors as float32: 0.0010000000474974513 is 0.001."""
-    import struct
-
-    rounded = struct.unpack("f", struct.pack("f", x))[0]
-    for digits in range(1, 18):
-        short = float(f"{x:.{digits}g}")
-        if struct.unpack("f", struct.pack("f", short))[0] == rounded:
-            return short
-    return x
 
 
 class L1L2(Strict, KerasValue):
@@ -57,9 +45,9 @@ class L1L2(Strict, KerasValue):
     @classmethod
     def from_keras(cls, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
         if class_name == "L1L2":
-            return {k: _float32(config[k]) for k in ("l1", "l2") if config.get(k)} or {"l1": 0.0}
+            return {k: float32_decimal(config[k]) for k in ("l1", "l2") if config.get(k)} or {"l1": 0.0}
         key = class_name.lower()
-        return {key: _float32(config[key])}
+        return {key: float32_decimal(config[key])}
 
 
 class Orthogonal(Strict, KerasValue):
@@ -78,7 +66,7 @@ class Orthogonal(Strict, KerasValue):
 
     @classmethod
     def from_keras(cls, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"orthogonal": _float32(config.get("factor", 0.01))}
+        out: dict[str, Any] = {"orthogonal": float32_decimal(config.get("factor", 0.01))}
         if config.get("mode", "rows") != "rows":
             out["mode"] = config["mode"]
         return out

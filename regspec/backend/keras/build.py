@@ -18,7 +18,7 @@ from regspec.backend.keras import lower
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import SpecError
 from regspec.ir.graph import Program, SourceMap
-from regspec.lang.keras_form import LAYERS_MODULE, MODULES, UnknownKerasForm
+from regspec.lang.keras_form import LAYERS_MODULE, known_module
 from regspec.lang.layers import Layer
 from regspec.lang.penalty import DATA_LOSS
 from regspec.paths import Path
@@ -42,10 +42,8 @@ def refusal(source: SourceMap, path: Path, what: str) -> Iterator[None]:
 
 def namespace(module: str) -> Any:
     """The Keras namespace of a lowered value's module (one of ``keras_form.MODULES``)."""
-    if module not in MODULES:
-        raise UnknownKerasForm(f"no value kind lowers to the module {module!r}")
     found: Any = keras()
-    for part in module.split(".")[1:]:
+    for part in known_module(module).split(".")[1:]:
         found = getattr(found, part)
     return found
 

@@ -22,7 +22,7 @@ from typing import Any
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.lang.compile import LOSSES, OPTIMIZERS
-from regspec.lang.keras_form import UnknownKerasForm, value_kind
+from regspec.lang.keras_form import UnknownKerasForm, float32_decimal, value_kind
 from regspec.lang.keras_names import CODE_LAYERS
 from regspec.lang.layers import LAYERS
 from regspec.lang.layers.base import dropout_name
@@ -83,14 +83,6 @@ def _snake(name: str) -> str:
 def _auto_name(name: str, class_name: str) -> bool:
     """A name Keras made up (dense, dense_3): not worth writing unless something refers to it."""
     return re.fullmatch(re.escape(_snake(class_name)) + r"(_\d+)?", name) is not None
-
-
-def _short_float(x: float) -> float:
-    """Keras stores regularizer factors as float32: 0.0010000000474974513 is 0.001."""
-    import numpy as np
-
-    shortest = float(str(np.float32(x)))
-    return shortest if float(np.float32(shortest)) == float(np.float32(x)) else x
 
 
 class _Importer:
@@ -350,7 +342,7 @@ class _Importer:
         if key == "axis" and isinstance(value, list) and len(value) == 1:
             return value[0]
         if isinstance(value, float):
-            return _short_float(value) if key.endswith("regularizer") else value
+            return float32_decimal(value) if key.endswith("regularizer") else value
         return value
 
     # ------------------------------------------------------------------ compile
@@ -396,7 +388,7 @@ class _Importer:
                 continue
             if key in fields:
                 if not _same(value, fields[key].default):
-                    out[key] = _short_float(value) if isinstance(value, float) else value
+                    out[key] = float32_decimal(value) if isinstance(value, float) else value
             elif not _same(value, kopt.get(key)):
                 self.problems.append(f"compile: optimizer argument {key}={_short(value)} has no regspec field")
         return out if len(out) > 1 else tag
