@@ -59,7 +59,7 @@ class Spec:
                 section.pop("name", None)
             if section.get("dtype") == "float32":
                 section.pop("dtype", None)
-        _drop_later_keys(data)
+        _tidy_layers(data)
         return data
 
     @property
@@ -127,7 +127,7 @@ def from_document(doc: Document, problems: list[Diagnostic] | None = None,
 ADDED_LATER = ("inputs", "noise_shape")
 
 
-def _drop_later_keys(node: Any) -> None:
+def _tidy_layers(node: Any) -> None:
     """Remove `inputs: null` (and other later keys) from every layer (model, wrapped, augmentation),
     and list a layer's own arguments before the shared groups (as the schema does)."""
     if isinstance(node, dict):
@@ -139,10 +139,10 @@ def _drop_later_keys(node: Any) -> None:
             node.clear()
             node.update(ordered)
         for v in node.values():
-            _drop_later_keys(v)
+            _tidy_layers(v)
     elif isinstance(node, list):
         for v in node:
-            _drop_later_keys(v)
+            _tidy_layers(v)
 
 
 def _positions_of(doc: Document) -> Callable[[], tuple[dict, dict]]:

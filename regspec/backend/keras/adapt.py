@@ -10,15 +10,7 @@ from regspec.ir.graph import Program
 
 def adapt_layers(model: Any, train_eval: Any, program: Program, built: dict[str, Any]) -> None:
     """Adapt every layer whose kind says it adapts (``Layer.adapts``) to what reaches it in the
-    training split (never the test split).
-
-    A Normalization's feature that is constant in training has variance 0, and Keras would divide
-    by its epsilon: any other value at test time becomes ~1e7 (digits' border pixels gave a validation
-    loss of 6e5). Such features keep scale 1 (centred, not scaled), as scikit-learn's
-    StandardScaler and regspec's own `standardize` do.
-    """
-    import numpy as np
-
+    training split (never the test split)."""
     from regspec.backend.keras.env import keras
 
     for node in program.nodes:
@@ -26,16 +18,25 @@ def adapt_layers(model: Any, train_eval: Any, program: Program, built: dict[str,
             target = built[node.id]
             upstream = keras().Model(model.inputs, target.input)
             target.adapt(train_eval.map(lambda x, y, up=upstream: up(x, training=False)))
-            if not hasattr(target, "adapt_variance"):
-                continue
-            variance = np.asarray(target.adapt_variance)
-            constant = variance <= CONSTANT_VARIANCE
-            if constant.any():
-                target.adapt_variance.assign(np.where(constant, 1.0, variance).astype(variance.dtype))
-                target.finalize_state()
-                print(f"note: {node.id}: {int(constant.sum())} of {constant.size} features are constant in training; "
-                      "they are centred, not scaled", file=sys.stderr)
+            if hasattr(target, "adapt_variance"):  # a Normalization
+                _keep_constant_features(target, node.id)
 
 
 #: Below this variance a feature is constant (float32 sums leave ~1e-14 where it is exactly 0).
 CONSTANT_VARIANCE = 1e-10
+
+
+def _keep_constant_features(target: Any, node_id: str) -> None:
+    """A feature constant in training has variance 0, and Keras would divide by its epsilon: any
+    other value at test time becomes ~1e7 (digits' border pixels gave a validation loss of 6e5).
+    Such features keep scale 1 (centred, not scaled), as scikit-learn's StandardScaler and
+    regspec's own `standardize` do."""
+    import numpy as np
+
+    variance = np.asarray(target.adapt_variance)
+    constant = variance <= CONSTANT_VARIANCE
+    if constant.any():
+        target.adapt_variance.assign(np.where(constant, 1.0, variance).astype(variance.dtype))
+        target.finalize_state()
+        print(f"note: {node_id}: {int(constant.sum())} of {constant.size} features are constant in training; "
+              "they are centred, not scaled", file=sys.stderr)
