@@ -8,11 +8,10 @@ result.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from regspec.diagnostics import Diagnostic, SpecError
+from regspec.diagnostics import Collector, Diagnostic, SpecError
 from regspec.frontend.checks import check
 from regspec.frontend.source import Document
 from regspec.frontend.validate import validate_document
@@ -31,44 +30,43 @@ class Checked:
     warnings: tuple[Diagnostic, ...]
 
 
-def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    return sorted(diagnostics, key=lambda d: (d.file, d.line, d.column))
-
-
 def check_document(doc: Document, found: Sequence[Diagnostic] = ()) -> Checked:
     """Validate, check, resolve and infer shapes; raise every error found (plus ``found``)."""
-    errors = list(found)  # from reading and merging: their paths are the file's own
+    problems = Collector(doc.position)
+    problems.extend(found)  # from reading and merging: their paths are the file's own
     try:
         model = validate_document(doc, SpecModel)
     except SpecError as exc:
-        raise SpecError(_sorted(errors + [_from_block(d, doc) for d in exc.diagnostics])) from None
+        problems.extend(_from_block(d, doc) for d in exc.diagnostics)
+        problems.raise_errors()
+        raise
     assert isinstance(model, SpecModel)
-    later = check(model, doc)
+    later = Collector(doc.position)
+    later.extend(check(model, doc))
     resolved, program, graph = resolve(model, SourceMap(doc.file, doc.position))
-    later += [d for d in graph if d.severity == "error"]
-    warnings = tuple(d for d in graph if d.severity != "error")
-    if not errors and not later:  # shapes need a whole, well-formed graph
+    later.extend(graph)
+    if not problems.errors and not later.errors:  # shapes need a whole, well-formed graph
         raw = doc.data.get("layers")
         try:
             infer_rows(program, raw if isinstance(raw, list) else None)
         except ShapeProblem as exc:
-            file, line, col = doc.position(exc.path)
-            later.append(Diagnostic(file, line, col, format_path(exc.path), exc.message))
-    errors += [_from_block(d, doc) for d in later]
-    if errors:
-        raise SpecError(_sorted(errors))
-    return Checked(model, resolved, program, tuple(_from_block(d, doc) for d in warnings))
+            later.add(exc.path, exc.message)
+    problems.extend(_from_block(d, doc) for d in later.found)
+    problems.raise_errors()
+    return Checked(model, resolved, program, tuple(problems.warnings))
 
 
 def _from_block(d: Diagnostic, doc: Document) -> Diagnostic:
     """A problem in a layer expanded from a block also names the use it came from."""
-    m = re.match(r"layers\[(\d+)\]", d.path)
-    origin = doc.origins.get(int(m.group(1))) if m else None
-    if origin is None or m is None:
+    if len(d.at) < 2 or d.at[0] != "layers" or not isinstance(d.at[1], int):
+        return d
+    index = d.at[1]
+    origin = doc.origins.get(index)
+    if origin is None:
         return d
     where = f"in block {origin.block!r} used by {format_path(origin.use)} at line {origin.at[1]}"
     layers = doc.data.get("layers")
-    item = layers[int(m.group(1))] if isinstance(layers, list) else None
+    item = layers[index] if isinstance(layers, list) and index < len(layers) else None
     name = item.get("name") if isinstance(item, dict) else None
-    path = f"layers.{name}{d.path[m.end():]}" if isinstance(name, str) else d.path  # the expanded index is no line of the file
-    return replace(d, path=path, hint=f"{d.hint}; {where}" if d.hint else where)
+    at = ("layers", name, *d.at[2:]) if isinstance(name, str) else d.at  # the expanded index is no line of the file
+    return replace(d, at=at, hint=f"{d.hint}; {where}" if d.hint else where)

@@ -21,9 +21,9 @@ def run(*args: str, **kw):
 
 @pytest.mark.parametrize("evil", ["\n", "\r", "\x1b[2K", "\x07", "\x85", "\u202e", "\u2066"])
 def test_diagnostics_escape_every_control_character(evil):
-    line = Diagnostic("x.yaml", 1, 1, f"layers[0].a{evil}ok: specs/x.yaml (fine)", f"unknown key {evil!r}").format()
+    line = Diagnostic("x.yaml", 1, 1, ("layers", 0, f"a{evil}ok: specs/x.yaml (fine)"), f"unknown key {evil!r}").format()
     assert evil not in line and "\n" not in line
-    assert len(Diagnostic("x.yaml", 1, 1, "", "v" * 5000).format()) < 700  # long values are cut
+    assert len(Diagnostic("x.yaml", 1, 1, (), "v" * 5000).format()) < 700  # long values are cut
 
 
 def test_a_key_with_a_newline_cannot_forge_an_ok_line(tmp_path):
@@ -126,7 +126,7 @@ CONTROLS = [chr(c) for c in [*range(0, 32), *range(127, 160)]] + ["\u200e", "\u2
 def test_no_control_character_survives_a_diagnostic():
     """The whole class, not examples: every C0/C1 control and every bidi control."""
     for c in CONTROLS:
-        line = Diagnostic(f"f{c}.yaml", 1, 1, f"a{c}b", f"m{c}", f"h{c}").format()
+        line = Diagnostic(f"f{c}.yaml", 1, 1, (f"a{c}b",), f"m{c}", f"h{c}").format()
         assert c not in line, repr(c)
 
 

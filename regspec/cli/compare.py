@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from regspec.cli.edge import EXIT_BAD_INPUT, run
+from regspec.cli.edge import run
 
 
 @click.command("compare")
@@ -34,33 +34,17 @@ def command(runs: tuple[str, ...], fmt: str, plot: str | None, mean_over: str | 
             format_weights,
         )
         from regspec.rundir.plots import plot_overlay
-        from regspec.rundir.read import RunDirError, read_run
-        from regspec.sweep.store import StoreError
+        from regspec.rundir.read import read_run
 
-        summaries = []
-        try:
-            found = expand_runs(runs)
-        except StoreError as exc:
-            click.echo(f"error: {exc}", err=True)
-            return EXIT_BAD_INPUT
-        for r in found:
-            try:
-                summaries.append(read_run(r))
-            except RunDirError as exc:
-                click.echo(f"error: {exc}", err=True)
-                return EXIT_BAD_INPUT
-        try:
-            if show_weights:
-                text = format_weights(summaries, fmt)
-            elif mean_over and baseline:
-                grouped = format_grouped(summaries, mean_over, fmt)
-                text = format_differences(baseline_differences(summaries, mean_over, baseline), fmt)
-                text = text if fmt in ("json", "csv") else grouped + "\n" + text
-            else:
-                text = format_grouped(summaries, mean_over, fmt) if mean_over else format_table(summaries, fmt)
-        except RunDirError as exc:
-            click.echo(f"error: {exc}", err=True)
-            return EXIT_BAD_INPUT
+        summaries = [read_run(r) for r in expand_runs(runs)]
+        if show_weights:
+            text = format_weights(summaries, fmt)
+        elif mean_over and baseline:
+            grouped = format_grouped(summaries, mean_over, fmt)
+            text = format_differences(baseline_differences(summaries, mean_over, baseline), fmt)
+            text = text if fmt in ("json", "csv") else grouped + "\n" + text
+        else:
+            text = format_grouped(summaries, mean_over, fmt) if mean_over else format_table(summaries, fmt)
         click.echo(text, nl=False)
         if plot:
             plot_overlay(summaries, plot)

@@ -1,6 +1,6 @@
 """The edge of the command line: errors become `FILE:LINE:COL: error: ...` lines and exit codes.
 
-Bad input exits 2 with every diagnostic; an unexpected error exits 1 with one line;
+Bad input (any `RegspecError`) exits 2 with every diagnostic; an unexpected error exits 1 with one line;
 `--debug` adds the traceback, including the Keras exception a diagnostic was made from.
 """
 
@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from regspec.diagnostics import SpecError, format_diagnostics
+from regspec.diagnostics import EXIT_BAD_INPUT, RegspecError, SpecError
 
 if TYPE_CHECKING:
     from regspec.api import Spec
 
-EXIT_BAD_INPUT = 2
+__all__ = ["EXIT_BAD_INPUT", "EXIT_DIVERGED", "run"]
+
 EXIT_DIVERGED = 3
 
 
@@ -30,11 +31,11 @@ class State:
 def run(fn: Callable[[], int | None]) -> None:
     try:
         code = fn() or 0
-    except SpecError as exc:
-        if State.debug and exc.__cause__ is not None:
+    except RegspecError as exc:  # every error regspec expects: its lines and its exit code, here only
+        if State.debug and isinstance(exc, SpecError) and exc.__cause__ is not None:
             traceback.print_exception(exc.__cause__)
-        click.echo(format_diagnostics(exc.diagnostics), err=True)
-        code = EXIT_BAD_INPUT
+        click.echo("\n".join(exc.lines()), err=True)
+        code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         code = 130

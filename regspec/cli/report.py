@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from regspec.cli.edge import EXIT_BAD_INPUT, run
+from regspec.cli.edge import run
 
 
 @click.command("report")
@@ -25,19 +25,14 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
         from regspec.files import write_text
         from regspec.report.html import report_html
         from regspec.report.runs import expand_runs
-        from regspec.rundir.read import RunDirError, read_run
-        from regspec.sweep.store import StoreError
+        from regspec.rundir.read import read_run
 
         over, base = mean_over, baseline
         if over is None and len(runs) == 1:
             over, base = _sweep_seeds(runs[0])  # a sweep with a seed axis: its intervals, as `sweep` prints them
-        try:
-            summaries = [read_run(r) for r in expand_runs(runs)]
-            _draw_missing([s.run_dir for s in summaries])
-            page = report_html(summaries, mean_over=over, baseline=base, title=title)
-        except (RunDirError, StoreError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            return EXIT_BAD_INPUT
+        summaries = [read_run(r) for r in expand_runs(runs)]
+        _draw_missing([s.run_dir for s in summaries])
+        page = report_html(summaries, mean_over=over, baseline=base, title=title)
         write_text(output, page)
         click.echo(f"wrote {output} ({len(summaries)} runs, {len(page) // 1024} KB)", err=True)
         return 0
@@ -64,11 +59,11 @@ def _sweep_seeds(folder: str) -> tuple[str | None, str | None]:
     beside others; (None, None) otherwise."""
     import os
 
-    from regspec.diagnostics import SpecError
+    from regspec.diagnostics import RegspecError
     from regspec.report.sweep import SEED
     from regspec.rundir import layout
     from regspec.sweep.plan import read_sweep
-    from regspec.sweep.store import Store, StoreError
+    from regspec.sweep.store import Store
 
     if not (layout.is_sweep_dir(folder) and os.path.isfile(layout.path(folder, layout.SWEEP_FILE))):
         return None, None
@@ -77,7 +72,7 @@ def _sweep_seeds(folder: str) -> tuple[str | None, str | None]:
         store = Store(layout.path(folder, layout.SWEEP_DB))
         rows = store.rows()
         store.close()
-    except (SpecError, StoreError, OSError):
+    except (RegspecError, OSError):
         return None, None
     if SEED not in axes or len(axes) < 2 or not rows:
         return None, None

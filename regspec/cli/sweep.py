@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from regspec.cli.edge import EXIT_BAD_INPUT, run
+from regspec.cli.edge import run
 
 
 @click.command("sweep")
@@ -31,13 +31,7 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
                 click.echo(f"{t.name}  {t.key[:12]}  " + ", ".join(f"{k}={v}" for k, v in t.overrides.items()))
             click.echo(f"{len(p.trials)} trials")
             return 0
-        from regspec.sweep.store import StoreError
-
-        try:
-            result = run_sweep(p, out, jobs=jobs, engine=engine, address=address, progress=_progress_bar())
-        except StoreError as exc:
-            click.echo(f"error: {exc}", err=True)
-            return EXIT_BAD_INPUT
+        result = run_sweep(p, out, jobs=jobs, engine=engine, address=address, progress=_progress_bar())
         head, body = table(result.rows, axes, p.sweep.metric, p.sweep.goal)
         click.echo(format_text(head, body), nl=False)
         verdicts = write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal)

@@ -27,9 +27,9 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from regspec.diagnostics import Diagnostic, Position
+from regspec.diagnostics import Collector, Diagnostic, Position
 from regspec.frontend.source import Document
-from regspec.paths import Path, format_path
+from regspec.paths import Path
 
 USE_KEYS = frozenset({"block", "name", "inputs"})
 MAX_EXPANDED = 10_000
@@ -55,15 +55,14 @@ def expand_blocks(doc: Document) -> tuple[Document, list[Diagnostic]]:
 class _Expander:
     def __init__(self, doc: Document):
         self.doc = doc
-        self.errors: list[Diagnostic] = []
+        self.found = Collector(doc.position, doc.keys.get)
         self.values: dict[Path, Position] = {}
         self.keys: dict[Path, Position] = {}
         self.origins: dict[int, Expansion] = {}
         self.alias: dict[str, str] = {}  # instance name -> the name of its last layer
 
     def err(self, path: Path, message: str, hint: str | None = None, key: bool = False) -> None:
-        file, line, col = (self.doc.keys.get(path) if key else None) or self.doc.position(path)
-        self.errors.append(Diagnostic(file, line, col, format_path(path), message, hint))
+        self.found.add(path, message, hint, key=key)
 
     def run(self) -> tuple[Document, list[Diagnostic]]:
         doc = self.doc
@@ -95,7 +94,7 @@ class _Expander:
         for p, pos in doc.keys.items():
             if p[:1] != ("layers",):
                 self.keys.setdefault(p, pos)
-        return Document(doc.file, data, self.values, self.keys, origins=self.origins), self.errors
+        return Document(doc.file, data, self.values, self.keys, origins=self.origins), self.found.found
 
     def _copy(self, src: Path, dst: Path) -> None:
         n = len(src)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from regspec.diagnostics import Diagnostic
+from regspec.diagnostics import Collector, Diagnostic, ordered
 from regspec.frontend.source import Document
 from regspec.lang.model import SpecModel
 from regspec.lang.penalty import DATA_LOSS, splits_loss
-from regspec.paths import Path, format_path
 
 
 def output_names(spec: SpecModel) -> list[str]:
@@ -41,11 +40,8 @@ def history_keys(spec: SpecModel) -> list[str]:
 
 
 def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-
-    def err(path: Path, message: str, hint: str | None = None, key: bool = False) -> None:
-        file, line, col = (doc.keys.get(path) if key else None) or doc.position(path)
-        out.append(Diagnostic(file, line, col, format_path(path), message, hint))
+    found = Collector(doc.position, doc.keys.get)
+    err = found.add
 
     seen: dict[str, int] = {}
     for i, layer in enumerate(spec.layers):
@@ -99,8 +95,7 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
         elif monitor.startswith("val_") and data is not None and not has_validation:
             err(where, f"{cb.tag} monitors {monitor!r} but there is no validation data",
                 "set data.validation_split or give a test split")
-    out.sort(key=lambda d: (d.file, d.line, d.column))
-    return out
+    return ordered(found.found)
 
 
 def _static_training(spec: SpecModel, err: Callable[..., None]) -> None:

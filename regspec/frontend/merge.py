@@ -53,7 +53,7 @@ def _load_stdin() -> Merged:
 
     doc = read_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>")
     if not isinstance(doc.data, dict):
-        raise SpecError([Diagnostic(doc.file, 1, 1, "", "a spec must be a mapping at the top level")])
+        raise SpecError([Diagnostic(doc.file, 1, 1, (), "a spec must be a mapping at the top level")])
     doc, expanded = expand_blocks(doc)
     doc, more = apply_overrides(doc, doc.data.get("overrides"))
     return doc, expanded + more
@@ -76,7 +76,7 @@ def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Merged
     doc = read_file(path)
     data = doc.data
     if not isinstance(data, dict):
-        raise SpecError([Diagnostic(doc.file, 1, 1, "", "a spec must be a mapping at the top level",
+        raise SpecError([Diagnostic(doc.file, 1, 1, (), "a spec must be a mapping at the top level",
                                     "start with 'regspec: 1'")])
     _anchor_data_paths(doc)
     chain = _chain + (real,)
@@ -105,23 +105,23 @@ def _anchor_data_paths(doc: Document) -> None:
 def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Merged:
     _, line, col = doc.position(("extends",))
     if not isinstance(ref, str) or not ref:
-        raise SpecError([Diagnostic(doc.file, line, col, "extends", "must be a path to a parent spec")])
+        raise SpecError([Diagnostic(doc.file, line, col, ("extends",), "must be a path to a parent spec")])
     parent_path = os.path.normpath(os.path.join(os.path.dirname(doc.file), ref))
     real = os.path.realpath(parent_path)
     if real in chain:
         names = " -> ".join(os.path.relpath(p) for p in chain + (real,))
-        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"extends cycle: {names}")])
+        raise SpecError([Diagnostic(doc.file, line, col, ("extends",), f"extends cycle: {names}")])
     if len(chain) > MAX_EXTENDS:
-        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"extends chain deeper than {MAX_EXTENDS}")])
+        raise SpecError([Diagnostic(doc.file, line, col, ("extends",), f"extends chain deeper than {MAX_EXTENDS}")])
     if not os.path.exists(parent_path):
         names = " -> ".join(os.path.relpath(p) for p in chain)
-        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} not found",
+        raise SpecError([Diagnostic(doc.file, line, col, ("extends",), f"parent spec {ref!r} not found",
                                     f"resolved to {os.path.relpath(parent_path)}; chain: {names}")])
     if not parent_path.lower().endswith((".yaml", ".yml", ".json")):  # /etc/passwd, /proc/...: never read
-        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} is not a spec file",
+        raise SpecError([Diagnostic(doc.file, line, col, ("extends",), f"parent spec {ref!r} is not a spec file",
                                     "extends names a .yaml, .yml or .json spec")])
     if not stat.S_ISREG(os.stat(parent_path).st_mode):  # a device, a FIFO, a folder: never opened
-        raise SpecError([Diagnostic(doc.file, line, col, "extends", f"parent spec {ref!r} is not a regular file",
+        raise SpecError([Diagnostic(doc.file, line, col, ("extends",), f"parent spec {ref!r} is not a regular file",
                                     "extends names a .yaml, .yml or .json spec")])
     parent, problems = read_spec(parent_path, chain)
     child = {k: v for k, v in doc.data.items() if k not in ("extends", "overrides")}
@@ -199,7 +199,7 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
     where = origin or (lambda text: ("overrides", text))
     if not isinstance(overrides, dict):
         _, line, col = src.position(("overrides",))
-        raise SpecError([Diagnostic(src.file, line, col, "overrides", "must be a mapping of path -> value")])
+        raise SpecError([Diagnostic(src.file, line, col, ("overrides",), "must be a mapping of path -> value")])
     data = {k: v for k, v in doc.data.items() if k != "overrides"}
     errors: list[Diagnostic] = []
     done: list[tuple[paths.Path, paths.Path]] = []  # (target in data, origin in source)
@@ -212,7 +212,7 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
             data, target = paths.assign(data, target, value)
         except paths.PathError as exc:
             kpos = _key_position(src, at)
-            errors.append(Diagnostic(kpos[0], kpos[1], kpos[2], paths.format_path(at[:1]) + f".{text}",
+            errors.append(Diagnostic(kpos[0], kpos[1], kpos[2], (*at[:1], text),
                                      exc.message, exc.hint))
             continue
         done.append((target, at))

@@ -26,16 +26,16 @@ def parse_set_items(items: tuple[str, ...] | list[str]) -> tuple[dict[str, Any],
         name = f"--set {safe(item, 80)}"
         path, sep, text = item.partition("=")
         if not sep or not path.strip():
-            errors.append(Diagnostic(name, 1, 1, "", "expected PATH=VALUE"))
+            errors.append(Diagnostic(name, 1, 1, (), "expected PATH=VALUE"))
             continue
         if "\n" in text or "\r" in text:
-            errors.append(Diagnostic(name, 1, len(path) + 2, "", "a --set value is one line",
+            errors.append(Diagnostic(name, 1, len(path) + 2, (), "a --set value is one line",
                                      "give each field its own --set"))
             continue
         try:
             doc = read_text(f"v: {text}" if text.strip() else "v: null", name)
         except SpecError as exc:
-            errors += [Diagnostic(d.file, 1, max(1, d.column - 3 + len(path) + 1), d.path, d.message, d.hint)
+            errors += [Diagnostic(d.file, 1, max(1, d.column - 3 + len(path) + 1), d.at, d.message, d.hint)
                        for d in exc.diagnostics]
             continue
         key = path.strip()

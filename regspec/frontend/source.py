@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - PyYAML is a dependency, but the reader
     _LIBYAML = False
 
 from regspec.diagnostics import Diagnostic, Position, SpecError
-from regspec.paths import Path, format_path
+from regspec.paths import Path
 
 MAX_BYTES = 512 * 1024  # a hand-written spec is a few KiB
 MAX_DEPTH = 64
@@ -112,30 +112,30 @@ def read_file(path: str | os.PathLike, *, display: str | None = None) -> Documen
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"cannot read file: {exc.strerror or exc}")]) from None
+        raise SpecError([Diagnostic(name, 1, 1, (), f"cannot read file: {exc.strerror or exc}")]) from None
     if not stat.S_ISREG(st.st_mode):
-        raise SpecError([Diagnostic(name, 1, 1, "", "not a regular file", "a spec must be a .yaml, .yml or .json file")])
+        raise SpecError([Diagnostic(name, 1, 1, (), "not a regular file", "a spec must be a .yaml, .yml or .json file")])
     if st.st_size > MAX_BYTES:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"file too large ({st.st_size} bytes; the limit is {MAX_BYTES})")])
+        raise SpecError([Diagnostic(name, 1, 1, (), f"file too large ({st.st_size} bytes; the limit is {MAX_BYTES})")])
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"cannot read file: {exc.strerror or exc}")]) from None
+        raise SpecError([Diagnostic(name, 1, 1, (), f"cannot read file: {exc.strerror or exc}")]) from None
     if len(raw) > MAX_BYTES:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"file too large (over {MAX_BYTES} bytes)")])
+        raise SpecError([Diagnostic(name, 1, 1, (), f"file too large (over {MAX_BYTES} bytes)")])
     is_json = os.fspath(path).lower().endswith(".json")
     return read_bytes(raw, name, is_json=is_json)
 
 
 def read_bytes(raw: bytes, name: str, *, is_json: bool = False) -> Document:
     if len(raw) > MAX_BYTES:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"file too large (over {MAX_BYTES} bytes)")])
+        raise SpecError([Diagnostic(name, 1, 1, (), f"file too large (over {MAX_BYTES} bytes)")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"), None)
-        raise SpecError([Diagnostic(name, line, col, "", "file is not valid UTF-8", f"byte 0x{raw[exc.start]:02x}")]) from None
+        raise SpecError([Diagnostic(name, line, col, (), "file is not valid UTF-8", f"byte 0x{raw[exc.start]:02x}")]) from None
     return read_text(text, name, is_json=is_json)
 
 
@@ -143,11 +143,11 @@ def read_text(text: str, name: str, *, is_json: bool = False) -> Document:
     if text.startswith("\ufeff"):
         text = text[1:]
     if len(text) > MAX_BYTES:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"file too large (over {MAX_BYTES} characters)")])
+        raise SpecError([Diagnostic(name, 1, 1, (), f"file too large (over {MAX_BYTES} characters)")])
     m = _CONTROL.search(text)
     if m:
         line, col = _line_col(text, m.start())
-        raise SpecError([Diagnostic(name, line, col, "", f"control character U+{ord(m.group()):04X} in file")])
+        raise SpecError([Diagnostic(name, line, col, (), f"control character U+{ord(m.group()):04X} in file")])
     _check_flow_depth(text, name)
     if is_json:
         _check_json(text, name)
@@ -155,7 +155,7 @@ def read_text(text: str, name: str, *, is_json: bool = False) -> Document:
         m = _DIRECTIVE.search(text)
         if m:
             line, col = _line_col(text, m.start())
-            raise SpecError([Diagnostic(name, line, col, "", "YAML directives (%YAML, %TAG) are not allowed",
+            raise SpecError([Diagnostic(name, line, col, (), "YAML directives (%YAML, %TAG) are not allowed",
                                         "specs are YAML 1.2; remove the directive line")])
     return _Builder(name, is_json).build(text)
 
@@ -181,7 +181,7 @@ def _check_flow_depth(text: str, name: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 line, col = _line_col(text, m.start())
-                raise SpecError([Diagnostic(name, line, col, "", f"nesting too deep (the limit is {MAX_DEPTH} levels)")])
+                raise SpecError([Diagnostic(name, line, col, (), f"nesting too deep (the limit is {MAX_DEPTH} levels)")])
         elif c in "]}":
             depth = max(depth - 1, 0)
 
@@ -202,16 +202,16 @@ def _check_json(text: str, name: str) -> None:
     except _LongInt as exc:
         line, col = _line_col(text, text.find(str(exc)[:64]))
         n = len(str(exc).lstrip("-"))
-        raise SpecError([Diagnostic(name, line, col, "", f"integer literal too long ({n} digits)")]) from None
+        raise SpecError([Diagnostic(name, line, col, (), f"integer literal too long ({n} digits)")]) from None
     except json.JSONDecodeError as exc:
-        raise SpecError([Diagnostic(name, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]) from None
+        raise SpecError([Diagnostic(name, exc.lineno, exc.colno, (), f"invalid JSON: {exc.msg}")]) from None
     except ValueError as exc:  # NaN / Infinity, or an over-long integer
         word = str(exc).split(" ")[0]
         idx = text.find(word)
         line, col = _line_col(text, idx if idx >= 0 else 0)
-        raise SpecError([Diagnostic(name, line, col, "", f"{exc}", "numbers must be finite")]) from None
+        raise SpecError([Diagnostic(name, line, col, (), f"{exc}", "numbers must be finite")]) from None
     except RecursionError:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"nesting too deep (the limit is {MAX_DEPTH} levels)")]) from None
+        raise SpecError([Diagnostic(name, 1, 1, (), f"nesting too deep (the limit is {MAX_DEPTH} levels)")]) from None
 
 
 def _yaml_errors(marked: bool) -> tuple[type[Any], ...]:
@@ -256,7 +256,7 @@ class _Builder:
 
     def _error(self, mark: Any, path: Path, message: str, hint: str | None = None) -> None:
         _, line, col = self._pos(mark)
-        self.errors.append(Diagnostic(self.name, line, col, format_path(path), message, hint))
+        self.errors.append(Diagnostic(self.name, line, col, path, message, hint))
 
     def _fatal(self, mark: Any, path: Path, message: str, hint: str | None = None) -> _Fatal:
         self._error(mark, path, message, hint)
@@ -278,11 +278,11 @@ class _Builder:
                 problem, hint = "a tab character", "YAML indents with spaces, never tabs"
             elif "expected ':'" in problem:
                 hint = "a key needs a colon and a space: `key: value`"
-            self.errors.append(Diagnostic(self.name, line, col, "", f"invalid {'JSON' if self.is_json else 'YAML'}: {problem}",
+            self.errors.append(Diagnostic(self.name, line, col, (), f"invalid {'JSON' if self.is_json else 'YAML'}: {problem}",
                                           hint))
             raise SpecError(self.errors) from None
         except _yaml_errors(marked=False) + (RecursionError, ValueError) as exc:
-            self.errors.append(Diagnostic(self.name, 1, 1, "", f"cannot parse: {exc}"))
+            self.errors.append(Diagnostic(self.name, 1, 1, (), f"cannot parse: {exc}"))
             raise SpecError(self.errors) from None
         if self.errors:
             raise SpecError(self.errors)

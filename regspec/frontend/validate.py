@@ -21,7 +21,7 @@ from regspec.frontend.source import Document
 from regspec.lang.keras_names import CODE_LAYERS, KERAS_LAYERS
 from regspec.lang.layers import LAYERS
 from regspec.lang.model import SpecModel, ready
-from regspec.paths import Path, format_path
+from regspec.paths import Path
 
 _KIND = {
     "int_type": "an integer", "int_parsing": "an integer", "float_type": "a number", "string_type": "a string",
@@ -192,15 +192,14 @@ def translate(exc: ValidationError, doc: Document, model: type[BaseModel] = Spec
 def _diagnostic(doc: Document, model: type[BaseModel], path: Path, errs: list[tuple[bool, dict]]) -> Diagnostic:
     exists, err = errs[0]
     kind = err["type"]
-    spath = format_path(path)
     hint = None
     if kind == "missing":
         file, line, col = doc.position(path[:-1])
-        return Diagnostic(file, line, col, spath, "required key is missing")
+        return Diagnostic(file, line, col, path, "required key is missing")
     if kind == "extra_forbidden":
         file, line, col = doc.keys.get(path) or doc.position(path)
         message, hint = _unknown_key(doc, model, path)
-        return Diagnostic(file, line, col, spath, message, hint)
+        return Diagnostic(file, line, col, path, message, hint)
     file, line, col = doc.position(path)
     value = err.get("input")
     specific = [e for _, e in errs if e["type"] not in _KIND]
@@ -223,7 +222,7 @@ def _diagnostic(doc: Document, model: type[BaseModel], path: Path, errs: list[tu
             hint = "numbers are written without quotes"
         elif isinstance(value, str) and value.lower() in ("yes", "no", "on", "off") and "true or false" in kinds:
             hint = "YAML 1.2: write true or false"
-    return Diagnostic(file, line, col, spath, message, hint)
+    return Diagnostic(file, line, col, path, message, hint)
 
 
 def _literal_kinds(err: dict) -> str:

@@ -19,7 +19,7 @@ from regspec.lang.compile import CompileSection
 from regspec.lang.data import AnyData
 from regspec.lang.layers import Layer
 from regspec.lang.training import TrainingSection
-from regspec.paths import Path, format_path
+from regspec.paths import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class SourceMap:
 
     def error(self, path: Path, message: str, hint: str | None = None) -> SpecError:
         file, line, col = self.locate(path)
-        return SpecError([Diagnostic(file, line, col, format_path(path), message, hint)])
+        return SpecError([Diagnostic(file, line, col, path, message, hint)])
 
 
 @dataclass(frozen=True)

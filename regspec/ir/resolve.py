@@ -13,7 +13,7 @@ import difflib
 import os
 from typing import Any
 
-from regspec.diagnostics import Diagnostic
+from regspec.diagnostics import Collector, Diagnostic
 from regspec.ir.graph import InputNode, LayerNode, Program, SourceMap
 from regspec.lang.data import PATH_FIELDS
 from regspec.lang.layers import LAYERS, Layer
@@ -25,11 +25,8 @@ from regspec.paths import Path, format_path
 
 def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, list[Diagnostic]]:
     """The resolved spec, its program, and the graph's problems (each at its line)."""
-    problems: list[Diagnostic] = []
-
-    def err(path: Path, message: str, hint: str | None = None, severity: str = "error") -> None:
-        file, line, col = source.position(path)
-        problems.append(Diagnostic(file, line, col, format_path(path), message, hint, severity))
+    found = Collector(source.position)
+    err = found.add
 
     update: dict[str, Any] = {"extends": None, "overrides": {}, "blocks": None}  # blocks are expanded already
     inputs = _inputs(spec, update)
@@ -90,7 +87,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
         compile=resolved.compile, data=resolved.data, training=resolved.training,
         source=source,
     )
-    return resolved, program, problems
+    return resolved, program, found.found
 
 
 def _inputs(spec: SpecModel, update: dict[str, Any]) -> list[InputNode]:

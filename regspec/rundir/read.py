@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from regspec.diagnostics import RegspecError
 from regspec.files import read_json
 from regspec.rundir import layout
 
@@ -26,8 +27,8 @@ class RunSummary:
     history: dict[str, list[float]]
 
 
-class RunDirError(ValueError):
-    pass
+class RunDirError(RegspecError, ValueError):
+    """A folder that is not a run directory, or a run file that cannot be read."""
 
 
 def read_run(run_dir: str) -> RunSummary:

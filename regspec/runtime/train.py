@@ -76,7 +76,7 @@ def _new_run_dir(out: str, name: str) -> str:
 
 
 def _error(spec: Spec, message: str, hint: str | None = None) -> RunError:
-    return RunError([Diagnostic(spec.file, 1, 1, "", message, hint)])
+    return RunError([Diagnostic(spec.file, 1, 1, (), message, hint)])
 
 
 def _out_apart_from_data(program: Program, out: str) -> None:

@@ -25,7 +25,7 @@ class ServingError(SpecError):
 
 
 def refuse(file: str, message: str, hint: str | None = None, line: int = 1, column: int = 1) -> ServingError:
-    return ServingError([Diagnostic(file, line, column, "", message, hint)])
+    return ServingError([Diagnostic(file, line, column, (), message, hint)])
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regspec.api import Spec, load
-from regspec.diagnostics import Diagnostic, SpecError
+from regspec.diagnostics import Collector, Diagnostic, SpecError
 from regspec.frontend.source import Document, read_file
 from regspec.frontend.validate import validate_document
 from regspec.lang.sweep import SweepModel
@@ -77,11 +77,8 @@ def _size(sweep: SweepModel) -> int:
 def plan(path: str) -> Plan:
     """Every variant of the sweep, validated; all problems of the file reported at once."""
     doc, sweep = read_sweep(path)
-    problems: list[Diagnostic] = []
-
-    def at(where: tuple, message: str, hint: str | None = None) -> None:
-        file, line, col = doc.position(where)
-        problems.append(Diagnostic(file, line, col, ".".join(str(w) for w in where), message, hint))
+    found = Collector(doc.position)  # paths typed: `axes.units[2]`, formatted as everywhere else
+    problems, at = found.found, found.add
 
     axes = sweep.axes
     if sweep.mode == "zip" and len({len(v) for v in axes.values()}) > 1:

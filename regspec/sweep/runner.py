@@ -41,7 +41,7 @@ def _lock(folder: str) -> Any:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fh.close()
-        raise SpecError([Diagnostic(folder, 1, 1, "", "this sweep is already running in another process")]) from None
+        raise SpecError([Diagnostic(folder, 1, 1, (), "this sweep is already running in another process")]) from None
     return fh
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from regspec.diagnostics import RegspecError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
     id INTEGER PRIMARY KEY,
@@ -54,7 +56,7 @@ class Row:
 T = TypeVar("T")
 
 
-class StoreError(ValueError):
+class StoreError(RegspecError, ValueError):
     """The sweep database cannot be used (not SQLite, or not a sweep's)."""
 
 

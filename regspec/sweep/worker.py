@@ -27,7 +27,7 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
     """Train one point; returns what the store records. Shared by the local and Ray engines
     (the local runner draws each trial's curves itself, while the worker trains the next)."""
     from regspec.api import load
-    from regspec.diagnostics import SpecError
+    from regspec.diagnostics import RegspecError
     from regspec.runtime.train import train
 
     started = time.time()
@@ -44,8 +44,8 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
         train_seconds = time.time() - t0
         return {"status": result.status, "run_dir": result.run_dir, "metrics": result.metrics,
                 "seconds": time.time() - started, "train_seconds": train_seconds}
-    except SpecError as exc:
-        return {"status": "failed", "error": "\n".join(d.format() for d in exc.diagnostics),
+    except RegspecError as exc:
+        return {"status": "failed", "error": "\n".join(exc.lines()),
                 "seconds": time.time() - started}
     except Exception as exc:  # noqa: BLE001 - a failed trial is recorded, the sweep goes on
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",

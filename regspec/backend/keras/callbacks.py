@@ -9,13 +9,14 @@ from typing import Any
 
 from regspec.backend.keras.build import refusal
 from regspec.backend.keras.env import keras
+from regspec.diagnostics import RegspecError
 from regspec.ir.graph import Program
 from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
 
 _ATOMIC: Any = None
 
 
-class BackupError(RuntimeError):
+class BackupError(RegspecError, RuntimeError):
     """A backup to resume from that cannot be read (torn, edited, or of another model)."""
 
 

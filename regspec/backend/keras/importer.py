@@ -48,21 +48,21 @@ def read_config(path: str) -> dict[str, Any]:
             with zipfile.ZipFile(path) as z:
                 info = z.getinfo("config.json")
                 if info.file_size > MAX_CONFIG_BYTES:
-                    raise SpecError([Diagnostic(name, 1, 1, "", f"config.json is {info.file_size} bytes; the limit is "
+                    raise SpecError([Diagnostic(name, 1, 1, (), f"config.json is {info.file_size} bytes; the limit is "
                                                                 f"{MAX_CONFIG_BYTES}")])
                 text = z.read(info).decode("utf-8")
         else:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read(MAX_CONFIG_BYTES + 1)
             if len(text) > MAX_CONFIG_BYTES:
-                raise SpecError([Diagnostic(name, 1, 1, "", "file too large for a model config")])
+                raise SpecError([Diagnostic(name, 1, 1, (), "file too large for a model config")])
         config = json.loads(text)
     except (KeyError, zipfile.BadZipFile) as exc:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"not a .keras model file ({exc})")]) from None
+        raise SpecError([Diagnostic(name, 1, 1, (), f"not a .keras model file ({exc})")]) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SpecError([Diagnostic(name, 1, 1, "", f"cannot read a Keras model config: {exc}")]) from None
+        raise SpecError([Diagnostic(name, 1, 1, (), f"cannot read a Keras model config: {exc}")]) from None
     if not isinstance(config, dict) or "class_name" not in config:
-        raise SpecError([Diagnostic(name, 1, 1, "", "not a Keras model config (no class_name)")])
+        raise SpecError([Diagnostic(name, 1, 1, (), "not a Keras model config (no class_name)")])
     return config
 
 
@@ -72,7 +72,7 @@ def import_model(path: str) -> dict[str, Any]:
     config = read_config(path)
     result = _Importer(config).run()
     if result.problems:
-        raise SpecError([Diagnostic(path, 1, 1, "", p) for p in result.problems])
+        raise SpecError([Diagnostic(path, 1, 1, (), p) for p in result.problems])
     return result.spec
 
 
