@@ -63,15 +63,13 @@ def _sweep_seeds(folder: str) -> tuple[str | None, str | None]:
     from regspec.report.sweep import SEED
     from regspec.rundir import layout
     from regspec.sweep.plan import read_sweep
-    from regspec.sweep.store import Store
+    from regspec.sweep.store import sweep_rows
 
     if not (layout.is_sweep_dir(folder) and os.path.isfile(layout.path(folder, layout.SWEEP_FILE))):
         return None, None
     try:
         axes = list(read_sweep(layout.path(folder, layout.SWEEP_FILE))[1].axes)
-        store = Store(layout.path(folder, layout.SWEEP_DB))
-        rows = store.rows()
-        store.close()
+        rows = sweep_rows(folder)
     except (RegspecError, OSError):
         return None, None
     if SEED not in axes or len(axes) < 2 or not rows:

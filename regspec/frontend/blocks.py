@@ -55,7 +55,7 @@ def expand_blocks(doc: Document) -> tuple[Document, list[Diagnostic]]:
 class _Expander:
     def __init__(self, doc: Document):
         self.doc = doc
-        self.found = Collector(doc.position, doc.keys.get)
+        self.found = Collector(doc.position, lambda p: doc.keys.get(p))  # keys: only when asked (a lazy document)
         self.values: dict[Path, Position] = {}
         self.keys: dict[Path, Position] = {}
         self.origins: dict[int, Expansion] = {}

@@ -40,7 +40,7 @@ def history_keys(spec: SpecModel) -> list[str]:
 
 
 def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
-    found = Collector(doc.position, doc.keys.get)
+    found = Collector(doc.position, lambda p: doc.keys.get(p))  # keys: only when asked (a lazy document)
     err = found.add
 
     seen: dict[str, int] = {}

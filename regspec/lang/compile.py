@@ -1,6 +1,7 @@
 """The `compile` section: optimizer (with learning-rate schedules), loss and metrics."""
 
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -187,6 +188,23 @@ else:
     LossName = Literal[tuple(LOSSES)]
 
 
+#: Losses whose targets are classes (ids, one-hot rows or class names).
+CLASSIFIER_LOSSES = frozenset(name for name in LOSSES if name.endswith("crossentropy"))
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a one-output model is trained to do, decided from its loss in one place for data
+    loading, the preprocessing record, serving and reports."""
+
+    loss: str  # "" without a loss
+    from_logits: bool = False
+
+    @property
+    def classifier(self) -> bool:
+        return self.loss in CLASSIFIER_LOSSES
+
+
 class Crossentropy(Strict):
     """A crossentropy loss with arguments, e.g. `{type: categorical_crossentropy, label_smoothing: 0.1}`."""
 
@@ -237,3 +255,8 @@ class CompileSection(Strict):
         if loss is None:
             return ""
         return loss if isinstance(loss, str) else loss.type
+
+    @property
+    def task(self) -> Task:
+        loss = next(iter(self.loss.values())) if isinstance(self.loss, dict) else self.loss
+        return Task(self.loss_name, bool(getattr(loss, "from_logits", False)))

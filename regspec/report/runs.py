@@ -289,11 +289,9 @@ def expand_runs(paths: tuple[str, ...] | list[str]) -> list[str]:
                 out += inner
                 continue
         if layout.is_sweep_dir(p):
-            from regspec.sweep.store import Store
+            from regspec.sweep.store import sweep_rows
 
-            store = Store(layout.path(p, layout.SWEEP_DB))
-            out += [r.run_dir for r in store.rows() if r.run_dir]
-            store.close()
+            out += [r.run_dir for r in sweep_rows(p) if r.run_dir]
         else:
             out.append(p)
     return out

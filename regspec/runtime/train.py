@@ -31,7 +31,7 @@ from regspec.diagnostics import Diagnostic, SpecError
 from regspec.files import write_json, write_text
 from regspec.ir.graph import Program
 from regspec.lang.penalty import with_penalty
-from regspec.rundir import layout
+from regspec.rundir import layout, records
 from regspec.rundir.figures import RUN_FIGURES, draw_run_figures
 from regspec.rundir.read import accuracy_key
 from regspec.yamlio import dump_yaml
@@ -175,6 +175,7 @@ def _checked_pointer(spec: Spec, out: str, bdir: str, previous: str) -> str | No
     try:
         from regspec.files import read_json
 
+        # Only the identity matters here: a run.json torn by the crash still names its spec.
         same = read_json(layout.path(previous, layout.RUN)).get("spec_hash") == spec.hash
     except (OSError, ValueError, AttributeError):
         same = False
@@ -265,13 +266,12 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     k = keras()
     training = program.training
     run_dir = resumed_dir or start_run_dir(spec, out)
-    run_info = {
-        "name": spec.name, "spec_hash": spec.hash, "source": os.path.abspath(spec.file), "status": "running",
-        "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": _versions(),
-    }
-    write_json(layout.path(run_dir, layout.RUN), run_info)
+    run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
+                                 status="running", started=_now(), versions=_versions())
+    records.write(run_dir, run_info)
     write_text(layout.path(run_dir, layout.SPEC), dump_yaml(spec.resolved_dict()))
-    write_json(layout.path(run_dir, layout.PREPROCESSING), datasets.preprocessing)
+    if datasets.preprocessing is not None:
+        records.write(run_dir, datasets.preprocessing)
     if os.path.isfile(spec.file):  # a spec made in Python from text has no file to keep
         shutil.copyfile(spec.file, layout.path(run_dir, layout.SOURCE + os.path.splitext(spec.file)[1]))
     history_path = layout.path(run_dir, layout.HISTORY_LOG)
@@ -304,8 +304,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         )
     except (KeyboardInterrupt, SystemExit):
         # Ctrl-C or a kill: the backup stays, so `--resume` continues from the last epoch.
-        run_info.update(status="interrupted")
-        write_json(layout.path(run_dir, layout.RUN), run_info)
+        records.write(run_dir, run_info.model_copy(update={"status": "interrupted"}))
         raise
     except Exception as exc:  # noqa: BLE001 - whatever Keras raised mid-training
         # A failure is not an interruption: resuming would fail the same way. The run is
@@ -314,17 +313,15 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         from regspec.backend.keras.callbacks import BackupError
 
         if isinstance(exc, BackupError):
-            run_info.update(status="failed", error=message)
             try:
-                write_json(layout.path(run_dir, layout.RUN), run_info)
+                records.write(run_dir, run_info.model_copy(update={"status": "failed", "error": message}))
             finally:  # even when the disk is full
                 _drop_backup(bdir)
             hint = ("it was discarded: run the same command again to start over" if "cannot be read" in message
                     else "free some space (or set REGSPEC_BACKUP_SECONDS) and run the same command again")
             raise _error(spec, message, hint) from exc
-        run_info.update(status="failed", error=f"{type(exc).__name__}: {message}",
-                        finished=datetime.now(UTC).isoformat(timespec="seconds"))
-        write_json(layout.path(run_dir, layout.RUN), run_info)
+        records.write(run_dir, run_info.model_copy(update={"status": "failed", "error": f"{type(exc).__name__}: {message}",
+                                                          "finished": _now()}))
         _drop_backup(bdir)
         raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
@@ -334,9 +331,9 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
         # A full disk (or a folder gone) after training: the run is failed with the reason, not
         # left `running`. (Keras removed the backup when fit ended: a rerun trains again.)
         why = exc.strerror or type(exc).__name__
-        run_info.update(status="failed", error=f"cannot write the run's results: {why}")
         try:
-            write_json(layout.path(run_dir, layout.RUN), run_info)
+            records.write(run_dir, run_info.model_copy(update={"status": "failed",
+                                                              "error": f"cannot write the run's results: {why}"}))
         except OSError:
             pass
         raise _error(spec, f"training finished but its results cannot be written in {run_dir}: {why}",
@@ -344,18 +341,18 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 
 
 def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
-            run_info: dict[str, Any], history_path: str, started: float, figures: tuple[str, ...], bdir: str) -> RunResult:
+            run_info: records.RunRecord, history_path: str, started: float, figures: tuple[str, ...], bdir: str) -> RunResult:
     """Evaluate, save and write the run directory's results (training is over)."""
     from regspec.backend.keras.build import save_model
     from regspec.backend.keras.weights import weight_stats
 
     history = _history(history_path)
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
-    metrics: dict[str, Any] = {"params": int(model.count_params()), "epochs_run": len(history.get("loss", []))}
+    scores: dict[str, dict[str, float]] = {}
     if not diverged:
-        metrics["train"] = with_penalty(_finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0)))
+        scores["train"] = with_penalty(_finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0)))
         if datasets.test is not None:
-            metrics["test"] = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
+            scores["test"] = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
     save_model(model, layout.path(run_dir, layout.MODEL))
     probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
     stats = weight_stats(model, _layer_labels(program, built), probe)
@@ -363,14 +360,17 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     write_json(layout.path(run_dir, layout.HISTORY), history)
     write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
     draw_run_figures(run_dir, history, stats, spec.name, figures)
-    metrics["seconds"] = round(time.time() - started, 3)
-    write_json(layout.path(run_dir, layout.METRICS), metrics)
+    metrics = records.Metrics(params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
+                              seconds=round(time.time() - started, 3), **scores)
+    records.write(run_dir, metrics)
     status: layout.Status = "diverged" if diverged else "finished"
-    run_info.update(status=status, finished=datetime.now(UTC).isoformat(timespec="seconds"))
-    run_info.pop("error", None)
-    write_json(layout.path(run_dir, layout.RUN), run_info)
+    records.write(run_dir, run_info.model_copy(update={"status": status, "finished": _now(), "error": None}))
     _drop_backup(bdir)  # done: nothing left to resume
-    return RunResult(run_dir, status, metrics)
+    return RunResult(run_dir, status, metrics.model_dump(mode="json", exclude_none=True))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _layer_labels(program: Program, built: dict[str, Any]) -> dict[int, str]:

@@ -14,8 +14,9 @@ import numpy as np
 from regspec.files import read_json
 from regspec.lang.penalty import with_penalty
 from regspec.rundir import layout
+from regspec.rundir.records import PreprocessingRecord
 from regspec.serving.inputs import NewData, read_data
-from regspec.serving.record import Preprocessing, Run, open_run, refuse
+from regspec.serving.record import Run, open_run, refuse
 
 BATCH = 1024  # inference only: a large batch is faster and changes no result
 
@@ -46,7 +47,7 @@ def predict(run_dir: str, data: list[str]) -> Predictions:
     return _rows(run.prep, new, out)
 
 
-def _rows(prep: Preprocessing, new: NewData, out: np.ndarray) -> Predictions:
+def _rows(prep: PreprocessingRecord, new: NewData, out: np.ndarray) -> Predictions:
     out = out.reshape((len(out), -1))
     units = out.shape[1]
     if not prep.classifier:

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from regspec.diagnostics import safe
-from regspec.serving.record import Preprocessing, ServingError, refuse
+from regspec.rundir.records import PreprocessingRecord
+from regspec.serving.record import ServingError, refuse
 from regspec.tabular import numbers
 
 MAX_LISTED = 8  # names shown when listing what is missing
@@ -34,7 +35,7 @@ class NewData:
     examples: list[Any]  # what identifies each example: a CSV line, an npz index, an image path
 
 
-def read_data(paths: list[str], prep: Preprocessing, *, labels: bool, label_column: str | None = None) -> NewData:
+def read_data(paths: list[str], prep: PreprocessingRecord, *, labels: bool, label_column: str | None = None) -> NewData:
     """The examples (and labels) in ``paths``, or a refusal naming the file."""
     if not paths:
         raise refuse("-", "no data given")
@@ -66,7 +67,7 @@ def _regular_file(path: str) -> None:
 # ----------------------------------------------------------------------------- CSV
 
 
-def _csv(path: str, prep: Preprocessing, *, labels: bool, label_column: str | None) -> NewData:
+def _csv(path: str, prep: PreprocessingRecord, *, labels: bool, label_column: str | None) -> NewData:
     delimiter = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -104,7 +105,7 @@ def _csv(path: str, prep: Preprocessing, *, labels: bool, label_column: str | No
     return NewData(x.reshape((len(rows), *prep.raw_shape)), y, [r + 2 for r in range(len(rows))])
 
 
-def _feature_columns(path: str, header: list[str], prep: Preprocessing, label: str | None) -> list[int]:
+def _feature_columns(path: str, header: list[str], prep: PreprocessingRecord, label: str | None) -> list[int]:
     want = math.prod(prep.raw_shape)
     if prep.features is not None:
         missing = [f for f in prep.features if f not in header]
@@ -138,7 +139,7 @@ def _number(path: str, line: int, col: int, name: str, text: str) -> float:
     return v
 
 
-def _labels_from_cells(path: str, cells: list[tuple[int, str]], column: int, prep: Preprocessing) -> np.ndarray:
+def _labels_from_cells(path: str, cells: list[tuple[int, str]], column: int, prep: PreprocessingRecord) -> np.ndarray:
     """Class names map through the run's classes (an integer id is taken as is); targets stay numbers."""
     if not prep.classifier:
         y = np.empty(len(cells), dtype="float32")
@@ -151,7 +152,7 @@ def _labels_from_cells(path: str, cells: list[tuple[int, str]], column: int, pre
     return y
 
 
-def class_id(text: str, prep: Preprocessing, path: str, line: int = 1, column: int = 1) -> int:
+def class_id(text: str, prep: PreprocessingRecord, path: str, line: int = 1, column: int = 1) -> int:
     names = prep.classes
     if names is not None and text in names:
         return names.index(text)
@@ -169,7 +170,7 @@ def class_id(text: str, prep: Preprocessing, path: str, line: int = 1, column: i
 # ----------------------------------------------------------------------------- npz
 
 
-def _npz(path: str, prep: Preprocessing, *, labels: bool) -> NewData:
+def _npz(path: str, prep: PreprocessingRecord, *, labels: bool) -> NewData:
     try:
         with np.load(path, allow_pickle=False) as f:
             names = list(f.files)
@@ -215,7 +216,7 @@ def _npz(path: str, prep: Preprocessing, *, labels: bool) -> NewData:
 # ----------------------------------------------------------------------------- images
 
 
-def _images(paths: list[str], prep: Preprocessing, *, labels: bool) -> NewData:
+def _images(paths: list[str], prep: PreprocessingRecord, *, labels: bool) -> NewData:
     from regspec.backend.keras.data import IMAGE_EXTENSIONS
 
     files: list[tuple[str, int | None]] = []
@@ -239,7 +240,7 @@ def _images(paths: list[str], prep: Preprocessing, *, labels: bool) -> NewData:
     return NewData(x, y, [path for path, _ in files])
 
 
-def _image_folder(root: str, prep: Preprocessing, *, labels: bool) -> list[tuple[str, int | None]]:
+def _image_folder(root: str, prep: PreprocessingRecord, *, labels: bool) -> list[tuple[str, int | None]]:
     from regspec.backend.keras.data import IMAGE_EXTENSIONS
 
     real_root = os.path.realpath(root) + os.sep
@@ -264,7 +265,7 @@ def _image_folder(root: str, prep: Preprocessing, *, labels: bool) -> list[tuple
     return out
 
 
-def _load_image(path: str, prep: Preprocessing) -> np.ndarray:
+def _load_image(path: str, prep: PreprocessingRecord) -> np.ndarray:
     """Decoded and resized with the very ops ``image_dataset_from_directory`` uses."""
     from regspec.backend.keras.env import keras
 
@@ -282,10 +283,10 @@ def _load_image(path: str, prep: Preprocessing) -> np.ndarray:
         raw = tf.io.read_file(path)
         have = int(tf.image.decode_image(raw, expand_animations=False).shape[-1])
         if have != prep.channels:
-            raise refuse(path, f"has {have} channel(s); the run was trained on {prep.image['color_mode']} images "
+            raise refuse(path, f"has {have} channel(s); the run was trained on {prep.image.color_mode} images "
                          f"({prep.channels})", "convert the image, or use a run trained on this kind")
         img = tf.image.decode_image(raw, channels=prep.channels, expand_animations=False)
-        img = tf.image.resize(img, prep.image["size"], method=prep.image["interpolation"])
+        img = tf.image.resize(img, prep.image.size, method=prep.image.interpolation)
     except tf.errors.OpError as exc:
         raise refuse(path, f"cannot be decoded as an image ({safe(exc.message, 80)})") from None
     return np.asarray(img, dtype="float32")

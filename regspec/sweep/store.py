@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from regspec.diagnostics import RegspecError
+from regspec.rundir import layout
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
@@ -176,3 +177,12 @@ class _Tx:
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def sweep_rows(folder: str) -> list[Row]:
+    """The trials of the sweep in ``folder``, read once: what the report and compare list."""
+    store = Store(layout.path(folder, layout.SWEEP_DB))
+    try:
+        return store.rows()
+    finally:
+        store.close()

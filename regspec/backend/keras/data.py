@@ -17,7 +17,7 @@ import stat
 import sys
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from regspec.lang.data import (
     SklearnData,
     TfdsData,
 )
+from regspec.rundir.records import ImageRecord, PreprocessingRecord, Standardize
 from regspec.tabular import numbers
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -51,7 +52,7 @@ class Datasets:
     validation: Any | None
     test: Any | None
     #: What was done to the examples on their way to the model (the run keeps it: see runtime.serving).
-    preprocessing: dict[str, Any] = field(default_factory=dict)
+    preprocessing: PreprocessingRecord | None = None
 
 
 @dataclass
@@ -161,7 +162,7 @@ def _sklearn(program: Program, data: SklearnData, seed: int | None) -> Loaded:
 def _csv(program: Program, data: CsvData, seed: int | None) -> Loaded:
     _check_path(program, "train", data.train, folder=False)
     x, labels, features = _read_csv(program, data, "train", data.train)
-    classifier = program.compile.loss_name.endswith("crossentropy")
+    classifier = program.compile.task.classifier
     y, classes = _encode_labels(program, "train", data.train, labels, None, classifier=classifier)
     if data.test:
         _check_path(program, "test", data.test, folder=False)
@@ -402,10 +403,11 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
             raise _fail(program, "", f"{split} example {bad} has a NaN or infinite value",
                         "every value must be a finite number")
     classes = int(max(y.max(), yt.max()) + 1) if np.issubdtype(y.dtype, np.integer) else None
-    if program.compile.loss_name.endswith("crossentropy") and y.ndim == 1 and len(np.unique(y)) < 2:
+    classifier = program.compile.task.classifier
+    if classifier and y.ndim == 1 and len(np.unique(y)) < 2:
         raise _fail(program, "", f"the train labels hold one class only ({_short(str(np.unique(y)[0]))})",
                     "a classifier needs examples of at least two classes")
-    if program.compile.loss_name.endswith("crossentropy") and y.ndim == 1 and yt.ndim == 1:
+    if classifier and y.ndim == 1 and yt.ndim == 1:
         unseen = sorted(set(np.unique(yt).tolist()) - set(np.unique(y).tolist()))
         if unseen:
             print(f"warning: the test split has class(es) {_short(str(unseen))} that training never sees",
@@ -433,10 +435,11 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     if program.training.steps_per_epoch:
         train = train.repeat()
     validation = batches(*val) if val is not None else batches(xt, yt)
-    record = preprocessing_record(program, raw_shape=raw_shape, features=got.features, label=got.label,
-                                  classes=got.classes, rescale=scale)
+    standardize = None
     if got.mean is not None and got.scale is not None:
-        record["standardize"] = {"mean": got.mean.astype(float).tolist(), "scale": got.scale.astype(float).tolist()}
+        standardize = Standardize(mean=tuple(got.mean.astype(float).tolist()), scale=tuple(got.scale.astype(float).tolist()))
+    record = preprocessing_record(program, raw_shape=raw_shape, features=got.features, label=got.label,
+                                  classes=got.classes, rescale=scale, standardize=standardize)
     return Datasets(
         train=train.prefetch(tf.data.AUTOTUNE), train_eval=batches(x, y), validation=validation,
         test=batches(xt, yt), preprocessing=record,
@@ -445,17 +448,16 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
 
 def preprocessing_record(program: Program, *, raw_shape: list[int], features: list[str] | None = None,
                          label: str | None = None, classes: list[str] | None = None, rescale: float | None = None,
-                         image: dict[str, Any] | None = None) -> dict[str, Any]:
+                         standardize: Standardize | None = None, image: ImageRecord | None = None) -> PreprocessingRecord:
     """What new data must go through to reach the model as the training data did (preprocessing.json)."""
-    loss = program.compile.loss
-    first = next(iter(loss.values())) if isinstance(loss, dict) else loss
     assert program.data is not None
-    return {
-        "format": 1, "source": program.data.tag, "raw_shape": raw_shape, "input_shape": list(_input_shape(program)),
-        "features": features, "label": label, "classes": classes, "standardize": None, "rescale": rescale,
-        "image": image, "loss": program.compile.loss_name,
-        "from_logits": bool(getattr(first, "from_logits", False)),
-    }
+    task = program.compile.task
+    return PreprocessingRecord(
+        source=program.data.tag, raw_shape=tuple(raw_shape), input_shape=_input_shape(program),
+        features=None if features is None else tuple(features), label=label,
+        classes=None if classes is None else tuple(classes), standardize=standardize,
+        rescale=None if rescale is None else float(rescale), image=image, loss=task.loss, from_logits=task.from_logits,
+    )
 
 
 def _augment(program: Program, ds: Any) -> Any:
@@ -532,8 +534,8 @@ def _image_directory(program: Program, data: ImageDirectoryData, seed: int | Non
     channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[data.color_mode]
     record = preprocessing_record(
         program, raw_shape=[*data.image_size, channels], classes=classes, rescale=scale,
-        image={"size": list(data.image_size), "color_mode": data.color_mode, "interpolation": data.interpolation,
-               "label_mode": data.label_mode},
+        image=ImageRecord(size=tuple(data.image_size), color_mode=data.color_mode, interpolation=data.interpolation,
+                          label_mode=data.label_mode),
     )
     return Datasets(
         train=augmented.prefetch(tf.data.AUTOTUNE), train_eval=base.prefetch(tf.data.AUTOTUNE),
