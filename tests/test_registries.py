@@ -9,7 +9,6 @@ from click.testing import CliRunner
 from regspec.api import from_document, load
 from regspec.backend.keras.build import compile_model
 from regspec.backend.keras.callbacks import build_callbacks
-from regspec.backend.keras.data import LOADERS
 from regspec.backend.keras.env import keras
 from regspec.cli import main
 from regspec.diagnostics import SpecError
@@ -69,8 +68,20 @@ def test_every_optimizer_schedule_loss_and_metric_exists_in_keras():
         assert isinstance(getattr(k.metrics, cls_name)(), k.metrics.Metric), name
 
 
-def test_every_data_source_has_a_loader():
-    assert set(DATA_SOURCES) == set(LOADERS)
+def test_every_data_source_has_a_loader_and_an_export_snippet():
+    import pkgutil
+
+    from regspec.backend.keras import sources
+
+    modules = {m.name for m in pkgutil.iter_modules(sources.__path__)}
+    assert set(DATA_SOURCES) == modules  # no source without a module, no module without a source
+    for tag in DATA_SOURCES:
+        module = sources.source(tag)
+        assert callable(module.load) and callable(module.export), tag
+    with pytest.raises(sources.UnknownSource):
+        sources.source("parquet")
+    with pytest.raises(sources.UnknownSource):
+        sources.source("../image_directory")
 
 
 def _spec(text: str):

@@ -9,6 +9,7 @@ No TensorFlow here.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
@@ -58,8 +59,8 @@ class Metrics(Record):
     FILE: ClassVar[str] = layout.METRICS
     params: Annotated[int, Field(ge=0)]
     epochs_run: Annotated[int, Field(ge=0)]
-    train: dict[str, Score] | None = None
-    test: dict[str, Score] | None = None
+    train: Mapping[str, Score] | None = None
+    test: Mapping[str, Score] | None = None
     seconds: Annotated[float, Field(ge=0)] | None = None
 
 

@@ -348,11 +348,12 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
 
     history = _history(history_path)
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
-    scores: dict[str, dict[str, float]] = {}
+    train_scores: dict[str, float] | None = None
+    test_scores: dict[str, float] | None = None
     if not diverged:
-        scores["train"] = with_penalty(_finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0)))
+        train_scores = with_penalty(_finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0)))
         if datasets.test is not None:
-            scores["test"] = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
+            test_scores = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
     save_model(model, layout.path(run_dir, layout.MODEL))
     probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
     stats = weight_stats(model, _layer_labels(program, built), probe)
@@ -361,7 +362,7 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
     draw_run_figures(run_dir, history, stats, spec.name, figures)
     metrics = records.Metrics(params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
-                              seconds=round(time.time() - started, 3), **scores)
+                              train=train_scores, test=test_scores, seconds=round(time.time() - started, 3))
     records.write(run_dir, metrics)
     status: layout.Status = "diverged" if diverged else "finished"
     records.write(run_dir, run_info.model_copy(update={"status": status, "finished": _now(), "error": None}))

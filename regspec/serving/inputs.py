@@ -217,7 +217,7 @@ def _npz(path: str, prep: PreprocessingRecord, *, labels: bool) -> NewData:
 
 
 def _images(paths: list[str], prep: PreprocessingRecord, *, labels: bool) -> NewData:
-    from regspec.backend.keras.data import IMAGE_EXTENSIONS
+    from regspec.backend.keras.sources.image_directory import IMAGE_EXTENSIONS
 
     files: list[tuple[str, int | None]] = []
     for path in paths:
@@ -241,7 +241,7 @@ def _images(paths: list[str], prep: PreprocessingRecord, *, labels: bool) -> New
 
 
 def _image_folder(root: str, prep: PreprocessingRecord, *, labels: bool) -> list[tuple[str, int | None]]:
-    from regspec.backend.keras.data import IMAGE_EXTENSIONS
+    from regspec.backend.keras.sources.image_directory import IMAGE_EXTENSIONS
 
     real_root = os.path.realpath(root) + os.sep
     out: list[tuple[str, int | None]] = []
@@ -272,7 +272,7 @@ def _load_image(path: str, prep: PreprocessingRecord) -> np.ndarray:
     keras()  # TensorFlow, imported quietly
     import tensorflow as tf
 
-    from regspec.backend.keras.data import image_problem
+    from regspec.backend.keras.sources.image_directory import image_problem
 
     assert prep.image is not None
     _regular_file(path)

@@ -14,11 +14,10 @@ import re
 from typing import Any
 
 from regspec.backend.keras import lower
+from regspec.backend.keras.sources import INDENT, Exported, source
 from regspec.ir.graph import Program
 from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
 from regspec.lang.keras_form import LAYERS_MODULE, source_prefix
-
-INDENT = "    "
 
 
 def py(v: Any) -> str:
@@ -132,95 +131,20 @@ def callbacks_source(program: Program) -> list[str]:
     return out
 
 
-def data_source(program: Program) -> list[str]:
-    """``load_data()`` -> (x, y, x_test, y_test) as arrays, or (train, test) tf.data for image folders."""
+def exported_data(program: Program) -> Exported:
+    """``load_data()`` -> (x, y, x_test, y_test) as arrays, or (train, test) tf.data for image folders:
+    the data source's own export snippet (`sources/<type>.py`)."""
     data = program.data
-    seed = program.training.seed
     if data is None:
-        return ["def load_data():",
-                f'{INDENT}raise SystemExit("the spec has no data section: the model can be built, not trained")']
-    tag = data.tag
-    a = data.__dict__
-    lines = ["def load_data():"]
-    if tag == "sklearn":
-        lines += [f"{INDENT}from sklearn import datasets",
-                  f"{INDENT}from sklearn.model_selection import train_test_split", "",
-                  f"{INDENT}bunch = datasets.load_{a['name']}()",
-                  f"{INDENT}x, x_test, y, y_test = train_test_split(bunch.data.astype('float32'), bunch.target, "
-                  f"test_size={a['test_size']!r}, random_state={seed!r})"]
-        if a.get("standardize"):
-            lines += _standardize()
-    elif tag == "csv":
-        lines += [f"{INDENT}x, y = read_csv({a['train']!r})"]
-        if a.get("test"):
-            lines += [f"{INDENT}x_test, y_test = read_csv({a['test']!r})"]
-        else:
-            lines += [f"{INDENT}from sklearn.model_selection import train_test_split", "",
-                      f"{INDENT}x, x_test, y, y_test = train_test_split(x, y, test_size={a['test_size']!r}, "
-                      f"random_state={seed!r})"]
-        if a.get("standardize"):
-            lines += _standardize()
-    elif tag in ("npz", "keras"):
-        path = a.get("path")
-        if path:
-            lines += [f"{INDENT}with np.load({path!r}, allow_pickle=False) as f:",
-                      f"{INDENT * 2}arrays = {{k: f[k] for k in f.files}}",
-                      f"{INDENT}x, y = arrays['x_train'], arrays['y_train']",
-                      f"{INDENT}if 'x_test' in arrays:",
-                      f"{INDENT * 2}x_test, y_test = arrays['x_test'], arrays['y_test']",
-                      f"{INDENT}else:",
-                      f"{INDENT * 2}from sklearn.model_selection import train_test_split",
-                      f"{INDENT * 2}x, x_test, y, y_test = train_test_split(x, y, test_size={a.get('test_size', 0.25)!r}, "
-                      f"random_state={seed!r})"]
-        else:
-            lines += [f"{INDENT}(x, y), (x_test, y_test) = keras.datasets.{a['name']}.load_data()"]
-        if a.get("rescale") is not None:
-            lines += [f"{INDENT}x, x_test = x * {a['rescale']!r}, x_test * {a['rescale']!r}"]
-    elif tag == "image_directory":
-        common = (f"image_size={tuple(a['image_size'])!r}, label_mode={a['label_mode']!r}, color_mode={a['color_mode']!r}, "
-                  f"batch_size={program.training.batch_size}, interpolation={a['interpolation']!r}, "
-                  f"seed={seed if seed is not None else 1337}")
-        lines += [f"{INDENT}train = keras.utils.image_dataset_from_directory({a['train']!r}, shuffle=True, {common})"]
-        lines += ([f"{INDENT}test = keras.utils.image_dataset_from_directory({a['test']!r}, shuffle=False, {common})"]
-                  if a.get("test") else [f"{INDENT}test = None"])
-        if a.get("rescale") is not None:
-            lines += [f"{INDENT}train = train.map(lambda x, y: (x * {a['rescale']!r}, y))",
-                      f"{INDENT}test = test.map(lambda x, y: (x * {a['rescale']!r}, y)) if test is not None else None"]
-        if a.get("augmentation"):
-            lines += [f"{INDENT}train = train.cache().map(lambda x, y: (augment(x, training=True), y))  # training batches only"]
-        lines += [f"{INDENT}return train, test"]
-        return lines
-    else:  # tfds
-        lines += [f"{INDENT}import tensorflow_datasets as tfds", "",
-                  f"{INDENT}x, y = tfds.as_numpy(tfds.load({a['name']!r}, split={a['train_split']!r}, "
-                  "as_supervised=True, batch_size=-1))",
-                  f"{INDENT}x_test, y_test = tfds.as_numpy(tfds.load({a['name']!r}, split={a['test_split']!r}, "
-                  "as_supervised=True, batch_size=-1))"]
-    lines += [f"{INDENT}return x, y, x_test, y_test"]
-    return lines
-
-
-def _standardize() -> list[str]:
-    return [f"{INDENT}mean, std = x.mean(axis=0), x.std(axis=0)  # fitted on the train split only",
-            f"{INDENT}std[std == 0] = 1.0",
-            f"{INDENT}x, x_test = (x - mean) / std, (x_test - mean) / std"]
-
-
-READ_CSV = '''def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh, delimiter={delimiter!r}))
-    header, rows = rows[0], rows[1:]
-    features = {features!r} or [c for c in header if c != {label!r}]
-    x = np.array([[float(r[header.index(c)]) for c in features] for r in rows], dtype="float32")
-    y = np.array([float(r[header.index({label!r})]) for r in rows])
-    return x, (y.astype("int64") if np.all(y == np.round(y)) else y)
-'''
+        return Exported([f'{INDENT}raise SystemExit("the spec has no data section: the model can be built, not trained")'])
+    return source(data.tag).export(program, data)
 
 
 def python_script(program: Program, source_file: str, description: str = "") -> str:
     data = program.data
     training = program.training
-    arrays = data is not None and data.tag != "image_directory"
+    loader = exported_data(program)
+    arrays = data is not None and loader.arrays
     loss = program.compile.loss_name if not isinstance(program.compile.loss, dict) else None
     out = [f'"""{program.name}: {description or "a Keras model"}',
            "",
@@ -228,15 +152,14 @@ def python_script(program: Program, source_file: str, description: str = "") -> 
            '"""', "", "import argparse", "import csv", "import os", "", "import keras", "import numpy as np",
            "from keras import layers, regularizers", "", f"SEED = {training.seed!r}", f"EPOCHS = {training.epochs}",
            f"BATCH_SIZE = {training.batch_size}", "", ""]
-    if data is not None and data.tag == "csv":
-        out += READ_CSV.format(delimiter=data.__dict__["delimiter"], features=data.__dict__["features"],
-                               label=data.__dict__["label"]).splitlines() + ["", ""]
+    if loader.helpers:
+        out += loader.helpers + ["", ""]
     steps = getattr(data, "augmentation", None) or []
     if steps:
         made = [py(dict(lower.layer(s, brief=True), module=LAYERS_MODULE)) for s in steps]
         out += ["# Augmentation: random preprocessing layers, applied to training batches only.",
                 "augment = keras.Sequential(["] + [f"{INDENT}{m}," for m in made] + ["])", "", ""]
-    out += data_source(program) + ["", ""]
+    out += ["def load_data():", *loader.body, "", ""]
     out += model_source(program) + ["", ""]
     out += compile_source(program) + ["", ""]
     out += callbacks_source(program) + ["", ""]

@@ -1,0 +1,151 @@
+"""`data: {type: csv, train: data.csv, label: species}`: a table with a header row.
+
+Feature cells must be numbers; a classifier's labels may be class names (ids in sorted order).
+Every refusal names the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+
+from regspec.backend.keras.data import Loaded, check_path, fail, short, split_arrays, standardize
+from regspec.backend.keras.sources import INDENT, Exported, standardize_lines
+from regspec.ir.graph import Program
+from regspec.lang.data import CsvData
+from regspec.tabular import numbers
+
+
+def load(program: Program, data: CsvData, seed: int | None) -> Loaded:
+    check_path(program, "train", data.train, folder=False)
+    x, labels, features = _read_csv(program, data, "train", data.train)
+    classifier = program.compile.task.classifier
+    y, classes = _encode_labels(program, "train", data.train, labels, None, classifier=classifier)
+    if data.test:
+        check_path(program, "test", data.test, folder=False)
+        xt, test_labels, _ = _read_csv(program, data, "test", data.test)
+        yt, _ = _encode_labels(program, "test", data.test, test_labels, classes, classifier=classifier)
+        got = Loaded(x, y, xt, yt)
+    else:
+        got = split_arrays(x, y, data.test_size, seed)
+    got.features, got.label, got.classes = features, data.label, classes
+    return standardize(got) if data.standardize else got
+
+
+def _encode_labels(program: Program, key: str, path: str, labels: list[tuple[int, str]], classes: list[str] | None,
+                   *, classifier: bool) -> tuple[np.ndarray, list[str] | None]:
+    """Numbers stay numbers; a classifier's labels may also be class names (ids in sorted order,
+    the train split's names for the test split). Returns the labels and the class names."""
+    numbers = _numbers(labels)
+    if numbers is not None and classes is None:
+        return (numbers.astype("int64") if np.all(numbers == np.round(numbers)) else numbers), None
+    if not classifier:
+        line, text = next((ln, t) for ln, t in labels if _number(t) is None)
+        raise fail(program, key, f"{path}:{line}: label {short(text)!r} is not a number",
+                    "a class name needs a crossentropy loss; a regression target must be a number")
+    if classes is None:
+        classes = sorted({t.strip() for _, t in labels})
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.empty(len(labels), dtype="int64")
+    for r, (line, text) in enumerate(labels):
+        if text.strip() not in index:
+            raise fail(program, key, f"{path}:{line}: label {short(text)!r} is not one of the train split's classes",
+                        f"classes: {short(', '.join(classes))}")
+        y[r] = index[text.strip()]
+    return y, classes
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _numbers(labels: list[tuple[int, str]]) -> np.ndarray | None:
+    out = np.empty(len(labels))
+    for r, (_, text) in enumerate(labels):
+        v = _number(text)
+        if v is None:
+            return None
+        out[r] = v
+    return out
+
+
+def _read_csv(program: Program, data: CsvData, key: str, path: str
+              ) -> tuple[np.ndarray, list[tuple[int, str]], list[str]]:
+    """Feature rows as float32, label cells as (line, text), and the feature names."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh, delimiter=data.delimiter)
+            header = next(reader, None)
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise fail(program, key, f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise fail(program, key, f"{path} is not a CSV file ({exc})") from None
+    if not header:
+        raise fail(program, key, f"{path} has no header row")
+    if data.label not in header:
+        raise fail(program, "label", f"column {data.label!r} not in the header of {path}",
+                    f"the header has {len(header)} columns")
+    features = data.features or [c for c in header if c != data.label]
+    missing = [c for c in features if c not in header]
+    if missing:
+        raise fail(program, "features", f"columns {[short(m) for m in missing]} not in the header of {path}")
+    if not rows:
+        raise fail(program, key, f"{path} has a header but no rows")
+    idx = [header.index(c) for c in features]
+    li = header.index(data.label)
+    labels: list[tuple[int, str]] = []
+    for r, row in enumerate(rows):
+        line = r + 2  # 1-based, after the header
+        if len(row) != len(header):
+            raise fail(program, key, f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
+        if _number(row[li]) is not None:
+            _cell(program, key, path, line, header[li], row[li])  # a NaN or infinite label is refused too
+        labels.append((line, row[li]))
+    x, bad = numbers(rows, idx)
+    if bad is not None:
+        r, col, _ = bad
+        _cell(program, key, path, r + 2, header[col], rows[r][col])  # raises, naming the cell
+    return x, labels, features
+
+
+def _cell(program: Program, key: str, path: str, line: int, column: str, text: str) -> float:
+    v = _number(text)
+    if v is None:
+        raise fail(program, key, f"{path}:{line}: column {short(column)!r} is not a number ({short(text)!r})")
+    if not math.isfinite(v):
+        raise fail(program, key, f"{path}:{line}: column {short(column)!r} is {short(text.strip())}",
+                    "every value must be a finite number")
+    return v
+
+
+#: The exported script's reader: what `load` reads, without the checks.
+READ_CSV = '''def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter={delimiter!r}))
+    header, rows = rows[0], rows[1:]
+    features = {features!r} or [c for c in header if c != {label!r}]
+    x = np.array([[float(r[header.index(c)]) for c in features] for r in rows], dtype="float32")
+    y = np.array([float(r[header.index({label!r})]) for r in rows])
+    return x, (y.astype("int64") if np.all(y == np.round(y)) else y)
+'''
+
+
+def export(program: Program, data: CsvData) -> Exported:
+    seed = program.training.seed
+    body = [f"{INDENT}x, y = read_csv({data.train!r})"]
+    if data.test:
+        body += [f"{INDENT}x_test, y_test = read_csv({data.test!r})"]
+    else:
+        body += [f"{INDENT}from sklearn.model_selection import train_test_split", "",
+                 f"{INDENT}x, x_test, y, y_test = train_test_split(x, y, test_size={data.test_size!r}, "
+                 f"random_state={seed!r})"]
+    if data.standardize:
+        body += standardize_lines()
+    helpers = READ_CSV.format(delimiter=data.delimiter, features=data.features, label=data.label).splitlines()
+    return Exported(body + [f"{INDENT}return x, y, x_test, y_test"], helpers=helpers)

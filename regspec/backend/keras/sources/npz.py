@@ -1,0 +1,53 @@
+"""`data: {type: npz, path: data.npz}`: NumPy arrays x_train, y_train (and x_test, y_test)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+
+from regspec.backend.keras.data import Loaded, check_path, fail, short, split_arrays
+from regspec.backend.keras.sources import INDENT, Exported, rescale_lines
+from regspec.ir.graph import Program
+from regspec.lang.data import KerasData, NpzData
+
+
+def load(program: Program, data: NpzData, seed: int | None) -> Loaded:
+    check_path(program, "path", data.path, folder=False)
+    return read_npz(program, data.path, data.test_size, seed)
+
+
+def read_npz(program: Program, path: str, test_size: float, seed: int | None) -> Loaded:
+    """The arrays of an .npz in Keras' dataset layout; pickled objects are refused."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise fail(program, "path", f"cannot read {path} as .npz: {short(str(exc))}") from None
+    for key in ("x_train", "y_train"):
+        if key not in arrays:
+            raise fail(program, "path", f"{path} has no array {key!r}", f"arrays: {', '.join(arrays) or 'none'}")
+    for name in ("train", "test"):
+        xs, ys = arrays.get(f"x_{name}"), arrays.get(f"y_{name}")
+        if xs is not None and ys is not None and len(xs) != len(ys):
+            raise fail(program, "path", f"{path}: x_{name} has {len(xs)} examples, y_{name} has {len(ys)}")
+    x, y = arrays["x_train"], arrays["y_train"]
+    if "x_test" in arrays and "y_test" in arrays:
+        return Loaded(x, y, arrays["x_test"], arrays["y_test"])
+    return split_arrays(x, y, test_size, seed)
+
+
+def export(program: Program, data: NpzData | KerasData) -> Exported:
+    """Also the keras source's, when it reads a local copy (`data.path`)."""
+    assert data.path is not None
+    test_size = getattr(data, "test_size", 0.25)
+    body = [f"{INDENT}with np.load({data.path!r}, allow_pickle=False) as f:",
+            f"{INDENT * 2}arrays = {{k: f[k] for k in f.files}}",
+            f"{INDENT}x, y = arrays['x_train'], arrays['y_train']",
+            f"{INDENT}if 'x_test' in arrays:",
+            f"{INDENT * 2}x_test, y_test = arrays['x_test'], arrays['y_test']",
+            f"{INDENT}else:",
+            f"{INDENT * 2}from sklearn.model_selection import train_test_split",
+            f"{INDENT * 2}x, x_test, y, y_test = train_test_split(x, y, test_size={test_size!r}, "
+            f"random_state={program.training.seed!r})"]
+    return Exported(body + rescale_lines(data.rescale) + [f"{INDENT}return x, y, x_test, y_test"])
