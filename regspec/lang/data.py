@@ -6,7 +6,7 @@ Relative paths are relative to the spec file that names them.
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from regspec.lang.layers import LAYERS
 from regspec.lang.registry import Registered, Registry
@@ -48,6 +48,54 @@ class SklearnData(DataSource):
     name: Literal["iris", "digits", "wine", "breast_cancer"]
     test_size: Fraction = Field(0.25, description="Fraction held out as the test split (seeded).")
     standardize: bool = Field(False, description="Scale features to zero mean, unit variance (fitted on the train split).")
+
+
+class SyntheticData(DataSource):
+    """Examples drawn by a scikit-learn generator (`make_moons`, ...): small, offline, seeded by
+    `training.seed`. Noisy moons are the classic playground for watching a regularizer tame
+    overfitting. Arguments keep scikit-learn's names; each generator takes the ones it knows."""
+
+    always_test = True
+    #: generator -> the arguments it takes (beside n_samples) as its make_* function names them.
+    TAKES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "moons": ("noise",), "circles": ("noise", "factor"), "blobs": ("n_features", "centers", "cluster_std"),
+        "classification": ("n_features", "n_informative", "n_classes", "flip_y", "class_sep"),
+        "regression": ("n_features", "n_informative", "noise"),
+    }
+    type: Literal["synthetic"]
+    generator: Literal["moons", "circles", "blobs", "classification", "regression"]
+    n_samples: Annotated[int, Field(ge=8, le=1_000_000)] = 500
+    noise: NonNegFloat | None = Field(None, description="Standard deviation of the Gaussian noise added.")
+    factor: Annotated[float, Field(gt=0, lt=1)] | None = Field(None, description="circles: inner radius / outer.")
+    n_features: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    n_informative: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    n_classes: Annotated[int, Field(ge=2, le=1000)] | None = None
+    centers: Annotated[int, Field(ge=2, le=1000)] | None = Field(None, description="blobs: the number of classes.")
+    cluster_std: Annotated[float, Field(gt=0)] | None = None
+    flip_y: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="classification: the fraction of labels flipped at random.")
+    class_sep: Annotated[float, Field(gt=0)] | None = None
+    test_size: Fraction = Field(0.25, description="Fraction held out as the test split (seeded).")
+    standardize: bool = Field(False, description="Scale features to zero mean, unit variance (fitted on the train split).")
+
+    @model_validator(mode="after")
+    def _known_arguments(self) -> "SyntheticData":
+        takes = self.TAKES[self.generator]
+        given = [k for k in self.model_fields_set if k in self.arguments_of_all() and k not in takes]
+        if given:
+            raise ValueError(f"make_{self.generator} takes no {', '.join(sorted(given))} "
+                             f"(it takes n_samples{''.join(', ' + t for t in takes)})")
+        return self
+
+    @classmethod
+    def arguments_of_all(cls) -> set[str]:
+        return {a for takes in cls.TAKES.values() for a in takes}
+
+    def generator_arguments(self) -> dict[str, Any]:
+        """The make_* function's keyword arguments that the spec sets (the rest keep sklearn's defaults)."""
+        out: dict[str, Any] = {"n_samples": self.n_samples}
+        out.update({k: getattr(self, k) for k in self.TAKES[self.generator] if getattr(self, k) is not None})
+        return out
 
 
 class CsvData(DataSource):

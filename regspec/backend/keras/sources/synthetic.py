@@ -1,0 +1,38 @@
+"""`data: {type: synthetic, generator: moons, noise: 0.3}`: examples drawn by scikit-learn's
+make_* generators, seeded by `training.seed` (0 without one), so a run is reproducible offline."""
+
+from __future__ import annotations
+
+from regspec.backend.keras.data import Loaded, split_arrays, standardize
+from regspec.backend.keras.sources import INDENT, Exported, standardize_lines
+from regspec.ir.graph import Program
+from regspec.lang.data import SyntheticData
+
+
+def load(program: Program, data: SyntheticData, seed: int | None) -> Loaded:
+    from sklearn import datasets as sk
+
+    make = getattr(sk, f"make_{data.generator}")
+    x, y = make(**data.generator_arguments(), random_state=_state(seed))
+    got = split_arrays(x.astype("float32"), y.astype("float32" if data.generator == "regression" else "int64"),
+                       data.test_size, seed)
+    got.features = [f"x{i}" for i in range(x.shape[1])]
+    return standardize(got) if data.standardize else got
+
+
+def _state(seed: int | None) -> int:
+    return 0 if seed is None else seed
+
+
+def export(program: Program, data: SyntheticData) -> Exported:
+    seed = program.training.seed
+    args = ", ".join(f"{k}={v!r}" for k, v in data.generator_arguments().items())
+    y_type = "float32" if data.generator == "regression" else "int64"
+    body = [f"{INDENT}from sklearn import datasets",
+            f"{INDENT}from sklearn.model_selection import train_test_split", "",
+            f"{INDENT}x, y = datasets.make_{data.generator}({args}, random_state={_state(seed)!r})",
+            f"{INDENT}x, x_test, y, y_test = train_test_split(x.astype('float32'), y.astype({y_type!r}), "
+            f"test_size={data.test_size!r}, random_state={seed!r})"]
+    if data.standardize:
+        body += standardize_lines()
+    return Exported(body + [f"{INDENT}return x, y, x_test, y_test"])
