@@ -16,6 +16,7 @@ from regspec.ir.graph import Program
 from regspec.ir.shapes import Row, infer_rows
 from regspec.lang.layers.base import argument_order
 from regspec.lang.model import SpecModel
+from regspec.lang.types import drop_unset_later
 from regspec.pipeline import check_document
 
 
@@ -59,6 +60,7 @@ class Spec:
                 section.pop("name", None)
             if section.get("dtype") == "float32":
                 section.pop("dtype", None)
+        drop_unset_later(self.resolved, data)
         _tidy_layers(data)
         return data
 

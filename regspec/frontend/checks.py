@@ -100,12 +100,9 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
 
 def _static_training(spec: SpecModel, err: Callable[..., None]) -> None:
     """What would fail in the middle of training, caught before it starts."""
-    opt = spec.compile.optimizer
-    schedule = not isinstance(opt, str) and not isinstance(getattr(opt, "learning_rate", 0.0), (int, float))
     for i, cb in enumerate(spec.training.callbacks):
-        if cb.tag == "reduce_lr_on_plateau" and schedule:
-            err(("training", "callbacks", i), "reduce_lr_on_plateau cannot change a learning-rate schedule",
-                "use a fixed learning_rate with it, or drop one of the two")
+        for message, hint in cb.conflicts(spec.compile):
+            err(("training", "callbacks", i), message, hint)
     units = spec.layers[-1].__dict__.get("units")  # one output: the last layer
     loss = spec.compile.loss_name if not isinstance(spec.compile.loss, dict) else None
     if not spec.outputs and units == 1 and loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):

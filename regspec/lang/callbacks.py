@@ -8,6 +8,9 @@ from pydantic import Field
 from regspec.lang.registry import Registered, Registry
 from regspec.lang.types import NonNegFloat, NonNegInt, PositiveInt
 
+if TYPE_CHECKING:
+    from regspec.lang.compile import CompileSection
+
 Mode = Literal["auto", "min", "max"]
 
 CALLBACKS: "Registry[Callback]" = Registry("callback")
@@ -26,6 +29,11 @@ class Callback(Registered):
         return self.run_file
     #: (module, how to install it) for a callback that needs an optional package.
     requires: ClassVar[tuple[str, str] | None] = None
+
+    def conflicts(self, compile: "CompileSection") -> list[tuple[str, str | None]]:
+        """(message, hint) for each way the rest of the spec would make this callback fail in
+        the middle of training; reported at the callback before training starts."""
+        return []
 
 
 class EarlyStopping(Callback):
@@ -69,6 +77,13 @@ class ReduceLROnPlateau(Callback):
     min_delta: NonNegFloat = 0.0001
     cooldown: NonNegInt = 0
     min_lr: NonNegFloat = 0.0
+
+    def conflicts(self, compile: "CompileSection") -> list[tuple[str, str | None]]:
+        opt = compile.optimizer
+        if not isinstance(opt, str) and not isinstance(getattr(opt, "learning_rate", 0.0), (int, float)):
+            return [("reduce_lr_on_plateau cannot change a learning-rate schedule",
+                     "use a fixed learning_rate with it, or drop one of the two")]
+        return []
 
 
 class TensorBoard(Callback):

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from regspec.lang.keras_form import KerasForm, KerasValue, form
 from regspec.lang.registry import Registered, Registry, own_tag
-from regspec.lang.types import NonNegFloat, PositiveInt, Strict
+from regspec.lang.types import ADDED_LATER, NonNegFloat, PositiveInt, Strict
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 
@@ -92,6 +92,10 @@ class Optimizer(Registered):
     clipnorm: PositiveFloat | None = None
     clipvalue: PositiveFloat | None = None
     global_clipnorm: PositiveFloat | None = None
+    use_ema: Annotated[bool, ADDED_LATER] = Field(False, description="Keep an exponential moving average of "
+                                                  "the weights (swap it in with the swap_ema_weights callback).")
+    ema_momentum: Annotated[float, Field(ge=0, le=1), ADDED_LATER] = 0.99
+    ema_overwrite_frequency: Annotated[PositiveInt | None, ADDED_LATER] = None
 
 
 Beta = Annotated[float, Field(ge=0, lt=1)]

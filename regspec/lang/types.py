@@ -14,6 +14,39 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
 
 
+class AddedLater:
+    """Marks a field added after specs were first hashed (`Annotated[bool, ADDED_LATER]`): the
+    resolved spec leaves it out while it holds its default, so sweep stores and backups keyed by
+    the hash of an existing spec still find it."""
+
+
+ADDED_LATER = AddedLater()
+
+
+def drop_unset_later(model: BaseModel, data: Any) -> None:
+    """Remove from ``data`` (``model`` dumped) every `ADDED_LATER` field still at its default."""
+    if not isinstance(data, dict):
+        return
+    for name, info in type(model).model_fields.items():
+        key = info.alias or name
+        value = getattr(model, name, None)
+        if key in data and ADDED_LATER in info.metadata and value == info.get_default(call_default_factory=True):
+            del data[key]
+            continue
+        _walk(value, data.get(key))
+
+
+def _walk(value: Any, data: Any) -> None:
+    if isinstance(value, BaseModel):
+        drop_unset_later(value, data)
+    elif isinstance(value, (list, tuple)) and isinstance(data, list):
+        for v, d in zip(value, data):
+            _walk(v, d)
+    elif isinstance(value, dict) and isinstance(data, dict):
+        for k, v in value.items():
+            _walk(v, data.get(k))
+
+
 PositiveInt = Annotated[int, Field(ge=1, le=2**31 - 1)]
 NonNegInt = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
