@@ -86,6 +86,21 @@ class ReduceLROnPlateau(Callback):
         return []
 
 
+class SwapEMAWeights(Callback):
+    """Evaluate with the optimizer's moving average of the weights (its `use_ema: true`): swapped in
+    for validation (and, with `swap_on_epoch`, for the epoch's callbacks), and kept at the end."""
+
+    keras_class = "SwapEMAWeights"
+    type: Literal["swap_ema_weights"]
+    swap_on_epoch: bool = False
+
+    def conflicts(self, compile: "CompileSection") -> list[tuple[str, str | None]]:
+        if isinstance(compile.optimizer, str) or not compile.optimizer.use_ema:
+            return [("swap_ema_weights needs an optimizer that keeps the moving average",
+                     "set `use_ema: true` on the optimizer, e.g. optimizer: {type: adam, use_ema: true}")]
+        return []
+
+
 class TensorBoard(Callback):
     """Write TensorBoard logs to `tensorboard/` in the run directory."""
 
