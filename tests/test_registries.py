@@ -32,7 +32,8 @@ def test_every_layer_kind_is_a_keras_layer():
 
 def test_every_callback_builds(tmp_path):
     spec = load(SPECS / "iris" / "base.yaml").with_overrides(
-        {"training.callbacks": [{"type": t} for t in CALLBACKS]})
+        {"training.callbacks": [{"type": t} for t in CALLBACKS],
+         "compile.optimizer": {"type": "adam", "use_ema": True}})  # what swap_ema_weights needs
     built = build_callbacks(spec.program, str(tmp_path), str(tmp_path / "backup"))
     names = [type(c).__name__ for c in built]
     for cls in CALLBACKS.values():
@@ -144,3 +145,13 @@ def test_the_list_of_keras_layer_names_is_current():
              if inspect.isclass(c) and issubclass(c, k.layers.Layer) and not n.startswith("_")}
     assert KERAS_LAYERS == names
     assert set(LAYERS) - {"input"} <= KERAS_LAYERS
+
+
+def test_every_kind_is_found_again_by_its_keras_class():
+    """The importer reads a Keras config back through the registries (no map of its own)."""
+    from regspec.lang.callbacks import CALLBACKS
+
+    for registry in (LAYERS, OPTIMIZERS, CALLBACKS):
+        for tag, cls in registry.items():
+            assert registry.tag_of(cls.keras_class) == tag, (registry.kind, tag)
+    assert LAYERS.tag_of("Lambda") is None

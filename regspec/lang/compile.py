@@ -186,6 +186,8 @@ LOSSES = {
     "hinge": "Hinge", "squared_hinge": "SquaredHinge", "categorical_hinge": "CategoricalHinge",
     "kl_divergence": "KLDivergence", "poisson": "Poisson", "binary_focal_crossentropy": "BinaryFocalCrossentropy",
 }
+#: The Keras loss class -> its name here, for reading a Keras config back ("mse" for MeanSquaredError).
+LOSS_OF_CLASS = {cls: name for name, cls in LOSSES.items()}
 if TYPE_CHECKING:
     LossName = str
 else:

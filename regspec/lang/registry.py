@@ -24,12 +24,27 @@ class Registry(dict[str, type[T]], Generic[T]):
     def __init__(self, kind: str):
         super().__init__()
         self.kind = kind
+        self._by_keras: dict[str, str] | None = None
         REGISTRIES.append(self)
 
     def add(self, tag: str, cls: type[T]) -> None:
         if tag in self and self[tag] is not cls:
             raise TypeError(f"two {self.kind} classes claim the type {tag!r}: {self[tag].__name__} and {cls.__name__}")
         self[tag] = cls
+        self._by_keras = None
+
+    def tag_of(self, keras_class: str) -> str | None:
+        """The tag whose class builds ``keras_class`` (the importer's way back from a Keras config);
+        the first registered wins where two kinds build one class."""
+        if self._by_keras is None:
+            by_keras: dict[str, str] = {}
+            for tag, cls in self.items():
+                name = getattr(cls, "keras_class", None)
+                if isinstance(name, str):
+                    by_keras.setdefault(name, tag)
+            self._by_keras = by_keras
+        assert self._by_keras is not None
+        return self._by_keras.get(keras_class)
 
     def union(self, *, where: typing.Callable[[type[T]], bool] | None = None) -> Any:
         """``Annotated[Union[...], Field(discriminator="type")]`` over the registered classes."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import Diagnostic, SpecError
-from regspec.lang.compile import LOSSES, OPTIMIZERS
+from regspec.lang.compile import LOSS_OF_CLASS, LOSSES, OPTIMIZERS
 from regspec.lang.keras_form import UnknownKerasForm, float32_decimal, value_kind
 from regspec.lang.keras_names import CODE_LAYERS
 from regspec.lang.layers import LAYERS
@@ -29,7 +29,11 @@ from regspec.lang.layers.base import dropout_name
 from regspec.lang.types import INITIALIZER_CLASSES
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
-BY_KERAS = {cls.keras_class: tag for tag, cls in LAYERS.items() if tag != "input"}
+
+
+def _layer_tag(keras_class: str) -> str | None:
+    tag = LAYERS.tag_of(keras_class)
+    return None if tag == "input" else tag  # an InputLayer is the model's input, read apart
 #: Keys of every Keras layer config that are not arguments regspec models.
 BOOKKEEPING = {"name", "trainable", "dtype"}
 
@@ -211,7 +215,7 @@ class _Importer:
             self.problem(name, f"{cls} is a custom class ({item.get('registered_name') or module}); "
                                "a spec holds only built-in Keras layers")
             return None
-        tag = BY_KERAS.get(cls)
+        tag = _layer_tag(cls)
         if tag is None:
             snake = _snake(cls)
             if snake in CODE_LAYERS:
@@ -285,15 +289,13 @@ class _Importer:
                 continue
             if key == "activation" and converted == "linear" and default is None:
                 continue
-            if key == "strides" and tag.endswith(("pooling1d", "pooling2d", "pooling3d")) and \
-                    _same(value, cfg.get("pool_size")):
-                continue  # regspec's default strides are the pool size, as Keras'
             if isinstance(default, str) and isinstance(converted, str) and \
                     INITIALIZER_CLASSES.get(default, default) == INITIALIZER_CLASSES.get(converted, converted):
                 continue  # "uniform" and "random_uniform" are one initializer
             out[key] = converted
         if not ok:
             return None
+        out = spec_cls.from_keras_arguments(out)
         try:  # what regspec will build must be what the file holds
             spec_cls.model_validate({"type": tag, **out})
         except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError
@@ -324,7 +326,7 @@ class _Importer:
                 self.problem(name, f"{key}={cls}({_short(cfg)}): not expressible in regspec")
                 return _UNSUPPORTED
             if module == "keras.layers":
-                tag = BY_KERAS.get(cls)
+                tag = _layer_tag(cls)
                 inner = self._layer(value)
                 if inner is None or tag is None:
                     return _UNSUPPORTED
@@ -367,8 +369,7 @@ class _Importer:
         return out
 
     def _optimizer(self, opt: dict[str, Any]) -> Any:
-        by_keras = {cls.keras_class: tag for tag, cls in OPTIMIZERS.items()}
-        tag = by_keras.get(opt.get("class_name", ""))
+        tag = OPTIMIZERS.tag_of(str(opt.get("class_name", "")))
         if tag is None:
             self.problems.append(f"compile: optimizer {opt.get('class_name')} is not one regspec has")
             return "adam"
@@ -400,8 +401,7 @@ class _Importer:
             self.problems.append(f"compile: loss {loss!r} is not one regspec has")
             return loss
         if isinstance(loss, dict) and "class_name" in loss:
-            names = {v: k for k, v in LOSSES.items()}
-            tag = names.get(loss["class_name"])
+            tag = LOSS_OF_CLASS.get(loss["class_name"])
             if tag is None:
                 self.problems.append(f"compile: loss {loss['class_name']} is not one regspec has")
                 return "mse"

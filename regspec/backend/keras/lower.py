@@ -79,8 +79,8 @@ def layer(spec_layer: Layer, *, brief: bool = False) -> dict[str, Any]:
             continue
         if brief and k in fields and not fields[k].is_required() and v == fields[k].default and not isinstance(v, Layer):
             continue
-        if brief and k == "strides" and getattr(spec_layer, "strides", v) is None:
-            continue  # pooling: Keras' default is the pool size
+        if brief and k in spec_layer.implied_arguments():
+            continue
         config[k] = value(v, brief)
     return {"class_name": spec_layer.keras_class, "config": config}
 

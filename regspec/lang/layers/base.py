@@ -77,6 +77,17 @@ class Layer(Registered):
             args.pop("name", None)
         return args
 
+    def implied_arguments(self) -> frozenset[str]:
+        """Arguments :meth:`keras_arguments` fills in where the spec left them unset (a brief
+        lowering, as a person writes it, leaves them out again)."""
+        return frozenset()
+
+    @classmethod
+    def from_keras_arguments(cls, args: dict[str, Any]) -> dict[str, Any]:
+        """The inverse of :meth:`keras_arguments` for an imported config's non-default arguments:
+        drop what this kind implies (the default it spells out). Beside its forward rule."""
+        return args
+
     @property
     def adapts(self) -> bool:
         """Whether training adapts this layer to the training split first (Keras' ``adapt``)."""

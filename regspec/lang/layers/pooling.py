@@ -17,6 +17,16 @@ class _Pooling(Layer):
             args["strides"] = args["pool_size"]  # what Keras does with strides=None, spelled out
         return args
 
+    def implied_arguments(self) -> frozenset[str]:
+        return frozenset({"strides"}) if self.__dict__.get("strides") is None else frozenset()
+
+    @classmethod
+    def from_keras_arguments(cls, args: dict[str, Any]) -> dict[str, Any]:
+        pool_size = args.get("pool_size", cls.model_fields["pool_size"].default)
+        if "strides" in args and args["strides"] == pool_size:
+            args = {k: v for k, v in args.items() if k != "strides"}  # Keras' default: the pool size
+        return args
+
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         r = int(self.keras_class[-2])
         need_rank(self, shape, r + 1)
