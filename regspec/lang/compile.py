@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from regspec.lang.keras_form import KerasForm, KerasValue, form
 from regspec.lang.registry import Registered, Registry, own_tag
@@ -216,7 +216,22 @@ class Crossentropy(Strict):
 
     type: Literal["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"]
     from_logits: bool = False
-    label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
+    label_smoothing: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Not for sparse_categorical_crossentropy (Keras' takes no label_smoothing).")
+
+    @model_validator(mode="after")
+    def _sparse_takes_no_smoothing(self) -> "Crossentropy":
+        if self.type == "sparse_categorical_crossentropy" and self.label_smoothing:
+            raise ValueError("sparse_categorical_crossentropy takes no label_smoothing "
+                             "(smooth one-hot labels with categorical_crossentropy)")
+        return self
+
+    def keras_arguments(self) -> dict[str, Any]:
+        """The arguments Keras' class takes (SparseCategoricalCrossentropy has no label_smoothing)."""
+        out: dict[str, Any] = {"from_logits": self.from_logits}
+        if self.type != "sparse_categorical_crossentropy":
+            out["label_smoothing"] = self.label_smoothing
+        return out
 
 
 #: Metric names as Keras takes them (`metrics=["auc"]`) -> the class in ``keras.metrics``
@@ -236,6 +251,16 @@ else:
     MetricName = Literal[tuple(METRICS)]
 
 
+def _loss_kind(value: Any) -> str:
+    """A name, a crossentropy with arguments (a mapping with `type`), or one loss per output:
+    `{type: sparse_categorical_crossentropy}` alone is a loss, not an output named `type`."""
+    if isinstance(value, str):
+        return "name"
+    if isinstance(value, dict) and "type" not in value:
+        return "per_output"
+    return "crossentropy"
+
+
 Loss = LossName | Crossentropy
 MetricList = Annotated[list[MetricName], Field(max_length=32)]
 OutputName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -243,7 +268,11 @@ OutputName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 class CompileSection(Strict):
     optimizer: OptimizerName | AnyOptimizer = Field("adam", description="A name, or `{type: adam, learning_rate: 1.0e-3, ...}`.")
-    loss: Loss | Annotated[dict[OutputName, Loss], Field(min_length=1, max_length=64)] | None = Field(
+    loss: Annotated[
+        Annotated[LossName, Tag("name")] | Annotated[Crossentropy, Tag("crossentropy")]
+        | Annotated[dict[OutputName, Loss], Field(min_length=1, max_length=64), Tag("per_output")],
+        Discriminator(_loss_kind),
+    ] | None = Field(
         None, description="A Keras loss name, or a crossentropy with arguments; or one per output name. "
         "Needed to train; a model without it can still be built and exported."
     )

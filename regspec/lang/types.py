@@ -1,6 +1,8 @@
 """Shared field types of the spec language. Strictness lives in :class:`Strict`."""
 
 
+import functools
+import typing
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,13 +29,37 @@ def drop_unset_later(model: BaseModel, data: Any) -> None:
     """Remove from ``data`` (``model`` dumped) every `ADDED_LATER` field still at its default."""
     if not isinstance(data, dict):
         return
-    for name, info in type(model).model_fields.items():
-        key = info.alias or name
-        value = getattr(model, name, None)
-        if key in data and ADDED_LATER in info.metadata and value == info.get_default(call_default_factory=True):
+    later, nested = _plan(type(model))
+    for name, key, default in later:
+        if key in data and getattr(model, name, None) == default:
             del data[key]
-            continue
-        _walk(value, data.get(key))
+    for name, key in nested:
+        _walk(getattr(model, name, None), data.get(key))
+
+
+@functools.cache
+def _plan(cls: type[BaseModel]) -> tuple[tuple[tuple[str, str, Any], ...], tuple[tuple[str, str], ...]]:
+    """A model class's ADDED_LATER fields (name, key, default), and the fields that may hold a
+    model to look into; worked out once per class (a resolved spec is dumped for every hash)."""
+    later, nested = [], []
+    for name, info in cls.model_fields.items():
+        key = info.alias or name
+        if ADDED_LATER in info.metadata:
+            later.append((name, key, info.get_default(call_default_factory=True)))
+        elif _may_hold_later(info.annotation):
+            nested.append((name, key))
+    return tuple(later), tuple(nested)
+
+
+def _may_hold_later(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether a value of this type may hold a model with an ADDED_LATER field (layers nest layers:
+    ``seen`` stops the recursion)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        fields = annotation.model_fields.values()
+        return any(ADDED_LATER in f.metadata or _may_hold_later(f.annotation, seen | {annotation}) for f in fields)
+    return any(_may_hold_later(a, seen) for a in typing.get_args(annotation))
 
 
 def _walk(value: Any, data: Any) -> None:

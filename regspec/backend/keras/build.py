@@ -146,8 +146,7 @@ def data_loss_metric(program: Program) -> Any:
     k = keras()
     section = program.compile
     first = section.loss
-    arguments = {} if isinstance(first, str) or first is None or isinstance(first, dict) else {
-        "from_logits": first.from_logits, "label_smoothing": first.label_smoothing}
+    arguments = {} if isinstance(first, str) or first is None or isinstance(first, dict) else first.keras_arguments()
     fn = k.losses.get(section.loss_name)
     return k.metrics.MeanMetricWrapper(fn, name=DATA_LOSS, **arguments)
 

@@ -108,8 +108,7 @@ def optimizer(section: CompileSection) -> dict[str, Any]:
 
 def _one_loss(value_: str | Crossentropy) -> str | dict[str, Any]:
     if isinstance(value_, Crossentropy):
-        config = {k: getattr(value_, k) for k in type(value_).model_fields if k != "type"}
-        return {"class_name": LOSSES[value_.type], "config": config}
+        return {"class_name": LOSSES[value_.type], "config": value_.keras_arguments()}
     return value_
 
 
