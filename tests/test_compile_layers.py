@@ -110,7 +110,47 @@ CASES = {
     "masking": ({"type": "masking", "mask_value": -1.0}, [5, 2], lambda: L.Masking(mask_value=-1.0)),
     "time_distributed": ({"type": "time_distributed", "layer": {"type": "dense", "units": 3, "activation": "relu"}},
                          [5, 4], lambda: L.TimeDistributed(L.Dense(3, activation="relu"))),
+    # The kinds added for the models people write (issue 20).
+    "gaussian_dropout": ({"type": "gaussian_dropout", "rate": 0.3, "seed": 2}, [4], lambda: L.GaussianDropout(0.3, seed=2)),
+    "alpha_dropout": ({"type": "alpha_dropout", "rate": 0.1, "noise_shape": [None, 1]}, [3, 4],
+                      lambda: L.AlphaDropout(0.1, noise_shape=(None, 1))),
+    "spatial_dropout3d": ({"type": "spatial_dropout3d", "rate": 0.2}, [3, 3, 3, 2], lambda: L.SpatialDropout3D(0.2)),
+    "activity_regularization": ({"type": "activity_regularization", "l1": 0.01, "l2": 0.001}, [4],
+                                lambda: L.ActivityRegularization(l1=0.01, l2=0.001)),
+    "group_normalization": ({"type": "group_normalization", "groups": 2, "gamma_regularizer": {"l2": 0.01}}, [5, 6],
+                            lambda: L.GroupNormalization(groups=2, gamma_regularizer=R.l2(0.01))),
+    "group_normalization_instance": ({"type": "group_normalization", "groups": -1, "center": False}, [4, 4, 3],
+                                     lambda: L.GroupNormalization(groups=-1, center=False)),
+    "rms_normalization": ({"type": "rms_normalization", "epsilon": 1e-5}, [5, 6], lambda: L.RMSNormalization(epsilon=1e-5)),
+    "unit_normalization": ({"type": "unit_normalization", "axis": [1, 2]}, [5, 6], lambda: L.UnitNormalization(axis=[1, 2])),
+    "up_sampling3d": ({"type": "up_sampling3d", "size": [1, 2, 3]}, [2, 3, 4, 2], lambda: L.UpSampling3D((1, 2, 3))),
+    "zero_padding3d": ({"type": "zero_padding3d", "padding": [[1, 0], [0, 2], [1, 1]]}, [2, 3, 4, 2],
+                       lambda: L.ZeroPadding3D(((1, 0), (0, 2), (1, 1)))),
+    "cropping3d": ({"type": "cropping3d", "cropping": [1, 0, 2]}, [4, 4, 6, 2], lambda: L.Cropping3D((1, 0, 2))),
+    "separable_conv1d": ({"type": "separable_conv1d", "filters": 4, "kernel_size": 3, "depth_multiplier": 2,
+                          "depthwise_regularizer": {"l2": 0.01}, "padding": "same"},
+                         [9, 3], lambda: L.SeparableConv1D(4, 3, depth_multiplier=2, depthwise_regularizer=R.l2(0.01),
+                                                           padding="same")),
+    "depthwise_conv1d": ({"type": "depthwise_conv1d", "kernel_size": 3, "strides": 2, "depth_multiplier": 3}, [9, 2],
+                         lambda: L.DepthwiseConv1D(3, strides=2, depth_multiplier=3)),
+    "conv_lstm1d": ({"type": "conv_lstm1d", "filters": 3, "kernel_size": 2, "return_sequences": True}, [4, 6, 2],
+                    lambda: L.ConvLSTM1D(3, 2, return_sequences=True)),
+    "conv_lstm3d": ({"type": "conv_lstm3d", "filters": 2, "kernel_size": [2, 2, 1], "padding": "same"}, [3, 4, 4, 3, 1],
+                    lambda: L.ConvLSTM3D(2, (2, 2, 1), padding="same")),
+    "einsum_dense": ({"type": "einsum_dense", "equation": "abc,cd->abd", "output_shape": [None, 5], "bias_axes": "d",
+                      "kernel_regularizer": {"l2": 0.01}}, [4, 3],
+                     lambda: L.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d", kernel_regularizer=R.l2(0.01))),
+    "einsum_dense_ellipsis": ({"type": "einsum_dense", "equation": "...b,bc->...c", "output_shape": 6, "activation": "relu"},
+                              [2, 3, 4], lambda: L.EinsumDense("...b,bc->...c", output_shape=6, activation="relu")),
+    "spectral_normalization": ({"type": "spectral_normalization", "layer": {"type": "conv2d", "filters": 4, "kernel_size": 3},
+                                "power_iterations": 2}, [8, 8, 3],
+                               lambda: L.SpectralNormalization(L.Conv2D(4, 3), power_iterations=2)),
 }
+
+
+def kind_of(case: str) -> str:
+    """The layer kind of a case ("group_normalization_instance": a second case of one kind)."""
+    return next((case[: -len(v)] for v in ("_adapted", "_instance", "_ellipsis") if case.endswith(v)), case)
 
 
 def spec_for(layer: dict, shape: list) -> object:
@@ -141,6 +181,8 @@ MULTI = {
     "multi_head_attention": ({"type": "multi_head_attention", "num_heads": 2, "key_dim": 3, "value_dim": 5,
                               "kernel_regularizer": {"l2": 0.01}}, [[5, 4], [6, 8]],
                              lambda: L.MultiHeadAttention(2, 3, value_dim=5, kernel_regularizer=R.l2(0.01))),
+    "additive_attention": ({"type": "additive_attention", "dropout": 0.1}, [[5, 4], [6, 4]],
+                           lambda: L.AdditiveAttention(dropout=0.1)),
 }
 
 
@@ -172,7 +214,7 @@ def test_regularizer_kind_compiles_like_hand_written_keras(kind):
 
 
 def test_every_layer_kind_has_a_hand_written_twin():
-    assert set(LAYERS) - {"input"} == {kind.split("_adapted")[0] for kind in CASES} | set(MULTI)
+    assert set(LAYERS) - {"input"} == {kind_of(case) for case in CASES} | set(MULTI)
 
 
 @pytest.mark.parametrize("kind", sorted(MULTI))

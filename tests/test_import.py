@@ -18,6 +18,7 @@ from regspec.diagnostics import SpecError
 
 from .conftest import SPECS
 from .test_articles import ARTICLES, configs
+from .test_compile_layers import CASES as LAYER_CASES
 
 pytestmark = pytest.mark.tf
 k = keras()
@@ -164,3 +165,13 @@ def test_json_configs_import_too(tmp_path):
     assert differences(build_model(load(tmp_path / "m.yaml").program), model, outputs=False) == []
     x = np.zeros((1, 150, 150, 3), dtype="float32")
     assert build_model(load(tmp_path / "m.yaml").program).predict(x, verbose=0).shape == (1, 1)
+
+
+@pytest.mark.parametrize("kind", sorted(LAYER_CASES))
+def test_every_layer_kinds_hand_written_twin_imports(kind, tmp_path):
+    """Each kind's hand-written Keras layer (tests/test_compile_layers.py) reads back as a spec
+    that builds the same model: the way in, for every kind, including a wrapper's inner layer."""
+    _, shape, hand = LAYER_CASES[kind]
+    model = k.Sequential([k.Input(shape=tuple(shape)), hand()])
+    back = round_trip(model, tmp_path)
+    assert differences(build_model(back.program), model) == []

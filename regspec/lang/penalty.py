@@ -23,7 +23,7 @@ def regularized(node: Any) -> bool:
     """A layer (or a layer it wraps) with a regularizer argument set, or an activity_regularization layer."""
     if not isinstance(node, BaseModel):
         return False
-    if getattr(node, "type", None) == "activity_regularization":
+    if getattr(type(node), "adds_loss", False):  # activity_regularization
         return True
     for name in type(node).model_fields:
         value = getattr(node, name)

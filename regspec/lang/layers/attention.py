@@ -1,4 +1,4 @@
-"""Attention layers: multi-head and dot-product."""
+"""Attention layers: multi-head, dot-product and additive."""
 
 
 from typing import Annotated, ClassVar, Literal
@@ -60,3 +60,18 @@ class Attention(Layer):
         q, v = shapes[0], shapes[1]
         params = (1 if self.use_scale else 0) + (1 if self.score_mode == "concat" else 0)
         return q[:-1] + (v[-1],), params, 0
+
+
+class AdditiveAttention(Layer):
+    """Bahdanau-style attention: `inputs: [query, value]` or `[query, value, key]`."""
+
+    keras_class = "AdditiveAttention"
+    type: Literal["additive_attention"]
+    use_scale: bool = True
+    dropout: Rate = 0.0
+
+    def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
+        if len(shapes) not in (2, 3):
+            raise ShapeError(f"additive_attention takes [query, value] or [query, value, key], got {len(shapes)} input(s)")
+        q, v = shapes[0], shapes[1]
+        return q[:-1] + (v[-1],), channels(self, q) if self.use_scale else 0, 0

@@ -57,6 +57,8 @@ class Layer(Registered):
     call: ClassVar[str] = "list"
     #: May appear in ``data.augmentation`` (random transforms on training batches).
     augmentation: ClassVar[bool] = False
+    #: Adds a term to the loss whatever its arguments (then training splits out the penalty).
+    adds_loss: ClassVar[bool] = False
 
     name: LayerName | None = None
     inputs: LayerName | Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None = Field(
@@ -130,11 +132,16 @@ class KernelArguments(Strict):
     kernel_constraint: Constraint | None = None
 
 
-class BiasArguments(Strict):
-    use_bias: bool = True
+class BiasWeights(Strict):
+    """The bias's initializer, regularizer and constraint (einsum_dense has them without `use_bias`)."""
+
     bias_initializer: Initializer = "zeros"
     bias_regularizer: Regularizer | None = None
     bias_constraint: Constraint | None = None
+
+
+class BiasArguments(BiasWeights):
+    use_bias: bool = True
 
 
 class RecurrentArguments(Strict):
@@ -144,7 +151,7 @@ class RecurrentArguments(Strict):
 
 
 #: The shared groups' keys, in the order Keras lists them (after a kind's own arguments).
-SHARED_ORDER = (*KernelArguments.__annotations__, *RecurrentArguments.__annotations__, *BiasArguments.__annotations__,
+SHARED_ORDER = (*KernelArguments.__annotations__, *RecurrentArguments.__annotations__, "use_bias", *BiasWeights.__annotations__,
                 *ActivityArguments.__annotations__, "dropout")
 SHARED_FIELDS = frozenset(SHARED_ORDER)
 

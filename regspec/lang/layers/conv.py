@@ -93,26 +93,29 @@ class Conv3D(_Conv):
     dilation_rate: Size3 = 1
 
 
-class _Window2D(BiasArguments, WeightedLayer):
-    """Arguments shared by the 2D convolutions other than Conv2D's own family."""
+class _Window(BiasArguments, WeightedLayer):
+    """Arguments shared by the convolutions outside Conv's own family (their kernel_size,
+    strides and dilation_rate are declared per rank; the rank is the Keras class's digit)."""
 
-    kernel_size: Size2
-    strides: Size2 = 1
     padding: Padding = "valid"
-    dilation_rate: Size2 = 1
     activation: Activation | None = None
 
     def _window(self, shape: Shape) -> tuple[Shape, tuple[int, ...], int]:
-        need_rank(self, shape, 3)
-        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
-        out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:2], ks, st, dl))
+        r = int(next(c for c in self.keras_class if c.isdigit()))
+        need_rank(self, shape, r + 1)
+        args = self.keras_arguments()
+        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
+        out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:-1], ks, st, dl))
         return out, ks, channels(self, shape)
 
 
-class Conv2DTranspose(KernelArguments, _Window2D):
+class Conv2DTranspose(KernelArguments, _Window):
     keras_class = "Conv2DTranspose"
     type: Literal["conv2d_transpose"]
     filters: PositiveInt
+    kernel_size: Size2
+    strides: Size2 = 1
+    dilation_rate: Size2 = 1
     output_padding: Size2OrZero | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
@@ -125,37 +128,65 @@ class Conv2DTranspose(KernelArguments, _Window2D):
         return out + (self.filters,), params, 0
 
 
-class SeparableConv2D(_Window2D):
-    keras_class = "SeparableConv2D"
-    type: Literal["separable_conv2d"]
-    filters: PositiveInt
+class _Depthwise(_Window):
     depth_multiplier: PositiveInt = 1
     depthwise_initializer: Initializer = "glorot_uniform"
-    pointwise_initializer: Initializer = "glorot_uniform"
     depthwise_regularizer: Regularizer | None = None
-    pointwise_regularizer: Regularizer | None = None
     depthwise_constraint: Constraint | None = None
+
+
+class _Separable(_Depthwise):
+    """A depthwise convolution, then a pointwise (1x1) one to `filters` channels."""
+
+    filters: PositiveInt
+    pointwise_initializer: Initializer = "glorot_uniform"
+    pointwise_regularizer: Regularizer | None = None
     pointwise_constraint: Constraint | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         out, ks, cin = self._window(shape)
         dm = self.depth_multiplier
-        params = ks[0] * ks[1] * cin * dm + cin * dm * self.filters + (self.filters if self.use_bias else 0)
+        params = math.prod(ks) * cin * dm + cin * dm * self.filters + (self.filters if self.use_bias else 0)
         return out + (self.filters,), params, 0
 
 
-class DepthwiseConv2D(_Window2D):
-    keras_class = "DepthwiseConv2D"
-    type: Literal["depthwise_conv2d"]
-    depth_multiplier: PositiveInt = 1
-    depthwise_initializer: Initializer = "glorot_uniform"
-    depthwise_regularizer: Regularizer | None = None
-    depthwise_constraint: Constraint | None = None
+class SeparableConv1D(_Separable):
+    keras_class = "SeparableConv1D"
+    type: Literal["separable_conv1d"]
+    kernel_size: Size1
+    strides: Size1 = 1
+    dilation_rate: Size1 = 1
 
+
+class SeparableConv2D(_Separable):
+    keras_class = "SeparableConv2D"
+    type: Literal["separable_conv2d"]
+    kernel_size: Size2
+    strides: Size2 = 1
+    dilation_rate: Size2 = 1
+
+
+class _DepthwiseOnly(_Depthwise):
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         out, ks, cin = self._window(shape)
         cout = cin * self.depth_multiplier
-        return out + (cout,), ks[0] * ks[1] * cout + (cout if self.use_bias else 0), 0
+        return out + (cout,), math.prod(ks) * cout + (cout if self.use_bias else 0), 0
+
+
+class DepthwiseConv1D(_DepthwiseOnly):
+    keras_class = "DepthwiseConv1D"
+    type: Literal["depthwise_conv1d"]
+    kernel_size: Size1
+    strides: Size1 = 1
+    dilation_rate: Size1 = 1
+
+
+class DepthwiseConv2D(_DepthwiseOnly):
+    keras_class = "DepthwiseConv2D"
+    type: Literal["depthwise_conv2d"]
+    kernel_size: Size2
+    strides: Size2 = 1
+    dilation_rate: Size2 = 1
 
 
 class _ConvTranspose(_Filters):

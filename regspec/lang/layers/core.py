@@ -1,11 +1,24 @@
 """Core layers: input, dense, flatten, reshape, activation, embedding, dropout and noise."""
 
 
+import math
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from regspec.lang.layers.base import BiasArguments, KernelArguments, Layer, Shape, ShapeError, WeightedLayer, channels, prod
+from regspec.lang.layers.base import (
+    BiasArguments,
+    BiasWeights,
+    KernelArguments,
+    Layer,
+    Shape,
+    ShapeError,
+    WeightedLayer,
+    channels,
+    need_rank,
+    prod,
+)
 from regspec.lang.regularizers import Regularizer
 from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, PositiveInt, Rate, Seed
 
@@ -98,17 +111,48 @@ class Dropout(Layer):
     seed: Seed | None = None
 
 
-class SpatialDropout1D(Layer):
+class _SpatialDropout(Layer):
+    """Drops whole feature maps (every position of a channel at once)."""
+
+    rate: Rate
+    seed: Seed | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        need_rank(self, shape, int(self.keras_class[-2]) + 1)
+        return shape, 0, 0
+
+
+class SpatialDropout1D(_SpatialDropout):
     keras_class = "SpatialDropout1D"
     type: Literal["spatial_dropout1d"]
+
+
+class SpatialDropout2D(_SpatialDropout):
+    keras_class = "SpatialDropout2D"
+    type: Literal["spatial_dropout2d"]
+
+
+class SpatialDropout3D(_SpatialDropout):
+    keras_class = "SpatialDropout3D"
+    type: Literal["spatial_dropout3d"]
+
+
+class GaussianDropout(Layer):
+    """Multiplies each input by noise drawn around 1 (standard deviation sqrt(rate / (1 - rate))) while training."""
+
+    keras_class = "GaussianDropout"
+    type: Literal["gaussian_dropout"]
     rate: Rate
     seed: Seed | None = None
 
 
-class SpatialDropout2D(Layer):
-    keras_class = "SpatialDropout2D"
-    type: Literal["spatial_dropout2d"]
+class AlphaDropout(Layer):
+    """Dropout that keeps the mean and variance of its inputs (for SELU networks)."""
+
+    keras_class = "AlphaDropout"
+    type: Literal["alpha_dropout"]
     rate: Rate
+    noise_shape: Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)] | None = None
     seed: Seed | None = None
 
 
@@ -117,3 +161,68 @@ class GaussianNoise(Layer):
     type: Literal["gaussian_noise"]
     stddev: Annotated[float, Field(ge=0)]
     seed: Seed | None = None
+
+
+class ActivityRegularization(Layer):
+    """Adds `l1 * sum(|x|) + l2 * sum(x^2)` of its input to the loss; passes the input on unchanged."""
+
+    keras_class = "ActivityRegularization"
+    adds_loss = True
+    type: Literal["activity_regularization"]
+    l1: Annotated[float, Field(ge=0)] = 0.0
+    l2: Annotated[float, Field(ge=0)] = 0.0
+
+
+_EINSUM = re.compile(r"^(\.\.\.)?([a-zA-Z]+)(\.\.\.)?,([a-zA-Z]+)->(\.\.\.)?([a-zA-Z]+)(\.\.\.)?$")
+
+
+class EinsumDense(KernelArguments, BiasWeights, WeightedLayer):
+    """A dense layer written as an einsum `equation` between its input and its kernel, e.g.
+    `abc,cd->abd` (a Dense over the last axis) or `...b,bc->...c`. `output_shape` leaves out the
+    batch axis (and the ellipsis); `null` in it takes the size from the input."""
+
+    keras_class = "EinsumDense"
+    type: Literal["einsum_dense"]
+    equation: Annotated[str, Field(pattern=_EINSUM.pattern, max_length=64)]
+    output_shape: PositiveInt | Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)]
+    activation: Activation | None = None
+    bias_axes: Annotated[str, Field(pattern=r"^[a-zA-Z]{1,16}$")] | None = None
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        m = _EINSUM.match(self.equation)
+        assert m is not None  # the field's pattern
+        left, inp, right, weight, out_left, out, out_right = m.groups()
+        if bool(left) != bool(out_left) or bool(right) != bool(out_right) or (left and right):
+            raise ShapeError(f"equation {self.equation!r}: an ellipsis must stand at the same end of input and output")
+        full = (None, *shape)  # with the batch axis, as Keras reads the equation
+        elided = len(full) - len(inp)
+        if elided < 0 or (elided > 0 and not (left or right)):
+            raise ShapeError(f"equation {self.equation!r} names {len(inp)} input axes; the input has {len(full)} "
+                             f"(with the batch axis): {list(shape)}")
+        wanted = [self.output_shape] if isinstance(self.output_shape, int) else list(self.output_shape)
+        out_shape: list[int | None] = [full[0], *wanted]
+        if elided and left:
+            for i in range(1, elided):  # each at position 1, as Keras does (which reverses them)
+                out_shape.insert(1, full[i])
+        elif elided:
+            out_shape += list(full[len(full) - elided:])
+        offset = elided if left else 0
+        in_dims = {c: full[i + offset] for i, c in enumerate(inp)}
+        out_at = {c: i + offset for i, c in enumerate(out)}
+        if len(out_shape) != len(out) + elided:
+            raise ShapeError(f"output_shape {wanted} does not fit the equation's output {out!r}")
+        kernel = []
+        for c in weight:
+            dim = out_shape[out_at[c]] if c in out_at else in_dims.get(c)
+            if c not in out_at and c not in in_dims:
+                raise ShapeError(f"equation {self.equation!r}: the kernel axis {c!r} is in neither input nor output")
+            if dim is None:
+                raise ShapeError(f"einsum_dense needs a known size for the kernel axis {c!r}")
+            kernel.append(dim)
+        bias = 0
+        if self.bias_axes:
+            for c in self.bias_axes:
+                if c not in out_at or out_shape[out_at[c]] is None:
+                    raise ShapeError(f"bias_axes {self.bias_axes!r}: {c!r} is not a known output axis of {out!r}")
+            bias = math.prod(out_shape[out_at[c]] or 1 for c in self.bias_axes)
+        return tuple(out_shape[1:]), math.prod(kernel) + bias, 0

@@ -2,7 +2,7 @@
 `data.augmentation`, where they run on training batches only."""
 
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -123,8 +123,20 @@ class RandomShear(_Geometric):
 
     keras_class = "RandomShear"
     type: Literal["random_shear"]
-    x_factor: Annotated[float, Field(ge=0, le=1)] = 0.0
-    y_factor: Annotated[float, Field(ge=0, le=1)] = 0.0
+    x_factor: UnitFactor | Annotated[list[SignedFactor], Field(min_length=2, max_length=2)] = Field(
+        0.0, description="f shears by up to f either way; [lower, upper] gives the range.")
+    y_factor: UnitFactor | Annotated[list[SignedFactor], Field(min_length=2, max_length=2)] = 0.0
+
+    @classmethod
+    def from_keras_arguments(cls, args: dict[str, Any]) -> dict[str, Any]:
+        out = dict(args)
+        for key in ("x_factor", "y_factor"):
+            value = out.get(key)
+            if isinstance(value, list) and len(value) == 2 and value[0] == -value[1] and value[1] >= 0:
+                out[key] = float(value[1])  # Keras records f as its range [-f, f]
+                if out[key] == cls.model_fields[key].default:
+                    del out[key]
+        return out
 
 
 class RandomContrast(_Random):

@@ -2,6 +2,7 @@
 cell), so they do not declare regspec's dropout annotation."""
 
 
+import math
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field
@@ -18,7 +19,7 @@ from regspec.lang.layers.base import (
     need_rank,
 )
 from regspec.lang.layers.conv import as_tuple, conv_length
-from regspec.lang.types import Activation, Padding, PositiveInt, Rate, Seed, Size2
+from regspec.lang.types import Activation, Padding, PositiveInt, Rate, Seed, Size1, Size2, Size3
 
 
 class _Sequence(KernelArguments, RecurrentArguments, BiasArguments, ActivityArguments, Layer):
@@ -93,26 +94,50 @@ class Bidirectional(Layer):
         return out, 2 * params, 0
 
 
-class ConvLSTM2D(_Sequence):
+class _ConvLSTM(_Sequence):
+    """An LSTM whose input and recurrent transformations are convolutions over the 1, 2 or 3
+    spatial axes of each time step: takes `(time, *space, channels)`."""
+
+    filters: PositiveInt
+    padding: Padding = "valid"
+    recurrent_activation: Activation = "sigmoid"
+    unit_forget_bias: bool = True
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        r = int(self.keras_class[-2])
+        need_rank(self, shape, r + 2)
+        cin = channels(self, shape)
+        args = self.keras_arguments()  # kernel_size, strides and dilation_rate are declared per rank
+        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
+        space = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[1:-1], ks, st, dl))
+        f = self.filters
+        params = 4 * math.prod(ks) * f * (cin + f) + (4 * f if self.use_bias else 0)
+        out = space + (f,)
+        return ((shape[0], *out) if self.return_sequences else out), params, 0
+
+
+class ConvLSTM1D(_ConvLSTM):
+    keras_class = "ConvLSTM1D"
+    type: Literal["conv_lstm1d"]
+    kernel_size: Size1
+    strides: Size1 = 1
+    dilation_rate: Size1 = 1
+
+
+class ConvLSTM2D(_ConvLSTM):
     """An LSTM whose input and recurrent transformations are 2D convolutions: takes
     `(time, rows, cols, channels)`."""
 
     keras_class = "ConvLSTM2D"
     type: Literal["conv_lstm2d"]
-    filters: PositiveInt
     kernel_size: Size2
     strides: Size2 = 1
-    padding: Padding = "valid"
     dilation_rate: Size2 = 1
-    recurrent_activation: Activation = "sigmoid"
-    unit_forget_bias: bool = True
 
-    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
-        need_rank(self, shape, 4)
-        cin = channels(self, shape)
-        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
-        space = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[1:3], ks, st, dl))
-        f = self.filters
-        params = 4 * ks[0] * ks[1] * f * (cin + f) + (4 * f if self.use_bias else 0)
-        out = space + (f,)
-        return ((shape[0], *out) if self.return_sequences else out), params, 0
+
+class ConvLSTM3D(_ConvLSTM):
+    keras_class = "ConvLSTM3D"
+    type: Literal["conv_lstm3d"]
+    kernel_size: Size3
+    strides: Size3 = 1
+    dilation_rate: Size3 = 1
