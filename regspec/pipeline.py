@@ -15,6 +15,7 @@ from regspec.diagnostics import Collector, Diagnostic, SpecError
 from regspec.frontend.checks import check
 from regspec.frontend.source import Document
 from regspec.frontend.validate import validate_document
+from regspec.ir.given_weights import check_given_weights
 from regspec.ir.graph import Program, SourceMap
 from regspec.ir.resolve import resolve
 from regspec.ir.shapes import ShapeProblem, infer_rows
@@ -48,9 +49,11 @@ def check_document(doc: Document, found: Sequence[Diagnostic] = ()) -> Checked:
     if not problems.errors and not later.errors:  # shapes need a whole, well-formed graph
         raw = doc.data.get("layers")
         try:
-            infer_rows(program, raw if isinstance(raw, list) else None)
+            rows = infer_rows(program, raw if isinstance(raw, list) else None)
         except ShapeProblem as exc:
             later.add(exc.path, exc.message)
+        else:
+            check_given_weights(program, rows, later.add)
     problems.extend(_from_block(d, doc) for d in later.found)
     problems.raise_errors()
     return Checked(model, resolved, program, tuple(problems.warnings))

@@ -53,6 +53,9 @@ def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest:
             for key in PATH_FIELDS:
                 if isinstance(data.get(key), str):
                     data[key] = rebase(data[key])
+        for item in layer_items(doc):
+            if isinstance(item.get("weights"), str):
+                item["weights"] = rebase(item["weights"])
     buf = io.StringIO()
     yaml.dump(doc, buf)
     text = buf.getvalue()
@@ -60,3 +63,14 @@ def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest:
         text = re.sub(r"^(# yaml-language-server: \$schema=)(?!https?:)(\S+)",
                       lambda m: m.group(1) + rebase(m.group(2)), text, count=1, flags=re.M)
     return text
+
+
+def layer_items(spec: Any) -> list[Any]:
+    """Every layer mapping of a spec as written: the model's, and its blocks'."""
+    if not isinstance(spec, dict):
+        return []
+    lists = [spec.get("layers")]
+    blocks = spec.get("blocks")
+    if isinstance(blocks, dict):
+        lists += [b.get("layers") for b in blocks.values() if isinstance(b, dict)]
+    return [it for layers in lists if isinstance(layers, list) for it in layers if isinstance(it, dict)]

@@ -120,7 +120,7 @@ def test_what_regspec_cannot_express_is_refused_by_name(tmp_path):
     x = k.layers.Dense(3, name="fine")(inp)
     x = k.layers.Lambda(lambda t: t + 1, name="plus_one")(x)
     x = Doubler(name="doubler")(x)
-    x = k.layers.Dense(2, name="frozen", trainable=False)(x)
+    x = k.layers.Dense(2, name="half", dtype="mixed_float16")(x)
     model = k.Model(inp, x)
     model.save(tmp_path / "odd.keras")
     with pytest.raises(SpecError) as info:
@@ -129,7 +129,7 @@ def test_what_regspec_cannot_express_is_refused_by_name(tmp_path):
     assert messages == [
         "layer 'plus_one': Lambda runs code; a spec never does",
         "layer 'doubler': Doubler is a custom class (Doubler); a spec holds only built-in Keras layers",
-        "layer 'frozen': a frozen layer (trainable: false) is not expressible",
+        "layer 'half': dtype policy 'mixed_float16' is not expressible",
     ]
     result = CliRunner().invoke(main, ["import", str(tmp_path / "odd.keras")])
     assert result.exit_code == 2 and "plus_one" in result.output and "Traceback" not in result.output

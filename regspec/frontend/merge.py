@@ -15,6 +15,7 @@ from regspec.diagnostics import Diagnostic, SpecError
 from regspec.frontend.blocks import expand_blocks
 from regspec.frontend.source import Document, Position, read_file
 from regspec.lang.data import PATH_FIELDS
+from regspec.yamlio import layer_items
 
 MAX_EXTENDS = 16
 
@@ -90,16 +91,22 @@ def _load(path: str | os.PathLike, real: str, _chain: tuple[str, ...]) -> Merged
 
 
 def _anchor_data_paths(doc: Document) -> None:
-    """Data paths in a file are relative to that file: make them absolute as it is read,
-    so merging with parents and children cannot change what they mean."""
-    data = doc.data.get("data")
-    if not isinstance(data, dict):
-        return
+    """Data paths (and layers' weights files) in a file are relative to that file: make them
+    absolute as it is read, so merging with parents and children cannot change what they mean."""
     folder = os.path.dirname(os.path.abspath(doc.file))
-    for key in PATH_FIELDS:
-        value = data.get(key)
-        if isinstance(value, str) and value and not os.path.isabs(value):
-            data[key] = os.path.normpath(os.path.join(folder, value))
+
+    def anchor(mapping: dict, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            value = mapping.get(key)
+            if isinstance(value, str) and value and not os.path.isabs(value):
+                mapping[key] = os.path.normpath(os.path.join(folder, value))
+
+    data = doc.data.get("data")
+    if isinstance(data, dict):
+        anchor(data, PATH_FIELDS)
+    for item in layer_items(doc.data):
+        anchor(item, ("weights",))
+
 
 
 def _merge_parent(doc: Document, ref: Any, chain: tuple[str, ...]) -> Merged:

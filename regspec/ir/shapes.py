@@ -70,6 +70,8 @@ def infer_rows(program: Program, raw_layers: list | None = None) -> list[Row]:
                     _MEMO.clear()
                 _MEMO[key] = (raw, (shape, trainable, frozen))
         shapes[node.id] = shape
+        if not node.layer.trainable:  # a frozen layer's weights all count as non-trainable, as in Keras
+            trainable, frozen = 0, trainable + frozen
         rows.append(Row(index, node.id, node.type, node.name, shape, trainable, frozen, node.inputs))
     return rows
 

@@ -81,9 +81,12 @@ Rate = Annotated[float, Field(ge=0, lt=1, description="A fraction in [0, 1).")]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
 LayerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Makes the layer addressable by paths.")]
 SpecName = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,64}$")]
-InputShape = Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)] | None], Field(min_length=0, max_length=8, description="One example's shape, without the batch axis; [] for a scalar (one number per example).")]
+InputShape = Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)] | None], Field(
+    min_length=0, max_length=8, description="One example's shape, without the batch axis; [] for a scalar.")]
 DType = Literal["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool", "string"]
 RelPath = Annotated[str, Field(min_length=1, max_length=4096, description="A path, relative to the spec file that names it.")]
+WeightsPath = Annotated[str, Field(min_length=5, max_length=4096, pattern=r"(?i)\.(npz|npy)$",
+                                   description="An .npz or .npy file, relative to the spec file that names it.")]
 
 
 def size(rank: int, *, minimum: int = 1) -> Any:

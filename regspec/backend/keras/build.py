@@ -62,7 +62,12 @@ def materialize(v: Any) -> Any:
 
 def from_config(lowered: dict[str, Any]) -> Any:
     cls = getattr(keras().layers, lowered["class_name"])
-    return cls(**{k: materialize(v) for k, v in lowered["config"].items()})
+    config = dict(lowered["config"])
+    trainable = config.pop("trainable", True)
+    layer = cls(**{k: materialize(v) for k, v in config.items()})
+    if trainable is False:
+        layer.trainable = False  # set, not passed: not every constructor takes it
+    return layer
 
 
 def build_layer(layer: Layer) -> Any:
@@ -71,11 +76,38 @@ def build_layer(layer: Layer) -> Any:
 
 
 def build_model(program: Program, built: dict[str, Any] | None = None) -> Any:
-    """keras.Sequential for a plain stack (as the articles write it), a functional Model for a graph.
+    """keras.Sequential for a plain stack (as the articles write it), a functional Model for a graph;
+    layers given `weights:` start from their files.
 
     ``built``, when given, receives each node id's Keras layer.
     """
     built = {} if built is None else built
+    model = _build(program, built)
+    for node in program.nodes:
+        path = node.layer.__dict__.get("weights")
+        if path and node.id in built:
+            with refusal(program.source, node.path + ("weights",), f"to load {os.path.basename(path)}"):
+                set_given_weights(built[node.id], path)
+    return model
+
+
+def set_given_weights(layer: Any, path: str) -> None:
+    """The arrays of ``path`` into ``layer``'s weights (by name, else in order); never unpickled."""
+    import numpy as np
+
+    from regspec.ir.given_weights import array_shapes, match
+
+    names = [w.path.split("/")[-1] for w in layer.weights]
+    keys = match(array_shapes(path), names)
+    if path.lower().endswith(".npy"):
+        arrays = [np.load(path, allow_pickle=False)]
+    else:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = [f[key] for key in keys]
+    layer.set_weights(arrays)
+
+
+def _build(program: Program, built: dict[str, Any]) -> Any:
     k = keras()
     model = lower.program(program)
     source = program.source

@@ -262,9 +262,8 @@ class _Importer:
             if key == "name":
                 continue
             if key == "trainable":
-                if value is not True:
-                    self.problem(name, "a frozen layer (trainable: false) is not expressible")
-                    ok = False
+                if value is False:
+                    out["trainable"] = False
                 continue
             if key == "dtype":
                 policy = value.get("config", {}).get("name") if isinstance(value, dict) else value

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field
 
 from regspec.lang.registry import Registered, Registry
 from regspec.lang.regularizers import Regularizer
-from regspec.lang.types import Constraint, Initializer, LayerName, Rate, Strict
+from regspec.lang.types import ADDED_LATER, Constraint, Initializer, LayerName, Rate, Strict, WeightsPath
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
@@ -26,7 +26,7 @@ class ShapeError(ValueError):
 
 
 #: Keys every layer has that are regspec's, never Keras' arguments.
-BASE_KEYS = frozenset({"type", "repeat", "inputs"})
+BASE_KEYS = frozenset({"type", "repeat", "inputs", "weights"})
 
 
 def argument_order(keys: Iterable[str]) -> list[str]:
@@ -65,6 +65,11 @@ class Layer(Registered):
         None, description="The model inputs or earlier layers this layer takes (default: the layer before)."
     )
     repeat: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Expand this item into n copies.")
+    trainable: Annotated[bool, ADDED_LATER] = Field(
+        True, description="false freezes the layer: its weights stay as built (or as given) while training.")
+    weights: Annotated[WeightsPath | None, ADDED_LATER] = Field(
+        None, description="Start from these weights: an .npz with the layer's weights by name (kernel, bias, "
+        "embeddings, ...) or in order, or an .npy with its one weight. Never unpickled.")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -77,7 +82,14 @@ class Layer(Registered):
         args = {k: getattr(self, k) for k in argument_order(type(self).model_fields) if k not in self.own_keys}
         if args.get("name") is None:
             args.pop("name", None)
+        if args.get("trainable") is True:
+            del args["trainable"]  # Keras' default; some layers' constructors do not even take it
         return args
+
+    def weight_shapes(self, shape: Shape) -> list[tuple[str, tuple[int, ...]]] | None:
+        """(Keras weight name, shape) of each weight, in Keras' order, for an input of ``shape``;
+        None where the kind does not say (then a given weights file is checked by its count)."""
+        return None
 
     def implied_arguments(self) -> frozenset[str]:
         """Arguments :meth:`keras_arguments` fills in where the spec left them unset (a brief
@@ -152,7 +164,7 @@ class RecurrentArguments(Strict):
 
 #: The shared groups' keys, in the order Keras lists them (after a kind's own arguments).
 SHARED_ORDER = (*KernelArguments.__annotations__, *RecurrentArguments.__annotations__, "use_bias", *BiasWeights.__annotations__,
-                *ActivityArguments.__annotations__, "dropout")
+                *ActivityArguments.__annotations__, "dropout", "trainable")
 SHARED_FIELDS = frozenset(SHARED_ORDER)
 
 

@@ -64,6 +64,14 @@ class _Conv(_Filters):
         params = math.prod(ks) * (cin // self.groups) * self.filters + (self.filters if self.use_bias else 0)
         return out + (self.filters,), params, 0
 
+    def weight_shapes(self, shape: Shape) -> list[tuple[str, tuple[int, ...]]] | None:
+        cin = shape[-1] if shape else None
+        if cin is None:
+            return None
+        ks = as_tuple(self.keras_arguments()["kernel_size"], self._rank())
+        kernel = ("kernel", (*ks, cin // self.groups, self.filters))
+        return [kernel] + ([("bias", (self.filters,))] if self.use_bias else [])
+
 
 
 class Conv1D(_Conv):

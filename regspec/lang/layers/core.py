@@ -46,6 +46,12 @@ class Dense(KernelArguments, BiasArguments, WeightedLayer):
         c = channels(self, shape)
         return shape[:-1] + (self.units,), c * self.units + (self.units if self.use_bias else 0), 0
 
+    def weight_shapes(self, shape: Shape) -> list[tuple[str, tuple[int, ...]]] | None:
+        c = shape[-1] if shape else None
+        if c is None:
+            return None
+        return [("kernel", (c, self.units))] + ([("bias", (self.units,))] if self.use_bias else [])
+
 
 class Flatten(Layer):
     keras_class = "Flatten"
@@ -97,6 +103,9 @@ class Embedding(WeightedLayer):
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         return shape + (self.output_dim,), self.input_dim * self.output_dim, 0
+
+    def weight_shapes(self, shape: Shape) -> list[tuple[str, tuple[int, ...]]] | None:
+        return [("embeddings", (self.input_dim, self.output_dim))]
 
 
 class Dropout(Layer):

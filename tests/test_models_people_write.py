@@ -1,0 +1,142 @@
+"""Models people write (issue 20), each against the functional Keras a person writes by hand:
+frozen layers with given weights, and scalar inputs."""
+
+import numpy as np
+import pytest
+
+from regspec.api import load
+from regspec.diagnostics import SpecError
+
+FROZEN = """regspec: 1
+name: frozen
+input: {shape: [6], dtype: int32}
+layers:
+  - type: embedding
+    name: words
+    input_dim: 20
+    output_dim: 4
+    trainable: false
+    weights: vectors.npz
+  - {type: global_average_pooling1d}
+  - {type: dense, units: 2, activation: softmax}
+compile: {loss: sparse_categorical_crossentropy}
+"""
+
+
+def write(tmp_path, text: str, name: str = "m.yaml"):
+    (tmp_path / name).write_text(text)
+    return tmp_path / name
+
+
+def test_a_weights_file_of_the_wrong_shape_is_refused_at_its_line(tmp_path):
+    np.savez(tmp_path / "vectors.npz", embeddings=np.zeros((20, 5), "float32"))
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, FROZEN))
+    (d,) = info.value.diagnostics
+    assert (d.line, d.path) == (10, "layers[0].weights")
+    assert d.message == "vectors.npz: embeddings is [20, 5]; the layer's embeddings is [20, 4]"
+
+
+def test_a_weights_file_that_is_not_numbers_is_refused(tmp_path):
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.savez(tmp_path / "two.npz", np.zeros((20, 4)), np.zeros(3))
+    for name, message in (("objects.npy", "holds Python objects"), ("missing.npz", "does not exist"),
+                          ("two.npz", "two.npz holds 2 array(s); embedding has 1 weight(s): embeddings [20, 4]")):
+        with pytest.raises(SpecError) as info:
+            load(write(tmp_path, FROZEN.replace("vectors.npz", name)))
+        assert message in info.value.diagnostics[0].message, name
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, FROZEN.replace("vectors.npz", "vectors.pkl")))
+    assert info.value.diagnostics[0].path == "layers[0].weights"  # only .npz and .npy are weights files
+
+
+@pytest.mark.tf
+def test_a_frozen_embedding_from_a_file_is_what_keras_by_hand_builds(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.env import keras
+    from regspec.runtime.train import train
+
+    k = keras()
+    vectors = np.random.default_rng(0).normal(size=(20, 4)).astype("float32")
+    np.savez(tmp_path / "vectors.npz", embeddings=vectors)
+    sub = tmp_path / "elsewhere"
+    sub.mkdir()
+    spec = load(write(sub, FROZEN.replace("vectors.npz", "../vectors.npz")))  # relative to the spec file
+    ours = build_model(spec.program)
+
+    inp = k.Input((6,), dtype="int32")
+    embed = k.layers.Embedding(20, 4, name="words", trainable=False)
+    x = k.layers.GlobalAveragePooling1D()(embed(inp))
+    theirs = k.Model(inp, k.layers.Dense(2, activation="softmax")(x))
+    embed.set_weights([vectors])
+
+    words = ours.get_layer("words")
+    assert words.trainable is False and words.get_config() == embed.get_config()
+    assert np.array_equal(words.get_weights()[0], vectors)
+    row = spec.summary_rows()[0]
+    assert (row.trainable, row.non_trainable) == (0, 80)
+    assert sum(int(np.prod(w.shape)) for w in ours.trainable_weights) == \
+        sum(int(np.prod(w.shape)) for w in theirs.trainable_weights) == 10
+
+    x = np.random.default_rng(1).integers(0, 20, size=(32, 6)).astype("int32")
+    y = np.random.default_rng(2).integers(0, 2, size=32)
+    np.savez(sub / "data.npz", x_train=x, y_train=y, x_test=x[:8], y_test=y[:8])
+    trained_spec = load(write(sub, FROZEN.replace("vectors.npz", "../vectors.npz") +
+                              "training: {epochs: 2, batch_size: 8}\ndata: {type: npz, path: data.npz}\n"))
+    result = train(trained_spec, str(tmp_path / "runs"), verbose=0)
+    saved = k.models.load_model(f"{result.run_dir}/model.keras", safe_mode=True)
+    assert np.array_equal(saved.get_layer("words").get_weights()[0], vectors)  # frozen: training left it as given
+
+
+SCALARS = """regspec: 1
+name: scalars
+inputs:
+  - {name: age, shape: []}
+  - {name: income, shape: []}
+layers:
+  - {type: reshape, target_shape: [1], inputs: age, name: age_column}
+  - {type: reshape, target_shape: [1], inputs: income, name: income_column}
+  - {type: concatenate, inputs: [age_column, income_column]}
+  - {type: dense, units: 4, activation: relu}
+  - {type: dense, units: 1, activation: sigmoid}
+compile: {loss: binary_crossentropy}
+"""
+
+
+@pytest.mark.tf
+def test_scalar_inputs_are_what_keras_by_hand_builds(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.env import keras
+
+    from .test_graphs import configs
+
+    k = keras()
+    spec = load(write(tmp_path, SCALARS))
+    ours = build_model(spec.program)
+    age, income = k.Input(shape=(), name="age"), k.Input(shape=(), name="income")
+    a = k.layers.Reshape((1,), name="age_column")(age)
+    b = k.layers.Reshape((1,), name="income_column")(income)
+    x = k.layers.Dense(4, activation="relu")(k.layers.Concatenate()([a, b]))
+    theirs = k.Model([age, income], k.layers.Dense(1, activation="sigmoid")(x))
+    assert configs(ours) == configs(theirs)
+    assert [tuple(t.shape) for t in ours.inputs] == [(None,), (None,)]
+    assert ours.count_params() == theirs.count_params() == sum(r.trainable for r in spec.summary_rows()) == 17
+    inputs = [np.array([30.0, 40.0], "float32"), np.array([1.0, 2.0], "float32")]
+    theirs.set_weights(ours.get_weights())
+    assert np.allclose(ours.predict(inputs, verbose=0), theirs.predict(inputs, verbose=0))
+
+
+@pytest.mark.tf
+def test_a_frozen_layer_imports_as_trainable_false(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.env import keras
+
+    from .test_import import round_trip
+
+    k = keras()
+    model = k.Sequential([k.Input((5,)), k.layers.Dense(3, name="frozen", trainable=False), k.layers.Dense(1)])
+    back = round_trip(model, tmp_path)
+    assert back.resolved.layers[0].trainable is False
+    rebuilt = build_model(back.program)
+    assert differences(rebuilt, model) == [] and rebuilt.get_layer("frozen").trainable is False
