@@ -72,7 +72,9 @@ class Collector:
         if position is None and key and self.locate_key is not None:
             position = self.locate_key(path)
         file, line, col = position or self.locate(path)
-        self.found.append(Diagnostic(file, line, col, path, message, hint, severity))
+        found = Diagnostic(file, line, col, path, message, hint, severity)
+        if found not in self.found:  # one mistake met twice (a block's $input in two places) is said once
+            self.found.append(found)
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.found.extend(diagnostics)

@@ -140,3 +140,119 @@ def test_a_frozen_layer_imports_as_trainable_false(tmp_path):
     assert back.resolved.layers[0].trainable is False
     rebuilt = build_model(back.program)
     assert differences(rebuilt, model) == [] and rebuilt.get_layer("frozen").trainable is False
+
+
+RESIDUAL = """regspec: 1
+name: residual
+input: {shape: [8]}
+blocks:
+  residual:
+    layers:
+      - {type: dense, name: fc, units: 8, activation: relu}
+      - {type: add, name: sum, inputs: [$input, fc]}
+FIRST
+  - {type: dense, units: 8}
+  - {block: residual, name: res}
+  - {type: dense, units: 1}
+compile: {loss: mse}
+"""
+
+
+@pytest.mark.parametrize("first", ["layers:", "layers:\n  - {block: residual, name: head}"])
+def test_a_blocks_input_is_the_layer_before_named_or_not_or_the_model_input(first, tmp_path):
+    spec = load(write(tmp_path, RESIDUAL.replace("FIRST", first)))
+    by_name = {n.name: n for n in spec.program.nodes if n.name}
+    assert by_name["res_sum"].inputs[0] == "res_input"  # the unnamed dense before the use, now named
+    assert [n.name for n in spec.program.nodes][-4] == "res_input"
+    if "head" in first:
+        assert by_name["head_sum"].inputs[0] == "input"  # the first layer's input: the model's
+
+
+def test_a_missing_block_input_is_said_once(tmp_path):
+    text = RESIDUAL.replace("FIRST", "layers:").replace("input: {shape: [8]}", "inputs: [{name: a, shape: [8]}, "
+                                                                              "{name: b, shape: [8]}]")
+    text = text.replace("  - {type: dense, units: 8}\n", "").replace("inputs: [$input, fc]", "inputs: [$input, $input]")
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, text))
+    said = [d.message for d in info.value.diagnostics if "$input" in d.message]
+    assert said == ["block 'residual' uses $input, but nothing names what the block takes"]
+
+
+def test_a_typo_in_a_block_no_layer_uses_is_reported(tmp_path):
+    text = RESIDUAL.replace("FIRST", "layers:").replace("  - {block: residual, name: res}\n", "")
+    text = text.replace("units: 8, activation: relu}", "unitz: 8, activation: relu}").replace("type: add", "type: ad")
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, text))
+    found = [(d.line, d.path, d.message, d.hint) for d in info.value.diagnostics]
+    assert found == [(7, "blocks.residual.layers[0].unitz", "unknown key 'unitz' for dense", "did you mean 'units'?"),
+                     (8, "blocks.residual.layers[1].type", "unknown type 'ad'", "did you mean 'add'?")]
+
+
+SEQ2SEQ = """regspec: 1
+name: seq2seq
+inputs:
+  - {name: encoder_inputs, shape: [null, 12]}
+  - {name: decoder_inputs, shape: [null, 9]}
+layers:
+  - {type: lstm, name: encoder, units: 16, return_state: true, inputs: encoder_inputs}
+  - {type: lstm, name: decoder, units: 16, return_sequences: true, return_state: true,
+     inputs: [decoder_inputs, encoder.state_h, encoder.state_c]}
+  - {type: dense, name: next_char, units: 9, activation: softmax}
+outputs: [next_char]
+compile: {optimizer: rmsprop, loss: categorical_crossentropy}
+"""
+
+
+def seq2seq_by_hand(k):
+    """keras-io's lstm_seq2seq, smaller: the encoder's states start the decoder."""
+    encoder_inputs = k.Input(shape=(None, 12), name="encoder_inputs")
+    _, state_h, state_c = k.layers.LSTM(16, return_state=True, name="encoder")(encoder_inputs)
+    decoder_inputs = k.Input(shape=(None, 9), name="decoder_inputs")
+    decoder_outputs, _, _ = k.layers.LSTM(16, return_sequences=True, return_state=True, name="decoder")(
+        decoder_inputs, initial_state=[state_h, state_c])
+    outputs = k.layers.Dense(9, activation="softmax", name="next_char")(decoder_outputs)
+    return k.Model([encoder_inputs, decoder_inputs], outputs)
+
+
+def test_a_state_is_named_by_its_layer_and_checked(tmp_path):
+    spec = load(write(tmp_path, SEQ2SEQ))
+    assert spec.program.nodes[1].inputs == ("decoder_inputs", "encoder.state_h", "encoder.state_c")
+    assert sum(r.trainable for r in spec.summary_rows()) == 1856 + 1664 + 153
+    for wrong, message in (("encoder.state_x", "encoder has no output 'state_x'"),
+                           ("encoder_inputs.state_h", "encoder_inputs has no output 'state_h'")):
+        with pytest.raises(SpecError) as info:
+            load(write(tmp_path, SEQ2SEQ.replace("encoder.state_c]", wrong + "]")))
+        assert info.value.diagnostics[0].message == message and info.value.diagnostics[0].line == 9
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, SEQ2SEQ.replace("units: 16, return_state: true, inputs: encoder_inputs",
+                                             "units: 8, return_state: true, inputs: encoder_inputs")))
+    assert "the initial state_h has shape [8]; lstm's state is [16]" in info.value.diagnostics[0].message
+
+
+@pytest.mark.tf
+def test_an_encoder_decoder_with_states_passed_on_is_what_keras_by_hand_builds(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.env import keras
+    from regspec.backend.keras.export_python import model_source
+
+    from .test_graphs import configs
+    from .test_import import round_trip
+
+    k = keras()
+    spec = load(write(tmp_path, SEQ2SEQ))
+    ours, theirs = build_model(spec.program), seq2seq_by_hand(k)
+    assert configs(ours) == configs(theirs) and differences(ours, theirs) == []
+    assert ours.count_params() == theirs.count_params()
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(2, 5, 12)).astype("float32"), rng.normal(size=(2, 4, 9)).astype("float32")]
+    theirs.set_weights(ours.get_weights())
+    assert np.allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-6)
+
+    back = round_trip(theirs, tmp_path)  # the way in: states come back by name
+    assert back.program.nodes[1].inputs == ("decoder_inputs", "encoder.state_h", "encoder.state_c")
+    assert differences(build_model(back.program), theirs) == []
+
+    namespace: dict = {}  # the way out: the exported script's model is the same
+    exec("\n".join(["import keras", "from keras import layers, regularizers", *model_source(spec.program)]), namespace)
+    assert differences(namespace["build_model"](), theirs) == []

@@ -47,7 +47,8 @@ class Expansion:
 def expand_blocks(doc: Document) -> tuple[Document, list[Diagnostic]]:
     data = doc.data
     layers = data.get("layers")
-    if not isinstance(layers, list) or not any(isinstance(it, dict) and "block" in it for it in layers):
+    if not isinstance(layers, list) or not (data.get("blocks") or any(isinstance(it, dict) and "block" in it
+                                                                      for it in layers)):
         return doc, []
     return _Expander(doc).run()
 
@@ -69,14 +70,21 @@ class _Expander:
         blocks = doc.data.get("blocks")
         blocks = blocks if isinstance(blocks, dict) else {}
         out: list[Any] = []
-        previous: str | None = None
+        previous: str | None = _model_input(doc.data)  # what the first layer takes
+        used: set[str] = set()
         for i, item in enumerate(doc.data["layers"]):
             if not (isinstance(item, dict) and "block" in item):
                 self._copy(("layers", i), ("layers", len(out)))
                 out.append(self._renamed_inputs(item))
                 previous = item.get("name") if isinstance(item, dict) else None
                 previous = self.alias.get(previous, previous) if isinstance(previous, str) else None
+                if previous is None and isinstance(item, dict) and item.get("type") == "input":
+                    previous = "input"  # an input layer is the model's input
                 continue
+            if isinstance(item.get("block"), str):
+                used.add(item["block"])
+            if previous is None and out and isinstance(out[-1], dict) and _takes_input(blocks.get(item.get("block"))):
+                previous = self._name_previous(out, item)
             expanded = self._use(i, item, blocks, previous, len(out))
             out += expanded
             if len(out) > MAX_EXPANDED:
@@ -84,6 +92,9 @@ class _Expander:
                 break
             name = item.get("name")
             previous = self.alias.get(name) if isinstance(name, str) else None
+        for kind in blocks:
+            if kind not in used:
+                self._check_unused(kind, blocks[kind])
         data = dict(doc.data, layers=out)
         outputs = data.get("outputs")
         if isinstance(outputs, list):
@@ -95,6 +106,44 @@ class _Expander:
             if p[:1] != ("layers",):
                 self.keys.setdefault(p, pos)
         return Document(doc.file, data, self.values, self.keys, origins=self.origins), self.found.found
+
+    def _name_previous(self, out: list[Any], use: dict) -> str:
+        """A block's `$input` is the layer before the use; one without a name gets `<use>_input`."""
+        names = {it.get("name") for it in out if isinstance(it, dict)}
+        base = f"{use.get('name') or use.get('block')}_input"
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}{n}"
+        out[-1] = dict(out[-1], name=name)
+        return name
+
+    def _check_unused(self, kind: str, definition: Any) -> None:
+        """A block no layer uses is still read: an unknown type or key in it is reported (its
+        values may be `$parameters`, checked when a use gives them)."""
+        from regspec.lang.layers import LAYERS
+
+        layers = definition.get("layers") if isinstance(definition, dict) else None
+        if not isinstance(layers, list):
+            self.err(("blocks", kind), f"block {kind!r} needs `layers:` (and may have `params:`)")
+            return
+        for j, inner in enumerate(layers):
+            at: Path = ("blocks", kind, "layers", j)
+            if not isinstance(inner, dict):
+                self.err(at, "a block's layer must be a mapping")
+                continue
+            tag = inner.get("type")
+            cls = LAYERS.get(tag) if isinstance(tag, str) else None
+            if cls is None:
+                if isinstance(tag, str) and not tag.startswith("$"):
+                    close = difflib.get_close_matches(tag, list(LAYERS), n=1)
+                    self.err(at + ("type",), f"unknown type {tag!r}", f"did you mean {close[0]!r}?" if close else None)
+                continue
+            for key in inner:
+                if key not in cls.model_fields and key not in cls.own_keys and key != "block":
+                    close = difflib.get_close_matches(str(key), list(cls.model_fields), n=1)
+                    self.err(at + (key,), f"unknown key {key!r} for {tag}",
+                             f"did you mean {close[0]!r}?" if close else None, key=True)
 
     def _copy(self, src: Path, dst: Path) -> None:
         n = len(src)
@@ -221,3 +270,24 @@ class _Expander:
         if isinstance(v, list):
             return [self._substitute(x, values, src + (n,), dst + (n,)) for n, x in enumerate(v)]
         return v
+
+
+def _model_input(spec: dict) -> str | None:
+    """The name of the model's one input, which the first layer takes (None with several)."""
+    section = spec.get("input")
+    if isinstance(section, dict):
+        name = section.get("name")
+        return name if isinstance(name, str) and name else "input"
+    many = spec.get("inputs")
+    if isinstance(many, list) and len(many) == 1 and isinstance(many[0], dict) and isinstance(many[0].get("name"), str):
+        return many[0]["name"]
+    return None
+
+
+def _takes_input(definition: Any) -> bool:
+    """Whether a block's layers name `$input` (then the layer before the use needs a name)."""
+    layers = definition.get("layers") if isinstance(definition, dict) else None
+    if not isinstance(layers, list):
+        return False
+    refs = [it.get("inputs") for it in layers if isinstance(it, dict)]
+    return any(r == "$input" or (isinstance(r, list) and "$input" in r) for r in refs)

@@ -97,7 +97,7 @@ class Program:
             return False
         previous = self.inputs[0].id
         for node in self.nodes:
-            if node.inputs != (previous,):
+            if node.inputs != (previous,) or len(node.layer.output_names()) > 1:  # Sequential takes one output
                 return False
             previous = node.id
         return self.outputs == (previous,)

@@ -35,6 +35,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
     previous = inputs[0].id if inputs else None
     layers: list[Layer] = []
     nodes: list[LayerNode] = []
+    outputs_of: dict[str, tuple[str, ...]] = {}  # node id -> its outputs' names
     for i, layer in enumerate(spec.layers):
         if layer.tag == "input":
             continue
@@ -43,7 +44,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
         if wanted is None:  # the previous layer's output (no model input at all is checked before)
             taken: tuple[str, ...] = (previous,) if previous is not None else ()
         else:
-            taken = _lookup(wanted, known, later, layer.name, here, err)
+            taken = _lookup(wanted, known, later, layer.name, here, err, outputs_of)
         n = layer.repeat
         annotated = "dropout" in LAYERS[layer.tag].annotations
         rate = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
@@ -60,6 +61,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
             suffix = f"#{copy + 1}" if n > 1 else ""
             node_id = item.name or format_path(here) + suffix
             nodes.append(LayerNode(node_id, item, taken, here, copy))
+            outputs_of[node_id] = item.output_names()
             if item.name:
                 known[item.name] = node_id
             taken = (node_id,)
@@ -112,11 +114,19 @@ def _refs(layer: Layer) -> list[str] | None:
 
 
 def _lookup(wanted: list[str], known: dict[str, str], later: set[str], own: str | None, here: Path,
-            err: Any) -> tuple[str, ...]:
+            err: Any, outputs_of: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     out = []
-    for k, name in enumerate(wanted):
+    for k, ref in enumerate(wanted):
         where = here + ("inputs",) + ((k,) if len(wanted) > 1 else ())
-        if name in known:
+        name, _, output = ref.partition(".")
+        if name in known and output:
+            names = outputs_of.get(known[name], ("output",))
+            if output not in names:
+                err(where, f"{name} has no output {output!r}", f"its outputs: {', '.join(names)}"
+                    + ("" if len(names) > 1 else " (a recurrent layer's states need return_state: true)"))
+            else:
+                out.append(known[name] if output == names[0] else f"{known[name]}.{output}")
+        elif name in known:
             out.append(known[name])
         elif name == own:
             err(where, f"layer {name!r} takes itself as input (a cycle)")
@@ -150,7 +160,7 @@ def _unused(nodes: list[LayerNode], outputs: tuple[str, ...], err: Any) -> None:
     feeds: dict[str, list[str]] = {}
     for node in nodes:
         for src in node.inputs:
-            feeds.setdefault(src, []).append(node.id)
+            feeds.setdefault(src.partition(".")[0], []).append(node.id)
     reach = set(outputs)
     for node in reversed(nodes):
         if any(t in reach for t in feeds.get(node.id, ())):

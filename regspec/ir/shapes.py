@@ -70,6 +70,10 @@ def infer_rows(program: Program, raw_layers: list | None = None) -> list[Row]:
                     _MEMO.clear()
                 _MEMO[key] = (raw, (shape, trainable, frozen))
         shapes[node.id] = shape
+        names = node.layer.output_names()
+        if len(names) > 1:  # `encoder.state_h`: the outputs after the first, by name
+            for name, extra in zip(names[1:], node.layer.extra_output_shapes(shape)):
+                shapes[f"{node.id}.{name}"] = extra
         if not node.layer.trainable:  # a frozen layer's weights all count as non-trainable, as in Keras
             trainable, frozen = 0, trainable + frozen
         rows.append(Row(index, node.id, node.type, node.name, shape, trainable, frozen, node.inputs))

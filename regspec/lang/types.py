@@ -80,6 +80,8 @@ NonNegFloat = Annotated[float, Field(ge=0)]
 Rate = Annotated[float, Field(ge=0, lt=1, description="A fraction in [0, 1).")]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
 LayerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Makes the layer addressable by paths.")]
+#: A layer or model input by name, or one output of a layer with several: `encoder.state_h`.
+LayerRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}(\.[a-z_]{1,32})?$")]
 SpecName = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,64}$")]
 InputShape = Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)] | None], Field(
     min_length=0, max_length=8, description="One example's shape, without the batch axis; [] for a scalar.")]

@@ -129,11 +129,18 @@ def _build(program: Program, built: dict[str, Any]) -> Any:
             layer = built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
             args = [tensors[i] for i in item.inputs]
             if len(args) == 1:
-                tensors[item.id] = layer(args[0])
+                result = layer(args[0])
             elif item.call == "positional":
-                tensors[item.id] = layer(*args)  # e.g. multi_head_attention(query, value)
+                result = layer(*args)  # e.g. multi_head_attention(query, value)
+            elif item.call == "initial_state":
+                result = layer(args[0], initial_state=args[1:])  # a decoder started from the encoder's state
             else:
-                tensors[item.id] = layer(args)
+                result = layer(args)
+            if isinstance(result, (list, tuple)):  # return_state: `encoder.state_h` names the others
+                tensors[item.id] = result[0]
+                tensors.update({f"{item.id}.{name}": t for name, t in zip(item.output_names[1:], result[1:])})
+            else:
+                tensors[item.id] = result
     outputs = [tensors[o] for o in model.outputs]
     return k.Model(inputs=[tensors[i.id] for i in model.inputs], outputs=outputs if len(outputs) > 1 else outputs[0],
                    name=model.name)

@@ -73,14 +73,19 @@ def model_source(program: Program) -> list[str]:
         out.append(f"{INDENT}{names[inp.id]} = keras.Input(shape={_shape(inp.shape)}{dtype}, name={inp.id!r})")
     for item in m.layers:
         names[item.id] = _identifier(item.id, taken)
+        for extra in item.output_names[1:]:  # `encoder, encoder_state_h, ... = layers.LSTM(..., return_state=True)(x)`
+            names[f"{item.id}.{extra}"] = _identifier(f"{item.id}_{extra}", taken)
         args = [names[i] for i in item.inputs]
         if len(args) == 1:
             call = args[0]
         elif item.call == "positional":
             call = ", ".join(args)
+        elif item.call == "initial_state":
+            call = f"{args[0]}, initial_state=[{', '.join(args[1:])}]"
         else:
             call = "[" + ", ".join(args) + "]"
-        out.append(f"{INDENT}{names[item.id]} = {_layer(item, program)}({call})")
+        targets = ", ".join([names[item.id]] + [names[f"{item.id}.{e}"] for e in item.output_names[1:]])
+        out.append(f"{INDENT}{targets} = {_layer(item, program)}({call})")
     ins = [names[i.id] for i in m.inputs]
     outs = [names[o] for o in m.outputs]
     inputs = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"

@@ -147,12 +147,15 @@ class _Importer:
         input_names = _layer_refs(cfg.get("input_layers"))
         output_names = _layer_refs(cfg.get("output_layers"))
         inbound: dict[str, list[str]] = {}
+        tensors: dict[str, list[tuple[str, int]]] = {}
         for item in items:
             name = item.get("name") or item.get("config", {}).get("name")
             nodes = item.get("inbound_nodes") or []
             if len(nodes) > 1:
                 self.problem(name, f"used {len(nodes)} times (a shared layer); a spec layer is called once")
-            inbound[name] = _history(nodes[0]) if nodes else []
+            tensors[name] = _history(nodes[0]) if nodes else []
+            inbound[name] = [src for src, _ in tensors[name]]
+        outputs_of: dict[str, tuple[str, ...]] = {}  # a layer's outputs by name, for `encoder.state_h`
         consumers: dict[str, list[str]] = {}
         for name, srcs in inbound.items():
             for s in srcs:
@@ -170,7 +173,13 @@ class _Importer:
             if layer is None:
                 previous = name
                 continue
-            srcs = inbound.get(name, [])
+            outputs_of[name] = _output_names(layer)
+            srcs = []
+            for src, index in tensors.get(name, []):
+                names = outputs_of.get(src, ("output",))
+                if index >= len(names):
+                    self.problem(name, f"takes output {index} of {src}, which regspec cannot name")
+                srcs.append(src if index == 0 or index >= len(names) else f"{src}.{names[index]}")
             if srcs != [previous]:
                 layer["inputs"] = srcs[0] if len(srcs) == 1 else srcs
             layers.append(layer)
@@ -183,7 +192,7 @@ class _Importer:
         for lay in layers:  # names that layers refer to must be written
             refs = lay.get("inputs")
             for r in [refs] if isinstance(refs, str) else refs or []:
-                _ensure_name(layers, r)
+                _ensure_name(layers, r.partition(".")[0])
         for o in outputs or []:
             _ensure_name(layers, o)
         return inputs, [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers], outputs
@@ -419,14 +428,25 @@ class _Unsupported:
 _UNSUPPORTED: Any = _Unsupported()
 
 
-def _history(node: dict[str, Any]) -> list[str]:
-    """The names of the layers whose outputs a call used, in order (args, then kwargs)."""
-    out: list[str] = []
+def _output_names(layer: dict[str, Any]) -> tuple[str, ...]:
+    """The outputs of an imported layer, by the names `inputs:` takes them by."""
+    try:
+        spec_layer = LAYERS[layer["type"]].model_validate({k: v for k, v in layer.items() if not k.startswith("_")})
+    except Exception:  # noqa: BLE001 - checked already by _arguments; a layer it refused has one output here
+        return ("output",)
+    return spec_layer.output_names()
+
+
+def _history(node: dict[str, Any]) -> list[tuple[str, int]]:
+    """(layer name, which of its outputs) of each tensor a call used, in order (args, then kwargs:
+    a recurrent layer's initial_state comes after its sequence)."""
+    out: list[tuple[str, int]] = []
 
     def walk(x: Any) -> None:
         if isinstance(x, dict):
             if x.get("class_name") == "__keras_tensor__":
-                out.append(x["config"]["keras_history"][0])
+                history = x["config"]["keras_history"]
+                out.append((history[0], int(history[2]) if len(history) > 2 else 0))
                 return
             for v in x.values():
                 walk(v)

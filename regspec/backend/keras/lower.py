@@ -37,8 +37,11 @@ class LoweredLayer:
     inputs: tuple[str, ...]
     path: Path
     type: str
-    #: "list": layer([a, b]); "positional": layer(a, b) (multi_head_attention's query, value).
+    #: "list": layer([a, b]); "positional": layer(a, b) (multi_head_attention's query, value);
+    #: "initial_state": layer(x, initial_state=[h, c]) (a recurrent layer).
     call: str = "list"
+    #: Its outputs by name (`return_state`: output, state_h, state_c); inputs name the others `id.state_h`.
+    output_names: tuple[str, ...] = ("output",)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def program(prog: Program) -> LoweredModel:
     for node in prog.nodes:
         lowered = layer(node.layer)
         layers.append(LoweredLayer(node.id, lowered["class_name"], lowered["config"], node.inputs, node.path, node.type,
-                                   node.layer.call))
+                                   node.layer.call, node.layer.output_names()))
     return LoweredModel(prog.name, inputs, tuple(layers), prog.outputs, prog.is_stack)
 
 

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field
 
 from regspec.lang.registry import Registered, Registry
 from regspec.lang.regularizers import Regularizer
-from regspec.lang.types import ADDED_LATER, Constraint, Initializer, LayerName, Rate, Strict, WeightsPath
+from regspec.lang.types import ADDED_LATER, Constraint, Initializer, LayerName, LayerRef, Rate, Strict, WeightsPath
 
 Shape = tuple[int | None, ...]  # without the batch dimension
 
@@ -61,8 +61,9 @@ class Layer(Registered):
     adds_loss: ClassVar[bool] = False
 
     name: LayerName | None = None
-    inputs: LayerName | Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None = Field(
-        None, description="The model inputs or earlier layers this layer takes (default: the layer before)."
+    inputs: LayerRef | Annotated[list[LayerRef], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="The model inputs or earlier layers this layer takes (default: the layer before); "
+        "`name.state_h` takes one output of a layer with several."
     )
     repeat: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Expand this item into n copies.")
     trainable: Annotated[bool, ADDED_LATER] = Field(
@@ -85,6 +86,15 @@ class Layer(Registered):
         if args.get("trainable") is True:
             del args["trainable"]  # Keras' default; some layers' constructors do not even take it
         return args
+
+    def output_names(self) -> tuple[str, ...]:
+        """The layer's outputs, by the names `inputs:` takes them by (`encoder.state_h`); the first
+        is what a layer naming just `encoder` (or the next layer in a stack) takes."""
+        return ("output",)
+
+    def extra_output_shapes(self, shape: Shape) -> list[Shape]:
+        """The shapes of the outputs after the first (whose shape is ``shape``)."""
+        return []
 
     def weight_shapes(self, shape: Shape) -> list[tuple[str, tuple[int, ...]]] | None:
         """(Keras weight name, shape) of each weight, in Keras' order, for an input of ``shape``;

@@ -5,7 +5,7 @@ cell), so they do not declare regspec's dropout annotation."""
 import math
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from regspec.lang.layers.base import (
     ActivityArguments,
@@ -19,7 +19,7 @@ from regspec.lang.layers.base import (
     need_rank,
 )
 from regspec.lang.layers.conv import as_tuple, conv_length
-from regspec.lang.types import Activation, Padding, PositiveInt, Rate, Seed, Size1, Size2, Size3
+from regspec.lang.types import ADDED_LATER, Activation, Padding, PositiveInt, Rate, Seed, Size1, Size2, Size3
 
 
 class _Sequence(KernelArguments, RecurrentArguments, BiasArguments, ActivityArguments, Layer):
@@ -29,9 +29,34 @@ class _Sequence(KernelArguments, RecurrentArguments, BiasArguments, ActivityArgu
     dropout: Rate = Field(0.0, description="Keras' input dropout inside the recurrent cell.")
     recurrent_dropout: Rate = 0.0
     return_sequences: bool = False
+    return_state: Annotated[bool, ADDED_LATER] = Field(
+        False, description="Also output the final state (`name.state_h`, `name.state_c`; `name.state` for gru "
+        "and simple_rnn), e.g. to start a decoder from the encoder's state.")
     go_backwards: bool = False
     unroll: bool = False
     seed: Seed | None = None
+    #: The names of the cell's state tensors, in Keras' order.
+    states: ClassVar[tuple[str, ...]] = ("state",)
+    #: With more than one input, the inputs after the first are the initial state.
+    call: ClassVar[str] = "initial_state"
+
+    def output_names(self) -> tuple[str, ...]:
+        return ("output", *self.states) if self.return_state else ("output",)
+
+    def extra_output_shapes(self, shape: Shape) -> list[Shape]:
+        state = shape[1:] if self.return_sequences else shape  # the last step's output is the state
+        return [state] * len(self.states) if self.return_state else []
+
+    def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
+        if len(shapes) not in (1, 1 + len(self.states)):
+            raise ShapeError(f"{self.tag} takes a sequence, or a sequence and its initial state "
+                             f"({', '.join(self.states)}): {1 + len(self.states)} inputs; got {len(shapes)}")
+        out, trainable, frozen = self.infer(shapes[0])
+        state = (out[1:] if self.return_sequences else out)
+        for name, given in zip(self.states, shapes[1:]):
+            if tuple(given) != tuple(state):
+                raise ShapeError(f"the initial {name} has shape {list(given)}; {self.tag}'s state is {list(state)}")
+        return out, trainable, frozen
 
 
 class _Recurrent(_Sequence):
@@ -60,6 +85,7 @@ class SimpleRNN(_Recurrent):
 class LSTM(_Recurrent):
     keras_class = "LSTM"
     gates = 4
+    states = ("state_h", "state_c")
     type: Literal["lstm"]
     recurrent_activation: Activation = "sigmoid"
     unit_forget_bias: bool = True
@@ -84,6 +110,13 @@ class Bidirectional(Layer):
     layer: Annotated[Union[SimpleRNN, LSTM, GRU], Field(discriminator="type", description="The recurrent layer to wrap.")]
     merge_mode: Literal["concat", "sum", "mul", "ave"] | None = "concat"
 
+    @model_validator(mode="after")
+    def _one_output(self) -> "Bidirectional":
+        if self.layer.return_state:
+            raise ValueError("a bidirectional layer's states (return_state) are not supported yet; "
+                             "return_state works on the recurrent layer itself")
+        return self
+
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         out, params, _ = self.layer.infer(shape)
         if self.merge_mode == "concat":
@@ -98,6 +131,7 @@ class _ConvLSTM(_Sequence):
     """An LSTM whose input and recurrent transformations are convolutions over the 1, 2 or 3
     spatial axes of each time step: takes `(time, *space, channels)`."""
 
+    states = ("state_h", "state_c")
     filters: PositiveInt
     padding: Padding = "valid"
     recurrent_activation: Activation = "sigmoid"

@@ -16,6 +16,8 @@ else:
 
 def _plain(inner: Layer, wrapper: str) -> None:
     """A wrapped layer is placed by its wrapper: it takes no repeat, inputs or dropout of its own."""
+    if len(inner.output_names()) > 1:
+        raise ValueError(f"{wrapper} takes a layer with one output (no return_state)")
     if inner.repeat != 1 or inner.__dict__.get("inputs") is not None or not inner.trainable or (
             "dropout" in inner.annotations and inner.__dict__.get("dropout") is not None):
         raise ValueError(f"the wrapped layer takes no repeat, inputs, trainable or dropout annotation; put them on {wrapper}")
