@@ -214,7 +214,8 @@ def test_regularizer_kind_compiles_like_hand_written_keras(kind):
 
 
 def test_every_layer_kind_has_a_hand_written_twin():
-    assert set(LAYERS) - {"input"} == {kind_of(case) for case in CASES} | set(MULTI)
+    operations = {tag for tag in LAYERS if tag.startswith("ops.")}  # their twins: tests/test_operations.py
+    assert set(LAYERS) - {"input"} - operations == {kind_of(case) for case in CASES} | set(MULTI)
 
 
 @pytest.mark.parametrize("kind", sorted(MULTI))
@@ -289,9 +290,14 @@ def test_initializer_activation_and_constraint_names_all_resolve_in_keras():
 def test_type_tags_are_keras_snake_case():
     from keras.src.utils.naming import to_snake_case
 
+    from regspec.lang.layers.operations import Operation
+
     special = {"input": "input_layer", "activation": "activation", "simple_rnn": "simple_rnn"}
     for tag, cls in LAYERS.items():
-        assert special.get(tag, tag) == to_snake_case(cls.keras_class), (tag, cls.keras_class)
+        if issubclass(cls, Operation):  # an operation is named by its keras.ops function
+            assert tag == f"ops.{cls.function}" and callable(getattr(k.ops, cls.function)), tag
+        elif tag != "reuse":  # reuse calls another layer: no Keras class of its own
+            assert special.get(tag, tag) == to_snake_case(cls.keras_class), (tag, cls.keras_class)
 
 
 @pytest.mark.parametrize("metric", __import__("typing").get_args(__import__("regspec.lang.compile", fromlist=["x"]).MetricName))

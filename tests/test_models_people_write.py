@@ -256,3 +256,102 @@ def test_an_encoder_decoder_with_states_passed_on_is_what_keras_by_hand_builds(t
     namespace: dict = {}  # the way out: the exported script's model is the same
     exec("\n".join(["import keras", "from keras import layers, regularizers", *model_source(spec.program)]), namespace)
     assert differences(namespace["build_model"](), theirs) == []
+
+
+SIAMESE = """regspec: 1
+name: siamese
+inputs:
+  - {name: left, shape: [8]}
+  - {name: right, shape: [8]}
+layers:
+  - {type: dense, name: encode, units: 4, activation: relu, inputs: left, kernel_regularizer: {l2: 0.01}}
+  - {type: reuse, layer: encode, name: encode_right, inputs: right}
+  - {type: ops.subtract, inputs: [encode, encode_right]}
+  - {type: ops.square}
+  - {type: ops.sum, axis: 1, keepdims: true}
+  - {type: ops.maximum, constant: 1.0e-7}
+  - {type: ops.sqrt, name: distance}
+  - {type: dense, units: 1, activation: sigmoid}
+compile: {loss: binary_crossentropy}
+"""
+
+
+def siamese_by_hand(k):
+    """keras-io's siamese contrastive example, small: one tower on both inputs, the Euclidean distance."""
+    left, right = k.Input((8,), name="left"), k.Input((8,), name="right")
+    encode = k.layers.Dense(4, activation="relu", kernel_regularizer=k.regularizers.l2(0.01), name="encode")
+    a, b = encode(left), encode(right)
+    distance = k.ops.sqrt(k.ops.maximum(k.ops.sum(k.ops.square(a - b), axis=1, keepdims=True), 1e-7))
+    return k.Model([left, right], k.layers.Dense(1, activation="sigmoid")(distance))
+
+
+def test_a_reused_layer_counts_its_weights_once_and_must_exist(tmp_path):
+    spec = load(write(tmp_path, SIAMESE))
+    rows = spec.summary_rows()
+    assert (rows[1].type, rows[1].trainable) == ("dense, shares encode", 0)
+    assert sum(r.trainable for r in rows) == 36 + 2
+    for text, message in ((SIAMESE.replace("layer: encode,", "layer: encoder,"), "no earlier layer named 'encoder'"),
+                          (SIAMESE.replace("right, shape: [8]", "right, shape: [6]"), "encode would need other weights")):
+        with pytest.raises(SpecError) as info:
+            load(write(tmp_path, text))
+        assert message in info.value.diagnostics[0].message and info.value.diagnostics[0].line == 8
+
+
+@pytest.mark.tf
+def test_a_siamese_network_with_one_shared_tower_is_what_keras_by_hand_builds(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.env import keras
+    from regspec.backend.keras.export_python import model_source
+
+    from .test_import import round_trip
+
+    k = keras()
+    spec = load(write(tmp_path, SIAMESE))
+    ours, theirs = build_model(spec.program), siamese_by_hand(k)
+    assert differences(ours, theirs) == [] and ours.count_params() == theirs.count_params() == 38
+    assert len(ours.get_layer("encode")._inbound_nodes) == 2  # one layer object, called twice
+
+    back = round_trip(theirs, tmp_path)  # the way in: the second call comes back as a reuse
+    (reuse,) = [lay for lay in back.resolved.layers if lay.tag == "reuse"]
+    assert (reuse.layer, reuse.name, reuse.inputs) == ("encode", "encode_call2", "right")
+    assert differences(build_model(back.program), theirs) == []
+
+    namespace: dict = {}  # the way out
+    exec("\n".join(["import keras", "from keras import layers, regularizers", *model_source(spec.program)]), namespace)
+    assert differences(namespace["build_model"](), theirs) == []
+
+
+MIXER = """regspec: 1
+name: mixer
+input: {shape: [6, 4]}
+layers:
+  - {type: layer_normalization, name: norm, epsilon: 1.0e-6}
+  - {type: dense, name: mix, units: 4, activation: gelu}
+  - {type: add, name: skip, inputs: [input, mix]}
+  - {type: reuse, layer: norm, name: norm_again}
+  - {type: global_average_pooling1d}
+  - {type: dense, units: 2, activation: softmax}
+compile: {loss: sparse_categorical_crossentropy}
+"""
+
+
+@pytest.mark.tf
+def test_a_block_that_applies_one_layer_normalization_twice(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.env import keras
+
+    from .test_import import round_trip
+
+    k = keras()
+    spec = load(write(tmp_path, MIXER))
+    inp = k.Input((6, 4))
+    norm = k.layers.LayerNormalization(epsilon=1e-6, name="norm")
+    x = k.layers.Add(name="skip")([inp, k.layers.Dense(4, activation="gelu", name="mix")(norm(inp))])
+    x = k.layers.GlobalAveragePooling1D()(norm(x))
+    theirs = k.Model(inp, k.layers.Dense(2, activation="softmax")(x))
+    ours = build_model(spec.program)
+    assert differences(ours, theirs) == []
+    assert sum(r.trainable for r in spec.summary_rows()) == theirs.count_params() == 8 + 20 + 10
+    assert differences(build_model(round_trip(theirs, tmp_path).program), theirs) == []

@@ -29,8 +29,10 @@ def test_a_record_written_reads_back_the_same(tmp_path) -> None:
     (records.Metrics, {"params": True}, "params: Input should be a valid integer"),
     (records.Metrics, {"train": {"loss": "0.3"}}, "train.loss: Input should be a valid number"),
     (records.PreprocessingRecord, {"raw_shape": [4, 0]}, "raw_shape[1]: Input should be greater than 0"),
-    (records.PreprocessingRecord, {"standardize": {"mean": [0] * 4, "scale": [1, 1, 0, 1]}}, "standardize: standardize has a zero scale"),
-    (records.PreprocessingRecord, {"standardize": {"mean": [0] * 3, "scale": [1] * 3}}, "standardize holds something other than 4"),
+    (records.PreprocessingRecord, {"standardize": {"mean": [0] * 4, "scale": [1, 1, 0, 1]}},
+     "standardize: standardize has a zero scale"),
+    (records.PreprocessingRecord, {"standardize": {"mean": [0] * 3, "scale": [1] * 3}},
+     "standardize holds something other than 4"),
     (records.PreprocessingRecord, {"image": {"size": [8, 8], "color_mode": "cmyk", "interpolation": "nearest"}},
      "image.color_mode: Input should be 'grayscale', 'rgb' or 'rgba'"),
 ])

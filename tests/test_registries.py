@@ -25,8 +25,15 @@ k = keras()
 
 
 def test_every_layer_kind_is_a_keras_layer():
+    """Or a Keras operation class, which its keras.ops function records (or reuse, which calls a layer)."""
+    import importlib
+
+    from regspec.lang.layers.operations import Operation
+
     for tag, cls in LAYERS.items():
-        if tag != "input":
+        if issubclass(cls, Operation):
+            assert isinstance(getattr(importlib.import_module(cls.keras_module), cls.keras_class), type), tag
+        elif tag not in ("input", "reuse"):
             assert isinstance(getattr(k.layers, cls.keras_class), type), tag
 
 
@@ -144,14 +151,18 @@ def test_the_list_of_keras_layer_names_is_current():
     names = {to_snake_case(n) for n, c in vars(k.layers).items()
              if inspect.isclass(c) and issubclass(c, k.layers.Layer) and not n.startswith("_")}
     assert KERAS_LAYERS == names
-    assert set(LAYERS) - {"input"} <= KERAS_LAYERS
+    assert {t for t in LAYERS if not t.startswith("ops.")} - {"input", "reuse"} <= KERAS_LAYERS
 
 
 def test_every_kind_is_found_again_by_its_keras_class():
     """The importer reads a Keras config back through the registries (no map of its own)."""
+    from regspec.backend.keras.importer import OPERATIONS
     from regspec.lang.callbacks import CALLBACKS
 
     for registry in (LAYERS, OPTIMIZERS, CALLBACKS):
         for tag, cls in registry.items():
-            assert registry.tag_of(cls.keras_class) == tag, (registry.kind, tag)
+            if tag.startswith("ops."):  # Keras' Add operation is not its Add layer: by module and class
+                assert OPERATIONS[(cls.keras_module, cls.keras_class)] == tag
+            elif tag != "reuse":
+                assert registry.tag_of(cls.keras_class) == tag, (registry.kind, tag)
     assert LAYERS.tag_of("Lambda") is None

@@ -8,6 +8,7 @@ from regspec.api import from_document
 from regspec.diagnostics import SpecError
 from regspec.frontend.source import read_text
 
+
 def from_text(text, name):
     return from_document(read_text(text, name))
 

@@ -82,7 +82,7 @@ def check_given_weights(program: Program, rows: list[Row], add: Callable[..., No
     shapes.update({r.id: r.output_shape for r in rows})
     for node in program.nodes:
         path = node.layer.__dict__.get("weights")
-        if not path:
+        if not path or node.shares is not None:  # a reuse starts from its layer's weights, checked there
             continue
         at = node.path + ("weights",)
         try:

@@ -18,6 +18,7 @@ from regspec.diagnostics import Diagnostic, Position, SpecError
 from regspec.lang.compile import CompileSection
 from regspec.lang.data import AnyData
 from regspec.lang.layers import Layer
+from regspec.lang.layers.operations import Operation
 from regspec.lang.training import TrainingSection
 from regspec.paths import Path
 
@@ -41,6 +42,8 @@ class LayerNode:
     path: Path
     #: Which copy of a `repeat`ed item this is (0 for the first or only one).
     copy: int = 0
+    #: A `reuse` node: the id of the node whose layer (and weights) it calls again.
+    shares: str | None = None
 
     @property
     def type(self) -> str:
@@ -97,7 +100,9 @@ class Program:
             return False
         previous = self.inputs[0].id
         for node in self.nodes:
-            if node.inputs != (previous,) or len(node.layer.output_names()) > 1:  # Sequential takes one output
+            if (node.inputs != (previous,) or len(node.layer.output_names()) > 1 or isinstance(node.layer, Operation)
+                    or node.shares is not None):
+                # Sequential takes layers with one output (an operation is not a layer)
                 return False
             previous = node.id
         return self.outputs == (previous,)

@@ -18,7 +18,7 @@ from regspec.ir.graph import InputNode, LayerNode, Program, SourceMap
 from regspec.lang.data import PATH_FIELDS
 from regspec.lang.layers import LAYERS, Layer
 from regspec.lang.layers.base import dropout_name
-from regspec.lang.layers.core import Dropout, InputLayer
+from regspec.lang.layers.core import Dropout, InputLayer, Reuse
 from regspec.lang.model import InputSection, SpecModel
 from regspec.paths import Path, format_path
 
@@ -36,6 +36,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
     layers: list[Layer] = []
     nodes: list[LayerNode] = []
     outputs_of: dict[str, tuple[str, ...]] = {}  # node id -> its outputs' names
+    own: dict[str, LayerNode] = {}  # a layer's name -> its node (not its dropout's)
     for i, layer in enumerate(spec.layers):
         if layer.tag == "input":
             continue
@@ -45,6 +46,21 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
             taken: tuple[str, ...] = (previous,) if previous is not None else ()
         else:
             taken = _lookup(wanted, known, later, layer.name, here, err, outputs_of)
+        if isinstance(layer, Reuse):
+            original = own.get(layer.layer)
+            if original is None:
+                hint = ("it must be an earlier layer, by its name" if layer.layer not in later
+                        else "layers reuse only earlier layers")
+                err(here + ("layer",), f"no earlier layer named {layer.layer!r} to reuse", hint)
+                continue
+            node_id = layer.name or format_path(here)
+            nodes.append(LayerNode(node_id, original.layer, taken, here, 0, shares=original.id))
+            outputs_of[node_id] = original.layer.output_names()
+            layers.append(layer)
+            if layer.name:
+                known[layer.name] = node_id
+            previous = node_id
+            continue
         n = layer.repeat
         annotated = "dropout" in LAYERS[layer.tag].annotations
         rate = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
@@ -62,6 +78,8 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
             node_id = item.name or format_path(here) + suffix
             nodes.append(LayerNode(node_id, item, taken, here, copy))
             outputs_of[node_id] = item.output_names()
+            if layer.name:
+                own[layer.name] = nodes[-1]  # what `reuse: <name>` calls again (the last copy of a repeat)
             if item.name:
                 known[item.name] = node_id
             taken = (node_id,)

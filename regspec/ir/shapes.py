@@ -48,6 +48,7 @@ def infer_rows(program: Program, raw_layers: list | None = None) -> list[Row]:
     memoized on the raw item they came from.
     """
     shapes: dict[str, Shape] = {i.id: i.shape for i in program.inputs}
+    weights: dict[str, tuple[int, int]] = {}  # node id -> (trainable, non-trainable), for its reuses
     rows = []
     for index, node in enumerate(program.nodes):
         ins = [shapes[s] for s in node.inputs]
@@ -76,6 +77,15 @@ def infer_rows(program: Program, raw_layers: list | None = None) -> list[Row]:
                 shapes[f"{node.id}.{name}"] = extra
         if not node.layer.trainable:  # a frozen layer's weights all count as non-trainable, as in Keras
             trainable, frozen = 0, trainable + frozen
+        if node.shares is not None:  # the weights are the reused layer's: counted once, there
+            first = weights[node.shares]
+            if (trainable, frozen) != first:
+                raise ShapeProblem(node.path, f"{node.shares} would need other weights for these inputs "
+                                   f"({trainable + frozen:,} instead of {sum(first):,}): a reused layer takes inputs "
+                                   "of the shape of its first use")
+            rows.append(Row(index, node.id, f"{node.type}, shares {node.shares}", node.id, shape, 0, 0, node.inputs))
+            continue
+        weights[node.id] = (trainable, frozen)
         rows.append(Row(index, node.id, node.type, node.name, shape, trainable, frozen, node.inputs))
     return rows
 

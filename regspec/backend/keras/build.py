@@ -85,7 +85,7 @@ def build_model(program: Program, built: dict[str, Any] | None = None) -> Any:
     model = _build(program, built)
     for node in program.nodes:
         path = node.layer.__dict__.get("weights")
-        if path and node.id in built:
+        if path and node.id in built and node.shares is None:
             with refusal(program.source, node.path + ("weights",), f"to load {os.path.basename(path)}"):
                 set_given_weights(built[node.id], path)
     return model
@@ -126,9 +126,19 @@ def _build(program: Program, built: dict[str, Any]) -> Any:
             tensors[inp.id] = k.Input(shape=inp.shape, dtype=inp.dtype, name=inp.id)
     for item in model.layers:
         with refusal(source, item.path, f"to build {item.type}"):
-            layer = built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
+            if item.shares is not None:
+                layer = built[item.shares]  # the same layer object, called again: the same weights
+            else:
+                layer = None if item.function else from_config({"class_name": item.class_name, "config": item.config})
+                if layer is not None:
+                    built[item.id] = layer
             args = [tensors[i] for i in item.inputs]
-            if len(args) == 1:
+            if item.function is not None:  # an operation, computed by its keras.ops function as functional code does
+                constant = [] if item.constant is None else [item.constant]
+                result = getattr(k.ops, item.function)(*args, *constant, **item.config)
+            elif layer is None:
+                raise AssertionError(item.id)
+            elif len(args) == 1:
                 result = layer(args[0])
             elif item.call == "positional":
                 result = layer(*args)  # e.g. multi_head_attention(query, value)

@@ -21,6 +21,10 @@ def described(model: Any) -> list[tuple]:
     for i, layer in enumerate(layers):
         if re.fullmatch(re.escape(_snake(type(layer).__name__)) + r"(_\d+)?", layer.name):
             rename[layer.name] = f"#{i}"
+    ops = [op for op in getattr(model, "operations", []) if op not in layers and type(op).__name__ != "InputLayer"]
+    for j, op in enumerate(ops):  # an operation node (`x + 3.0`): by its place among the operations
+        if re.fullmatch(re.escape(_snake(type(op).__name__)) + r"(_\d+)?", op.name):
+            rename[op.name] = f"op{j}:{type(op).__name__}"
     out: list[tuple] = [(f"input{i}", tuple(t.shape), str(t.dtype)) for i, t in enumerate(model.inputs)]
     for layer in layers:
         config = layer.get_config()

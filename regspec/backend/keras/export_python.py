@@ -71,6 +71,8 @@ def model_source(program: Program) -> list[str]:
         names[inp.id] = _identifier(inp.id, taken)
         dtype = f", dtype={inp.dtype!r}" if inp.dtype != "float32" else ""
         out.append(f"{INDENT}{names[inp.id]} = keras.Input(shape={_shape(inp.shape)}{dtype}, name={inp.id!r})")
+    reused = {item.shares for item in m.layers if item.shares is not None}
+    objects: dict[str, str] = {}  # a reused layer's id -> the variable holding the layer object
     for item in m.layers:
         names[item.id] = _identifier(item.id, taken)
         for extra in item.output_names[1:]:  # `encoder, encoder_state_h, ... = layers.LSTM(..., return_state=True)(x)`
@@ -85,7 +87,19 @@ def model_source(program: Program) -> list[str]:
         else:
             call = "[" + ", ".join(args) + "]"
         targets = ", ".join([names[item.id]] + [names[f"{item.id}.{e}"] for e in item.output_names[1:]])
-        out.append(f"{INDENT}{targets} = {_layer(item, program)}({call})")
+        if item.function is not None:  # an operation: `x = keras.ops.add(a, 3.0)`
+            operands = args + ([py(item.constant)] if item.constant is not None else [])
+            kwargs = [f"{k}={py(v)}" for k, v in item.config.items()]
+            out.append(f"{INDENT}{targets} = keras.ops.{item.function}({', '.join(operands + kwargs)})")
+            continue
+        if item.id in reused:  # one layer object, called here and at each reuse
+            objects[item.id] = _identifier(f"{item.id}_layer", taken)
+            out.append(f"{INDENT}{objects[item.id]} = {_layer(item, program)}")
+            out.append(f"{INDENT}{targets} = {objects[item.id]}({call})")
+        elif item.shares is not None:
+            out.append(f"{INDENT}{targets} = {objects[item.shares]}({call})")
+        else:
+            out.append(f"{INDENT}{targets} = {_layer(item, program)}({call})")
     ins = [names[i.id] for i in m.inputs]
     outs = [names[o] for o in m.outputs]
     inputs = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"

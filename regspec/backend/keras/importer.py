@@ -26,9 +26,14 @@ from regspec.lang.keras_form import UnknownKerasForm, float32_decimal, value_kin
 from regspec.lang.keras_names import CODE_LAYERS
 from regspec.lang.layers import LAYERS
 from regspec.lang.layers.base import dropout_name
+from regspec.lang.layers.operations import Operation
 from regspec.lang.types import INITIALIZER_CLASSES
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
+
+
+#: (Keras module, operation class) -> the `ops.*` kind, for reading operation nodes back.
+OPERATIONS = {(cls.keras_module, cls.keras_class): tag for tag, cls in LAYERS.items() if issubclass(cls, Operation)}
 
 
 def _layer_tag(keras_class: str) -> str | None:
@@ -147,52 +152,82 @@ class _Importer:
         input_names = _layer_refs(cfg.get("input_layers"))
         output_names = _layer_refs(cfg.get("output_layers"))
         inbound: dict[str, list[str]] = {}
-        tensors: dict[str, list[tuple[str, int]]] = {}
+        calls: dict[str, list[list[tuple[str, int, int]]]] = {}  # a layer's calls: the tensors each took
         for item in items:
             name = item.get("name") or item.get("config", {}).get("name")
-            nodes = item.get("inbound_nodes") or []
-            if len(nodes) > 1:
-                self.problem(name, f"used {len(nodes)} times (a shared layer); a spec layer is called once")
-            tensors[name] = _history(nodes[0]) if nodes else []
-            inbound[name] = [src for src, _ in tensors[name]]
+            calls[name] = [_history(node) for node in item.get("inbound_nodes") or []]
+            inbound[name] = [_call_name(src, k) for call in calls[name] for src, k, _ in call]
         outputs_of: dict[str, tuple[str, ...]] = {}  # a layer's outputs by name, for `encoder.state_h`
         consumers: dict[str, list[str]] = {}
         for name, srcs in inbound.items():
             for s in srcs:
                 consumers.setdefault(s, []).append(name)
         referenced = {s for name, srcs in inbound.items() for s in srcs}
-        inputs, layers = [], []
+        inputs: list[dict[str, Any]] = []
+        layers: list[dict[str, Any]] = []
         previous: str | None = None
+        available: set[str] = set()
+        pending: list[tuple[str, int]] = []  # a shared layer's later calls, written once their inputs exist
+
+        def refs(name: str, call: list[tuple[str, int, int]]) -> list[str]:
+            out = []
+            for src, node, index in call:
+                names = outputs_of.get(src, ("output",))
+                if index >= len(names):
+                    self.problem(name, f"takes output {index} of {src}, which regspec cannot name")
+                base = _call_name(src, node)
+                out.append(base if index == 0 or index >= len(names) else f"{base}.{names[index]}")
+            return out
+
+        def flush() -> None:
+            nonlocal previous
+            progress = True
+            while progress:
+                progress = False
+                for name, k in list(pending):
+                    srcs = refs(name, calls[name][k])
+                    if all(r.partition(".")[0] in available for r in srcs):
+                        reuse = _call_name(name, k)
+                        layers.append({"type": "reuse", "layer": name, "name": reuse,
+                                       "inputs": srcs[0] if len(srcs) == 1 else srcs, "_keras_name": reuse})
+                        available.add(reuse)
+                        pending.remove((name, k))
+                        previous, progress = reuse, True
+
         for item in items:
             name = item.get("name") or item["config"].get("name")
             if item.get("class_name") == "InputLayer":
                 inputs.append(self._input(item["config"], referenced=name in referenced))
                 previous = previous or name
+                available.add(name)
+                flush()
                 continue
             layer = self._layer(item)
             if layer is None:
                 previous = name
                 continue
             outputs_of[name] = _output_names(layer)
-            srcs = []
-            for src, index in tensors.get(name, []):
-                names = outputs_of.get(src, ("output",))
-                if index >= len(names):
-                    self.problem(name, f"takes output {index} of {src}, which regspec cannot name")
-                srcs.append(src if index == 0 or index >= len(names) else f"{src}.{names[index]}")
+            srcs = refs(name, calls[name][0]) if calls.get(name) else []
             if srcs != [previous]:
                 layer["inputs"] = srcs[0] if len(srcs) == 1 else srcs
             layers.append(layer)
             previous = name
+            available.add(name)
+            pending += [(name, k) for k in range(1, len(calls.get(name, [])))]
+            flush()
+        for name, k in pending:
+            self.problem(name, f"its call {k + 1} takes inputs that come after it")
         last = layers[-1]["_keras_name"] if layers else None
         outputs = None if output_names == [last] else output_names
         layers = _fold_dropouts(layers, consumers)
         order = {n: i for i, n in enumerate(input_names)}  # the model's input order, not the layers'
         inputs.sort(key=lambda i: order.get(i["name"], len(order)))
-        for lay in layers:  # names that layers refer to must be written
-            refs = lay.get("inputs")
-            for r in [refs] if isinstance(refs, str) else refs or []:
+        for lay in layers:  # names that layers refer to (or reuse) must be written
+            taken = lay.get("inputs")
+            for r in [taken] if isinstance(taken, str) else taken or []:
                 _ensure_name(layers, r.partition(".")[0])
+            if lay["type"] == "reuse":
+                _ensure_name(layers, lay["layer"])
         for o in outputs or []:
             _ensure_name(layers, o)
         return inputs, [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers], outputs
@@ -217,9 +252,7 @@ class _Importer:
             self.problem(name, f"a nested {cls} model; regspec cannot flatten it")
             return None
         if module.startswith("keras.src.ops"):
-            self.problem(name, f"a Keras operation ({module}.{cls}, from code such as `x + y`), not a layer; "
-                               "a spec holds layers")
-            return None
+            return self._operation(item, name, module, cls, cfg)
         if item.get("registered_name") or (module and not module.startswith("keras.")):
             self.problem(name, f"{cls} is a custom class ({item.get('registered_name') or module}); "
                                "a spec holds only built-in Keras layers")
@@ -239,6 +272,38 @@ class _Importer:
         if not _auto_name(name, cls):
             layer["name"] = name
         layer.update(out)
+        layer["_keras_name"] = name
+        return layer
+
+    def _operation(self, item: dict[str, Any], name: str, module: str, cls: str, cfg: dict[str, Any]
+                   ) -> dict[str, Any] | None:
+        """A Keras operation node (`x + 3.0`, `ops.mean(x, axis=1)`) as its `ops.*` kind; its
+        constant operands come from the call, its arguments from its config."""
+        tag = OPERATIONS.get((module, cls))
+        if tag is None:
+            self.problem(name, f"the Keras operation {module}.{cls} is not one regspec has "
+                               f"(it has {', '.join(sorted(t for t in OPERATIONS.values()))})")
+            return None
+        nodes = item.get("inbound_nodes") or [{}]
+        constants = [a for a in nodes[0].get("args", []) if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        others = [a for a in nodes[0].get("args", []) if not isinstance(a, (int, float, dict)) or isinstance(a, bool)]
+        if len(constants) > 1 or others or nodes[0].get("kwargs"):
+            self.problem(name, f"{cls} is called with arguments regspec cannot express ({_short(nodes[0])})")
+            return None
+        args = {k: v for k, v in cfg.items() if k != "name"}
+        layer: dict[str, Any] = {"type": tag, **({"constant": float(constants[0])} if constants else {})}
+        spec_cls = LAYERS[tag]
+        try:
+            built = spec_cls.model_validate({**layer, **{k: v for k, v in args.items() if k in spec_cls.model_fields}})
+        except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError
+            self.problem(name, f"its arguments do not fit regspec's {tag}: {' '.join(str(exc).split())[:200]}")
+            return None
+        if not _same(built.keras_arguments(), args):  # an argument regspec has no field for
+            self.problem(name, f"{cls}({_short(args)}) is not expressible in regspec")
+            return None
+        layer.update({k: v for k, v in args.items() if k in spec_cls.model_fields})
+        if not _auto_name(name, cls):
+            layer["name"] = name
         layer["_keras_name"] = name
         return layer
 
@@ -437,16 +502,22 @@ def _output_names(layer: dict[str, Any]) -> tuple[str, ...]:
     return spec_layer.output_names()
 
 
-def _history(node: dict[str, Any]) -> list[tuple[str, int]]:
-    """(layer name, which of its outputs) of each tensor a call used, in order (args, then kwargs:
-    a recurrent layer's initial_state comes after its sequence)."""
-    out: list[tuple[str, int]] = []
+def _call_name(layer: str, node: int) -> str:
+    """The name a spec gives a layer's output at its call ``node``: a later call of a shared layer
+    is a `reuse` item named `<layer>_call2`, ..."""
+    return layer if node == 0 else f"{layer}_call{node + 1}"
+
+
+def _history(node: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(layer name, which call of it, which of its outputs) of each tensor a call used, in order
+    (args, then kwargs: a recurrent layer's initial_state comes after its sequence)."""
+    out: list[tuple[str, int, int]] = []
 
     def walk(x: Any) -> None:
         if isinstance(x, dict):
             if x.get("class_name") == "__keras_tensor__":
-                history = x["config"]["keras_history"]
-                out.append((history[0], int(history[2]) if len(history) > 2 else 0))
+                history = list(x["config"]["keras_history"]) + [0, 0]
+                out.append((history[0], int(history[1]), int(history[2])))
                 return
             for v in x.values():
                 walk(v)

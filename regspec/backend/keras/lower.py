@@ -17,6 +17,7 @@ from regspec.ir.graph import Program
 from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy
 from regspec.lang.keras_form import LAYERS_MODULE, KerasValue
 from regspec.lang.layers import Layer
+from regspec.lang.layers.operations import Operation
 from regspec.lang.registry import Registered
 from regspec.paths import Path
 
@@ -42,6 +43,11 @@ class LoweredLayer:
     call: str = "list"
     #: Its outputs by name (`return_state`: output, state_h, state_c); inputs name the others `id.state_h`.
     output_names: tuple[str, ...] = ("output",)
+    #: An operation: the `keras.ops` function that computes it, and a constant operand (`x + 3.0`).
+    function: str | None = None
+    constant: float | None = None
+    #: A `reuse`: the id of the layer called again (its config is that layer's).
+    shares: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,10 @@ def program(prog: Program) -> LoweredModel:
     layers = []
     for node in prog.nodes:
         lowered = layer(node.layer)
+        op = node.layer if isinstance(node.layer, Operation) else None
         layers.append(LoweredLayer(node.id, lowered["class_name"], lowered["config"], node.inputs, node.path, node.type,
-                                   node.layer.call, node.layer.output_names()))
+                                   node.layer.call, node.layer.output_names(), op.function if op else None,
+                                   op.second_operand() if op else None, node.shares))
     return LoweredModel(prog.name, inputs, tuple(layers), prog.outputs, prog.is_stack)
 
 

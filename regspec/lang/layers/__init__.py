@@ -7,6 +7,7 @@ from regspec.lang.layers import (  # noqa: F401  # importing a module registers 
     core,
     merge,
     normalization,
+    operations,
     pooling,
     preprocessing,
     recurrent,

@@ -5,7 +5,7 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from regspec.lang.layers.base import (
     BiasArguments,
@@ -20,7 +20,7 @@ from regspec.lang.layers.base import (
     prod,
 )
 from regspec.lang.regularizers import Regularizer
-from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, PositiveInt, Rate, Seed
+from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, LayerName, PositiveInt, Rate, Seed
 
 
 class InputLayer(Layer):
@@ -235,3 +235,19 @@ class EinsumDense(KernelArguments, BiasWeights, WeightedLayer):
                     raise ShapeError(f"bias_axes {self.bias_axes!r}: {c!r} is not a known output axis of {out!r}")
             bias = math.prod(out_shape[out_at[c]] or 1 for c in self.bias_axes)
         return tuple(out_shape[1:]), math.prod(kernel) + bias, 0
+
+
+class Reuse(Layer):
+    """Applies an earlier layer again, with the same weights (Keras: calling one layer object
+    twice), e.g. one encoder on both inputs of a siamese network. `name` names this call's output;
+    the weights, their arguments and annotations stay with `layer`, and are counted once."""
+
+    keras_class = ""  # no class of its own: the layer it names is called again
+    type: Literal["reuse"]
+    layer: LayerName = Field(description="The name of the earlier layer to apply again.")
+
+    @model_validator(mode="after")
+    def _only_a_call(self) -> "Reuse":
+        if self.repeat != 1 or not self.trainable or self.weights is not None:
+            raise ValueError("reuse takes layer, inputs and name only: the reused layer holds the rest")
+        return self
