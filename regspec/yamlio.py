@@ -6,10 +6,10 @@ import io
 import re
 from typing import Any
 
-from ruamel.yaml import YAML
-
 
 def dump_yaml(data: Any) -> str:
+    from ruamel.yaml import YAML  # here: `validate` reads specs without it (12 ms of its start)
+
     yaml = YAML(typ="rt", pure=True)
     yaml.default_flow_style = None
     yaml.width = 100
@@ -24,6 +24,8 @@ def with_overrides_yaml(source: str, applied: tuple[tuple[str, Any], ...], dest:
     With ``dest``, relative `extends` and data paths are rewritten relative to dest's folder.
     """
     import os
+
+    from ruamel.yaml import YAML
 
     from regspec.lang.data import PATH_FIELDS
 
