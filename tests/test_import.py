@@ -39,13 +39,20 @@ def canonical(spec) -> object:
     3. what Keras fills in is written out or left implicit alike (pooling strides equal to the
        pool size, attention's value_dim and attention_axes);
     4. layers of parallel branches come back in Keras' saved order (compared by name when every
-       layer has one)."""
+       layer has one);
+    5. a shared layer's later call is named by the layer and the call (`encode_call2`): Keras
+       keeps no name for a call;
+    6. an operation's name is the spec's own (functional code cannot name a keras.ops call)."""
     def shown(node_id: str) -> str | None:
-        node = spec.program.by_id[node_id]
+        base, dot, output = node_id.partition(".")  # `encoder.state_h`: one output of a layer
+        node = spec.program.by_id[base]
         if node in spec.program.inputs:
             return f"input{spec.program.inputs.index(node)}"
-        name = node.name
-        return name if name and not re.fullmatch(node.type + r"(_\d+)?", name) else None
+        if node.shares is not None:  # a call of a shared layer has no name in Keras: by the layer it calls
+            return f"{shown(node.shares)}@{[n.id for n in spec.program.nodes if n.shares == node.shares].index(base)}"
+        name = node.name if not node.type.startswith("ops.") else None
+        name = name if name and not re.fullmatch(node.type + r"(_\d+)?", name) else None
+        return f"{name}{dot}{output}" if name else None
 
     nodes = []
     for node in spec.program.nodes:
