@@ -2,7 +2,7 @@
 
 Generating the core schema of ``SpecModel`` (every layer, callback, optimizer ... in one
 discriminated union) takes ~0.11 s, in every process that validates a spec; reading it back
-takes ~0.02 s. The schema is stored as JSON, never pickled: classes and functions are written
+takes ~0.006 s. The schema is stored as JSON, never pickled: classes and functions are written
 by name and, on reading, looked up among the already imported ``regspec.lang`` modules only
 (nothing is imported, nothing in the file is executed). The file name carries a key over the
 language's source files, the registries and the pydantic, pydantic-core and Python versions,
