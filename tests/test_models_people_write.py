@@ -355,3 +355,58 @@ def test_a_block_that_applies_one_layer_normalization_twice(tmp_path):
     assert differences(ours, theirs) == []
     assert sum(r.trainable for r in spec.summary_rows()) == theirs.count_params() == 8 + 20 + 10
     assert differences(build_model(round_trip(theirs, tmp_path).program), theirs) == []
+
+
+TOWER = """regspec: 1
+name: siamese-tower
+inputs:
+  - {name: left, shape: [10]}
+  - {name: right, shape: [10]}
+blocks:
+  tower:
+    layers:
+      - {type: dense, name: fc1, units: 8, activation: relu}
+      - {type: batch_normalization, name: bn}
+      - {type: dense, name: fc2, units: 4, activation: tanh}
+layers:
+  - {block: tower, name: left_tower, inputs: left}
+  - {type: reuse, layer: left_tower, name: right_tower, inputs: right}
+  - {type: ops.subtract, inputs: [left_tower, right_tower]}
+  - {type: ops.abs}
+  - {type: dense, units: 1, activation: sigmoid}
+compile: {loss: binary_crossentropy}
+"""
+
+
+def test_a_reused_block_instance_is_a_shared_tower_whose_weights_count_once(tmp_path):
+    spec = load(write(tmp_path, TOWER))
+    calls = [n for n in spec.program.nodes if n.shares]
+    assert [(n.id, n.shares, n.inputs) for n in calls] == [
+        ("right_tower_fc1", "left_tower_fc1", ("right",)), ("right_tower_bn", "left_tower_bn", ("right_tower_fc1",)),
+        ("right_tower_fc2", "left_tower_fc2", ("right_tower_bn",))]
+    assert sum(r.trainable for r in spec.summary_rows()) == (88 + 16 + 36) + 5
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, TOWER.replace("{type: batch_normalization, name: bn}", "{type: batch_normalization}")))
+    assert "can be reused when each of its layers has a name" in info.value.diagnostics[0].message
+
+
+@pytest.mark.tf
+def test_a_shared_tower_is_what_keras_by_hand_builds(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    left, right = k.Input((10,), name="left"), k.Input((10,), name="right")
+    tower = [k.layers.Dense(8, activation="relu", name="left_tower_fc1"), k.layers.BatchNormalization(name="left_tower_bn"),
+             k.layers.Dense(4, activation="tanh", name="left_tower_fc2")]
+
+    def apply(x):
+        for layer in tower:
+            x = layer(x)
+        return x
+
+    x = k.ops.abs(apply(left) - apply(right))
+    theirs = k.Model([left, right], k.layers.Dense(1, activation="sigmoid")(x))
+    ours = build_model(load(write(tmp_path, TOWER)).program)
+    assert differences(ours, theirs) == [] and ours.count_params() == theirs.count_params()

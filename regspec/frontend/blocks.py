@@ -61,6 +61,8 @@ class _Expander:
         self.keys: dict[Path, Position] = {}
         self.origins: dict[int, Expansion] = {}
         self.alias: dict[str, str] = {}  # instance name -> the name of its last layer
+        #: instance name -> its expanded layers, and what it took (for `reuse` of a whole instance)
+        self.instances: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
         #: positions by the layer item they sit under (values, keys), built on the first copy
         self._under: tuple[dict[Path, list[tuple[Path, Position]]], dict[Path, list[tuple[Path, Position]]]] | None = None
 
@@ -75,6 +77,11 @@ class _Expander:
         previous: str | None = _model_input(doc.data)  # what the first layer takes
         used: set[str] = set()
         for i, item in enumerate(doc.data["layers"]):
+            if isinstance(item, dict) and item.get("type") == "reuse" and item.get("layer") in self.instances:
+                out += self._reuse_instance(i, item, previous, len(out))
+                name = item.get("name")
+                previous = self.alias.get(name) if isinstance(name, str) else None
+                continue
             if not (isinstance(item, dict) and "block" in item):
                 self._copy(("layers", i), ("layers", len(out)))
                 out.append(self._renamed_inputs(item))
@@ -240,6 +247,48 @@ class _Expander:
         last = out[-1].get("name") if out else None
         if isinstance(last, str):
             self.alias[name] = last
+        self.instances[name] = (out, block_input or [])
+        return out
+
+    def _reuse_instance(self, i: int, item: dict, previous: str | None, start: int) -> list[Any]:
+        """`{type: reuse, layer: <block instance>}`: the instance's layers applied again with their
+        weights (a shared tower), wired as the block wires them, named `<name>_<layer>`."""
+        here: Path = ("layers", i)
+        instance, name = item["layer"], item.get("name")
+        layers, block_input = self.instances[instance]
+        if not isinstance(name, str) or not name:
+            self.err(here, f"reusing block instance {instance!r} needs a `name` (it prefixes the names of its calls)")
+            return []
+        unnamed = [j for j, lay in enumerate(layers) if not isinstance(lay.get("name"), str)]
+        if unnamed or any("dropout" in lay for lay in layers):
+            self.err(here + ("layer",), f"block instance {instance!r} can be reused when each of its layers has a "
+                     "name and none takes a dropout annotation", "name the block's layers; use dropout layers")
+            return []
+        given = item.get("inputs")
+        refs = [given] if isinstance(given, str) else list(given) if isinstance(given, list) else (
+            [previous] if previous else [])
+        mapping = dict(zip(block_input, refs))  # what the instance took -> what this call takes
+        inner = {lay["name"] for lay in layers}
+        out: list[dict[str, Any]] = []
+        for j, lay in enumerate(layers):
+            call: dict[str, Any] = {"type": "reuse", "layer": lay["name"], "name": f"{name}_{lay['name'][len(instance) + 1:]}"}
+            taken = lay.get("inputs")
+            if taken is None and j == 0 and refs:
+                call["inputs"] = refs[0] if len(refs) == 1 else refs
+            elif taken is not None:
+                mapped = []
+                for r in [taken] if isinstance(taken, str) else taken:
+                    base, dot, rest = str(r).partition(".")
+                    if base in mapping:
+                        mapped.append(mapping[base] + dot + rest)
+                    elif base in inner:
+                        mapped.append(f"{name}_{base[len(instance) + 1:]}{dot}{rest}")
+                    else:
+                        mapped.append(r)
+                call["inputs"] = mapped[0] if isinstance(taken, str) else mapped
+            self._copy(here, ("layers", start + len(out)))
+            out.append(call)
+        self.alias[name] = out[-1]["name"]
         return out
 
     def _inner_inputs(self, refs: Any, name: str, inner: set, block_input: list[str] | None, at: Path,
