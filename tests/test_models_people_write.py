@@ -410,3 +410,31 @@ def test_a_shared_tower_is_what_keras_by_hand_builds(tmp_path):
     theirs = k.Model([left, right], k.layers.Dense(1, activation="sigmoid")(x))
     ours = build_model(load(write(tmp_path, TOWER)).program)
     assert differences(ours, theirs) == [] and ours.count_params() == theirs.count_params()
+
+
+@pytest.mark.tf
+def test_a_nested_tower_model_imports_as_a_block_and_its_reuse(tmp_path):
+    """keras-io's siamese example builds its tower as a keras.Model and calls it on each input:
+    import writes the tower as a block, used at its first call and reused at the second."""
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.env import keras
+
+    from .test_import import round_trip
+
+    k = keras()
+    inp = k.Input((10,))
+    x = k.layers.Dense(8, activation="relu")(inp)
+    x = k.layers.BatchNormalization()(x)
+    tower = k.Model(inp, k.layers.Dense(4, activation="tanh")(x), name="tower")
+    left, right = k.Input((10,), name="left"), k.Input((10,), name="right")
+    theirs = k.Model([left, right], k.layers.Dense(1, activation="sigmoid")(k.ops.abs(tower(left) - tower(right))))
+
+    back = round_trip(theirs, tmp_path)
+    text = (tmp_path / "m.yaml").read_text()
+    assert "blocks:\n  tower:\n" in text and "{type: reuse, name: tower_call2, inputs: right, layer: tower}" in text
+    ours = build_model(back.program)
+    assert ours.count_params() == theirs.count_params()
+    assert sum(r.trainable + r.non_trainable for r in back.summary_rows()) == theirs.count_params()
+    ours.set_weights(theirs.get_weights())  # the same weights in the same order: the same function
+    data = [np.random.default_rng(i).normal(size=(3, 10)).astype("float32") for i in range(2)]
+    assert np.allclose(ours.predict(data, verbose=0), theirs.predict(data, verbose=0), atol=1e-5)

@@ -99,6 +99,7 @@ class _Importer:
         self.config = config
         self.problems: list[str] = []
         self._defaults: dict[str, dict[str, Any]] = {}
+        self.blocks: dict[str, dict[str, Any]] = {}  # nested functional models, written as blocks
 
     def problem(self, layer: str, message: str) -> None:
         self.problems.append(f"layer {layer!r}: {message}")
@@ -127,6 +128,8 @@ class _Importer:
         else:
             spec["inputs"] = [{k: v for k, v in i.items() if k != "referenced" and (k != "dtype" or v != "float32")}
                               for i in inputs]
+        if self.blocks:
+            spec["blocks"] = self.blocks
         spec["layers"] = layers
         if outputs is not None:
             spec["outputs"] = outputs
@@ -147,7 +150,7 @@ class _Importer:
         layers = _fold_dropouts([lay for lay in (self._layer(item) for item in items) if lay is not None], {})
         return inputs, [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers], None
 
-    def _functional(self, cfg: dict[str, Any]) -> tuple[list[dict], list[dict], list[str] | None]:
+    def _functional(self, cfg: dict[str, Any], *, nested: bool = False) -> tuple[list[dict], list[dict], list[str] | None]:
         items = cfg.get("layers") or []
         input_names = _layer_refs(cfg.get("input_layers"))
         output_names = _layer_refs(cfg.get("output_layers"))
@@ -202,13 +205,16 @@ class _Importer:
                 available.add(name)
                 flush()
                 continue
-            layer = self._layer(item)
+            if item.get("class_name") in ("Functional", "Model") and calls.get(name):
+                layer = self._nested(item, name)
+            else:
+                layer = self._layer(item)
             if layer is None:
                 previous = name
                 continue
             outputs_of[name] = _output_names(layer)
             srcs = refs(name, calls[name][0]) if calls.get(name) else []
-            if srcs != [previous]:
+            if srcs != [previous] or "block" in layer:
                 layer["inputs"] = srcs[0] if len(srcs) == 1 else srcs
             layers.append(layer)
             previous = name
@@ -226,10 +232,12 @@ class _Importer:
             taken = lay.get("inputs")
             for r in [taken] if isinstance(taken, str) else taken or []:
                 _ensure_name(layers, r.partition(".")[0])
-            if lay["type"] == "reuse":
+            if lay.get("type") == "reuse":
                 _ensure_name(layers, lay["layer"])
         for o in outputs or []:
             _ensure_name(layers, o)
+        if nested:  # the caller names every layer of a block by its Keras name
+            return inputs, layers, outputs
         return inputs, [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers], outputs
 
     def _input(self, cfg: dict[str, Any], referenced: bool) -> dict[str, Any]:
@@ -306,6 +314,31 @@ class _Importer:
             layer["name"] = name
         layer["_keras_name"] = name
         return layer
+
+    def _nested(self, item: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """A functional model used as a layer (a siamese tower: `keras.Model(...)` called on each
+        input) becomes a block, used where it is first called; its later calls reuse the instance."""
+        cfg = item.get("config") or {}
+        before = len(self.problems)
+        inputs, layers, outputs = self._functional(cfg, nested=True)
+        if len(self.problems) > before:
+            return None
+        if len(inputs) != 1 or outputs is not None and len(outputs) != 1:
+            self.problem(name, "a nested model with several inputs or outputs is not expressible yet")
+            return None
+        own = inputs[0]["name"]
+        for lay in layers:
+            lay["name"] = lay.get("name") or lay.get("_keras_name")
+            if lay.pop("dropout", None) is not None:
+                self.problem(name, "a nested model's dropout after a layer is not expressible yet")
+                return None
+            taken = lay.get("inputs")
+            if taken is not None:
+                refs = [taken] if isinstance(taken, str) else taken
+                mapped = ["$input" if r == own else r for r in refs]
+                lay["inputs"] = mapped[0] if isinstance(taken, str) else mapped
+        self.blocks[name] = {"layers": [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers]}
+        return {"block": name, "name": name, "_keras_name": name}
 
     def _keras_defaults(self, cls: str, cfg: dict[str, Any]) -> dict[str, Any]:
         """What Keras' own constructor gives for every argument but the required ones."""
@@ -495,6 +528,8 @@ _UNSUPPORTED: Any = _Unsupported()
 
 def _output_names(layer: dict[str, Any]) -> tuple[str, ...]:
     """The outputs of an imported layer, by the names `inputs:` takes them by."""
+    if "type" not in layer:  # a block's use
+        return ("output",)
     try:
         spec_layer = LAYERS[layer["type"]].model_validate({k: v for k, v in layer.items() if not k.startswith("_")})
     except Exception:  # noqa: BLE001 - checked already by _arguments; a layer it refused has one output here
@@ -551,8 +586,9 @@ def _fold_dropouts(layers: list[dict[str, Any]], consumers: dict[str, list[str]]
     out: list[dict[str, Any]] = []
     for lay in layers:
         prev = out[-1] if out else None
-        if (lay["type"] == "dropout" and prev is not None and set(lay) <= {"type", "rate", "name", "_keras_name"}
-                and "inputs" not in lay and "dropout" in LAYERS[prev["type"]].annotations and "dropout" not in prev
+        if (lay.get("type") == "dropout" and prev is not None and set(lay) <= {"type", "rate", "name", "_keras_name"}
+                and "inputs" not in lay and "type" in prev and "dropout" in LAYERS[prev["type"]].annotations
+                and "dropout" not in prev
                 and consumers.get(prev.get("_keras_name", ""), [lay.get("_keras_name")]) == [lay.get("_keras_name")]
                 and (lay.get("name") is None or lay.get("name") == dropout_name(prev.get("name")))):
             prev["dropout"] = lay["rate"]
@@ -582,7 +618,7 @@ def _spec_name(name: str) -> str:
     return (clean or "imported")[:64]
 
 
-FIRST_KEYS = ("type", "name", "inputs")
+FIRST_KEYS = ("type", "block", "name", "inputs")
 
 
 def to_yaml(spec: dict[str, Any]) -> str:
@@ -609,6 +645,9 @@ def to_yaml(spec: dict[str, Any]) -> str:
     head = {k: v for k, v in spec.items() if k in ("regspec", "name", "description", "input", "inputs")}
     tail = {k: v for k, v in spec.items() if k in ("outputs", "compile")}
     out = "# yaml-language-server: $schema=https://regspec.dev/schemas/regspec.schema.json\n" + dump_yaml(head)
+    if spec.get("blocks"):  # nested models: one block each, its layers a line each
+        out += "blocks:\n" + "".join(f"  {name}:\n    layers:\n" + "\n".join("  " + line(lay) for lay in b["layers"]) + "\n"
+                                     for name, b in spec["blocks"].items())
     out += "layers:\n" + "\n".join(line(lay) for lay in spec.get("layers", [])) + "\n"
     return out + (dump_yaml(tail) if tail else "")
 
