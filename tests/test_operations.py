@@ -33,6 +33,8 @@ OPS = {
     "ops.mean": ({"axis": [1, 2], "keepdims": True}, [[5, 5, 3]], lambda o, x: o.mean(x, axis=[1, 2], keepdims=True)),
     "ops.sum": ({"axis": 1}, [[4, 3]], lambda o, x: o.sum(x, axis=1)),
     "ops.max": ({"axis": -1, "keepdims": True}, [[4, 3]], lambda o, x: o.max(x, axis=-1, keepdims=True)),
+    "ops.ones_like": ({}, [[4]], lambda o, x: o.ones_like(x)),
+    "ops.cumsum": ({"axis": 1}, [[4, 3]], lambda o, x: o.cumsum(x, axis=1)),
     **{tag: ({}, [[4]], (lambda f: lambda o, x: getattr(o, f)(x))(LAYERS[tag].function))
        for tag in OPERATION_TAGS if issubclass(LAYERS[tag], __import__("regspec.lang.layers.operations",
                                                                          fromlist=["_Unary"])._Unary)},
@@ -147,3 +149,38 @@ def test_mobilenet_v3_imports_and_compiles_to_the_same_model(name, tmp_path):
     theirs.set_weights(ours.get_weights())
     data = np.random.default_rng(0).uniform(0, 255, size=(2, 64, 64, 3)).astype("float32")
     assert np.allclose(ours.predict(data, verbose=0), theirs.predict(data, verbose=0), atol=1e-4)
+
+
+POSITIONS = """regspec: 1
+name: positions
+input: {name: tokens, shape: [12], dtype: int32}
+layers:
+  - {type: embedding, name: token_emb, input_dim: 100, output_dim: 8}
+  - {type: ops.ones_like, inputs: tokens}
+  - {type: ops.cumsum, axis: 1}
+  - {type: ops.subtract, constant: 1, name: positions}
+  - {type: embedding, name: position_emb, input_dim: 12, output_dim: 8}
+  - {type: ops.add, inputs: [token_emb, position_emb]}
+  - {type: global_average_pooling1d}
+  - {type: dense, units: 2, activation: softmax}
+compile: {loss: sparse_categorical_crossentropy}
+"""
+
+
+def test_a_learned_position_embedding_written_with_operations():
+    """keras-io's transformer text classifier adds a learned position embedding to the token
+    embedding; without its custom layer, the positions are numbered with operations."""
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    spec = from_document(Document("p.yaml", __import__("yaml").safe_load(POSITIONS)))
+    tokens = k.Input((12,), dtype="int32", name="tokens")
+    token_emb = k.layers.Embedding(100, 8, name="token_emb")(tokens)
+    positions = k.ops.cumsum(k.ops.ones_like(tokens), axis=1) - 1
+    x = token_emb + k.layers.Embedding(12, 8, name="position_emb")(positions)
+    theirs = k.Model(tokens, k.layers.Dense(2, activation="softmax")(k.layers.GlobalAveragePooling1D()(x)))
+    ours = build_model(spec.program)
+    assert differences(ours, theirs) == [] and ours.count_params() == theirs.count_params() == 800 + 96 + 18
+    assert spec.program.nodes[3].layer.constant == 1 and isinstance(spec.program.nodes[3].layer.constant, int)

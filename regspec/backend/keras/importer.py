@@ -299,7 +299,7 @@ class _Importer:
             self.problem(name, f"{cls} is called with arguments regspec cannot express ({_short(nodes[0])})")
             return None
         args = {k: v for k, v in cfg.items() if k != "name"}
-        layer: dict[str, Any] = {"type": tag, **({"constant": float(constants[0])} if constants else {})}
+        layer: dict[str, Any] = {"type": tag, **({"constant": constants[0]} if constants else {})}
         spec_cls = LAYERS[tag]
         try:
             built = spec_cls.model_validate({**layer, **{k: v for k, v in args.items() if k in spec_cls.model_fields}})

@@ -56,7 +56,8 @@ def _broadcast(a: Shape, b: Shape) -> Shape:
 
 
 class _Binary(Operation):
-    constant: float | None = Field(None, description="The second operand when there is one input (`x + 3.0`).")
+    constant: int | float | None = Field(None, description="The second operand when there is one input (`x + 3.0`; "
+                                          "an integer keeps integer tensors integer: `positions - 1`).")
 
     def second_operand(self) -> float | None:
         return self.constant
@@ -182,3 +183,35 @@ class OpsMax(_Reduce):
 
     def operation_arguments(self) -> dict[str, Any]:
         return {**super().operation_arguments(), "initial": None}  # as Keras records it
+
+
+class OpsOnesLike(Operation):
+    """`keras.ops.ones_like(x)`: ones of the input's shape and dtype (with cumsum: positions)."""
+
+    keras_class = "OnesLike"
+    function = "ones_like"
+    type: Literal["ops.ones_like"]
+
+    def operation_arguments(self) -> dict[str, Any]:
+        return {"dtype": None}  # as Keras records it: the input's dtype
+
+
+class OpsCumsum(Operation):
+    """`keras.ops.cumsum(x, axis)`: running sums along an axis; `ones_like` then `cumsum` over the
+    sequence axis, minus 1, numbers the positions 0, 1, 2, ... for a learned position embedding."""
+
+    keras_class = "Cumsum"
+    function = "cumsum"
+    type: Literal["ops.cumsum"]
+    axis: Axis = Field(description="The axis to sum along (1: the first after the batch axis).")
+
+    def operation_arguments(self) -> dict[str, Any]:
+        return {"axis": self.axis, "dtype": None}
+
+    def infer_inputs(self, shapes: list[Shape]) -> tuple[Shape, int, int]:
+        if len(shapes) != 1:
+            raise ShapeError(f"{self.tag} takes one input, got {len(shapes)}")
+        rank = len(shapes[0]) + 1
+        if not -rank <= self.axis < rank or self.axis % rank == 0:
+            raise ShapeError(f"axis {self.axis} is out of range (or the batch axis) for inputs of shape {list(shapes[0])}")
+        return shapes[0], 0, 0
