@@ -12,6 +12,7 @@ from regspec.backend.keras.build import build_model, compile_model
 from regspec.backend.keras.export_python import python_script
 
 from .conftest import SPECS
+from .test_compile_layers import CASES as LAYER_CASES
 from .test_graphs import configs
 
 pytestmark = pytest.mark.tf
@@ -67,3 +68,18 @@ def test_export_command_writes_the_script(tmp_path):
     text = out.read_text()
     assert "x = layers.Concatenate(name='x')([title_features, body_features, tags])" in text
     assert "loss_weights={'priority': 1.0, 'department': 0.2}," in text
+
+
+@pytest.mark.parametrize("kind", sorted(LAYER_CASES))
+def test_every_layer_kind_exports_to_the_same_layer(kind):
+    """The way out for each kind: the script's build_model() makes what regspec compiles."""
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.export_python import model_source
+
+    from .test_compile_layers import spec_for
+
+    layer, shape, _ = LAYER_CASES[kind]
+    spec = spec_for(layer, shape)
+    namespace: dict = {}
+    exec("\n".join(["import keras", "from keras import layers, regularizers", *model_source(spec.program)]), namespace)
+    assert differences(namespace["build_model"](), build_model(spec.program)) == []

@@ -438,3 +438,41 @@ def test_a_nested_tower_model_imports_as_a_block_and_its_reuse(tmp_path):
     ours.set_weights(theirs.get_weights())  # the same weights in the same order: the same function
     data = [np.random.default_rng(i).normal(size=(3, 10)).astype("float32") for i in range(2)]
     assert np.allclose(ours.predict(data, verbose=0), theirs.predict(data, verbose=0), atol=1e-5)
+
+
+MIXER_BLOCK = """regspec: 1
+name: mixer-blocks
+input: {shape: [6, 4]}
+blocks:
+  mixer:                     # MLP-Mixer's pattern: one LayerNormalization applied before each mixing
+    layers:
+      - {type: layer_normalization, name: norm, epsilon: 1.0e-6}
+      - {type: dense, name: mix, units: 4, activation: gelu}
+      - {type: add, name: skip, inputs: [$input, mix]}
+      - {type: reuse, layer: norm, name: norm_again}
+layers:
+  - {block: mixer, name: m1}
+  - {block: mixer, name: m2}
+  - {type: global_average_pooling1d}
+  - {type: dense, units: 2, activation: softmax}
+compile: {loss: sparse_categorical_crossentropy}
+"""
+
+
+@pytest.mark.tf
+def test_a_block_that_reuses_one_layer_normalization(tmp_path):
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import differences
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    spec = load(write(tmp_path, MIXER_BLOCK))
+    x = inp = k.Input((6, 4))
+    for use in ("m1", "m2"):
+        norm = k.layers.LayerNormalization(epsilon=1e-6, name=f"{use}_norm")
+        mixed = k.layers.Dense(4, activation="gelu", name=f"{use}_mix")(norm(x))
+        x = norm(k.layers.Add(name=f"{use}_skip")([x, mixed]))
+    theirs = k.Model(inp, k.layers.Dense(2, activation="softmax")(k.layers.GlobalAveragePooling1D()(x)))
+    ours = build_model(spec.program)
+    assert differences(ours, theirs) == []
+    assert sum(r.trainable for r in spec.summary_rows()) == theirs.count_params() == 2 * (8 + 20) + 10

@@ -236,6 +236,8 @@ class _Expander:
             for key, v in inner.items():
                 if key == "name" and isinstance(v, str):
                     layer[key] = f"{name}_{v}"
+                elif key == "layer" and isinstance(v, str) and v in inner_names:
+                    layer[key] = f"{name}_{v}"  # a reuse of one of the block's own layers
                 elif key == "inputs":
                     layer[key] = self._inner_inputs(v, name, inner_names, block_input, src + (key,), kind)
                 else:
