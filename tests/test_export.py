@@ -39,6 +39,8 @@ def test_exported_script_builds_the_compiled_model(path, tmp_path):
     assert type(theirs) is type(ours)
     assert configs(theirs) == configs(ours)
     assert theirs.count_params() == ours.count_params()
+    # and `regspec summary` counts what Keras counts, for every spec that ships (shared weights once)
+    assert sum(r.trainable + r.non_trainable for r in spec.summary_rows()) == ours.count_params()
     compiled = module.compile_model(theirs)
     reference = compile_model(spec.program)
     assert type(compiled.optimizer) is type(reference.optimizer)
