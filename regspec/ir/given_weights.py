@@ -44,8 +44,8 @@ def array_shapes(path: str) -> Arrays:
             raise WeightsFileError(f"{where} holds {dtype} values, not numbers")
         return tuple(int(d) for d in shape)
 
-    if not os.path.isfile(path):
-        raise WeightsFileError(f"{path} does not exist")
+    if not os.path.isfile(path):  # a FIFO or a device named like an .npz would hang a reader
+        raise WeightsFileError(f"{path} is not a regular file" if os.path.exists(path) else f"{path} does not exist")
     if path.lower().endswith(".npy"):
         with open(path, "rb") as fh:
             return [("arr_0", header(fh, path))]
