@@ -67,3 +67,18 @@ def test_what_a_task_is_is_decided_from_the_loss_once(loss, classifier) -> None:
                                        from_logits=task.from_logits)
     assert prep.classifier is classifier  # serving reads the same answer back from the record
     assert task.from_logits is isinstance(loss, dict)
+
+
+def test_weight_statistics_and_history_are_records_too(tmp_path) -> None:
+    stats = {"zero_threshold": 1e-3, "layers": [{"layer": "fc1", "class": "Dense", "weights": [
+        {"name": "kernel", "shape": [4, 3], "count": 12, "l1": 1.5, "l2": 0.9, "mean_abs": 0.125, "zero_fraction": 0.0,
+         "histogram": {"edges": [0.0, 0.5, 1.0], "counts": [7, 5]}},
+        {"name": "bias", "shape": [3], "count": 3, "l1": 0.0, "l2": 0.0, "mean_abs": 0.0, "zero_fraction": 1.0}]}]}
+    records.write(str(tmp_path), records.WeightStats.model_validate(stats))
+    assert json.loads((tmp_path / "weights.json").read_text()) == stats  # `class` by its name, nothing unset written
+    with pytest.raises(Exception, match="count"):
+        records.WeightStats.model_validate({**stats, "layers": [{**stats["layers"][0], "weights": [
+            {**stats["layers"][0]["weights"][1], "count": "3"}]}]})
+    records.write(str(tmp_path), records.History.model_validate({"loss": [0.9, float("nan")], "accuracy": [0.5, 0.6]}))
+    assert json.loads((tmp_path / "history.json").read_text()) == {"loss": [0.9, None], "accuracy": [0.5, 0.6]}
+    assert records.read(str(tmp_path), records.History).root["loss"] == [0.9, None]

@@ -1,7 +1,7 @@
 """The run directory's records as strict models: what training writes and what every reader checks.
 
-One writer (`write`) and the models below are the run directory's schema: run.json, metrics.json
-and preprocessing.json. A reader that must trust a record (predict, evaluate, export, resume)
+One writer (`write`) and the models below are the run directory's schema: run.json, metrics.json,
+history.json, weights.json and preprocessing.json. A reader that must trust a record (predict, evaluate, export, resume)
 validates it here; the tables (`rundir.read`) keep what is well-formed of a damaged one.
 No TensorFlow here.
 """
@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, Strict, ValidationError, model_validator
 
 from regspec.files import read_json, write_json
 from regspec.lang.compile import Task
@@ -37,6 +37,8 @@ class Record(BaseModel):
 
     model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
     FILE: ClassVar[str]
+    #: Leave out what is unset (weights.json's optional figures), rather than write null.
+    OMIT_NONE: ClassVar[bool] = False
 
 
 class RunRecord(Record):
@@ -135,9 +137,58 @@ class PreprocessingRecord(Record):
         return self.image.channels if self.image else 0
 
 
-def write(run_dir: str, record: Record) -> None:
+class History(RootModel[dict[str, list[Score]]]):
+    """history.json: each logged value per epoch (null: a value that was not finite)."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+    FILE: ClassVar[str] = layout.HISTORY
+    OMIT_NONE: ClassVar[bool] = False  # a null is a diverged epoch's value: kept
+
+
+class WeightHistogram(Record):
+    edges: Numbers
+    counts: Annotated[tuple[Annotated[int, Field(ge=0)], ...], Strict(False)]
+
+
+class WeightFigures(Record):
+    """One weight's norms and sparsity (of its finite values)."""
+
+    name: str
+    shape: Annotated[tuple[Annotated[int, Field(ge=0)], ...], Strict(False)]
+    count: Annotated[int, Field(ge=0)]
+    l1: Score
+    l2: Score
+    mean_abs: Score
+    zero_fraction: Score
+    non_finite_fraction: Score = None
+    histogram: WeightHistogram | None = None
+
+
+class LayerWeights(Record):
+    layer: str  # the spec's name of the layer, or its path (`layers[3]`)
+    class_: str = Field(alias="class")  # the Keras class
+    weights: Annotated[tuple[WeightFigures, ...], Strict(False)]
+
+
+class Activity(Record):
+    layer: str
+    mean_abs_activation: Score
+
+
+class WeightStats(Record):
+    """weights.json: what the penalties did to each layer's weights (and to penalized activations)."""
+
+    FILE: ClassVar[str] = layout.WEIGHTS
+    OMIT_NONE: ClassVar[bool] = True
+    zero_threshold: Finite
+    layers: Annotated[tuple[LayerWeights, ...], Strict(False)]
+    activity: Annotated[tuple[Activity, ...], Strict(False)] | None = None
+
+
+def write(run_dir: str, record: Record | History) -> None:
     """The one way a record reaches the run directory (atomically, as JSON)."""
-    write_json(layout.path(run_dir, record.FILE), record.model_dump(mode="json"))
+    write_json(layout.path(run_dir, record.FILE), record.model_dump(mode="json", by_alias=True,
+                                                                    exclude_none=record.OMIT_NONE))
 
 
 R = TypeVar("R", bound=Record)

@@ -28,7 +28,7 @@ from typing import Any
 
 from regspec.api import Spec
 from regspec.diagnostics import Diagnostic, SpecError
-from regspec.files import write_json, write_text
+from regspec.files import write_text
 from regspec.ir.graph import Program
 from regspec.lang.penalty import with_penalty
 from regspec.rundir import layout, records
@@ -357,8 +357,8 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     save_model(model, layout.path(run_dir, layout.MODEL))
     probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
     stats = weight_stats(model, _layer_labels(program, built), probe)
-    write_json(layout.path(run_dir, layout.WEIGHTS), stats)
-    write_json(layout.path(run_dir, layout.HISTORY), history)
+    records.write(run_dir, records.WeightStats.model_validate(stats))
+    records.write(run_dir, records.History.model_validate(history))
     write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
     draw_run_figures(run_dir, history, stats, spec.name, figures)
     metrics = records.Metrics(params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
