@@ -1,8 +1,9 @@
 """The run directory's records as strict models: what training writes and what every reader checks.
 
 One writer (`write`) and the models below are the run directory's schema: run.json, metrics.json,
-history.json, weights.json and preprocessing.json. A reader that must trust a record (predict, evaluate, export, resume)
-validates it here; the tables (`rundir.read`) keep what is well-formed of a damaged one.
+history.json, weights.json and preprocessing.json. A reader that must trust a record (predict,
+evaluate, export) validates it here; the tables (`rundir.read`) keep what is well-formed of a
+damaged one, and `--resume` only needs a torn run.json's spec hash.
 No TensorFlow here.
 """
 
