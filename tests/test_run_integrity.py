@@ -198,3 +198,13 @@ def callbacks_module():
     from regspec.backend.keras import callbacks
 
     return callbacks
+
+
+def test_a_kill_before_run_json_is_written_resumes_into_the_run(tmp_path):
+    """A kill between making the run directory (and the pointer to it) and writing its run.json
+    left a run `--resume` refused as "not a run of this spec" (a sweep's rerun failed on it)."""
+    s, out = spec(), str(tmp_path)
+    run_dir = start_run_dir(s, out)  # what the killed process got done
+    assert find_interrupted(s, out, resume=True) == run_dir
+    result = train(s, out, resume=True, verbose=0)
+    assert result.run_dir == run_dir and result.status == "finished"

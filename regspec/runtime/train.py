@@ -172,11 +172,16 @@ def _checked_pointer(spec: Spec, out: str, bdir: str, previous: str) -> str | No
         shutil.rmtree(bdir)  # the run directory is gone: nothing to resume into
         return None
     inside = os.path.realpath(previous).startswith(os.path.realpath(out) + os.sep)
+    record = layout.path(previous, layout.RUN)
     try:
         from regspec.files import read_json
 
         # Only the identity matters here: a run.json torn by the crash still names its spec.
-        same = read_json(layout.path(previous, layout.RUN)).get("spec_hash") == spec.hash
+        same = read_json(record).get("spec_hash") == spec.hash
+    except FileNotFoundError:
+        # Killed between making the run directory and writing its run.json: the pointer sits in
+        # this spec's own backup folder (keyed by its hash), and the folder holds nothing yet.
+        same = not any(os.path.exists(layout.path(previous, f)) for f in (layout.MODEL, layout.METRICS))
     except (OSError, ValueError, AttributeError):
         same = False
     if not (inside and same):
