@@ -172,3 +172,10 @@ def test_the_program_exits_with_the_command_s_code_and_all_its_output(tmp_path):
     first = subprocess.run(f"{sys.executable} -m regspec validate {many} | head -1", shell=True, cwd=ROOT,
                            capture_output=True)
     assert first.stdout.startswith(b"ok: specs/") and first.stdout.count(b"\n") == 1 and first.stderr == b""
+
+
+def test_validate_takes_set_as_every_other_spec_command_does(at_root):
+    ok = run("validate", "specs/iris/base.yaml", "--set", "layers.fc1.units=8")
+    assert ok.exit_code == 0 and "20,971 params" in ok.output  # the override applied: fewer parameters
+    bad = run("validate", "specs/iris/base.yaml", "--set", "training.epochs=x")
+    assert bad.exit_code == 2 and "--set training.epochs=x:1:17: error: training.epochs: must be an integer" in bad.output

@@ -7,18 +7,19 @@ from typing import Any
 
 import click
 
-from regspec.cli.edge import EXIT_BAD_INPUT, run
+from regspec.cli.edge import EXIT_BAD_INPUT, SET_OPTION, load_spec, run
 from regspec.diagnostics import Diagnostic, SpecError, format_diagnostics, safe
 
 
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
-def command(files: tuple[str, ...], fmt: str) -> None:
-    """Check spec and sweep files (folders: every .yaml/.yml/.json below); report every error."""
+@SET_OPTION
+def command(files: tuple[str, ...], fmt: str, sets: tuple[str, ...]) -> None:
+    """Check spec and sweep files (folders: every .yaml/.yml/.json below); report every error.
+    With --set, each spec is checked with the overrides applied, as `compile --set` would build it."""
 
     def go() -> int:
-        from regspec.api import load
         from regspec.frontend.files import is_sweep, spec_files
 
         problems: list[Diagnostic] = []
@@ -32,7 +33,7 @@ def command(files: tuple[str, ...], fmt: str) -> None:
                     p = plan(f)
                     ok.append({"file": f, "name": p.sweep.name, "trials": len(p.trials)})
                     continue
-                spec = load(f)
+                spec = load_spec(f, sets)
             except SpecError as exc:
                 problems += exc.diagnostics
                 continue
