@@ -308,3 +308,17 @@ def test_the_report_of_a_sweep_with_seeds_has_its_intervals(tmp_path):
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text()
     assert "Against s-dropout_0: 95% confidence intervals" in page and '<td class="better">better</td>' in page
+
+
+def test_figures_draw_values_near_the_float_maximum(tmp_path):
+    """A history holding 1.7e308 crashed `compare --plot` and `report` inside matplotlib
+    ("arange: cannot compute length"): such values are gaps in the curve."""
+    from regspec.rundir.plots import plot_curves, plot_overlay
+    from regspec.rundir.read import RunSummary
+
+    history = {"loss": [1.0, 1.7e308, 0.5, None], "val_loss": [1.2, -1.7e308, float("nan"), 0.7],
+               "accuracy": [0.5, 0.6, 0.7, 0.8], "val_accuracy": [0.4, 0.5, 0.6, 0.7]}
+    plot_curves(history, str(tmp_path / "curves.png"), "extreme")
+    run = RunSummary(str(tmp_path), "extreme", "finished", 10, 4, {}, {}, history)
+    plot_overlay([run], str(tmp_path / "overlay.png"))
+    assert (tmp_path / "curves.png").stat().st_size > 1000 and (tmp_path / "overlay.png").stat().st_size > 1000

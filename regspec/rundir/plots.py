@@ -26,6 +26,17 @@ def _finite(values: list[Any]) -> list[float]:
     return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
 
 
+#: Larger values are left out of a figure (a gap in the curve): matplotlib cannot lay out axes
+#: near the float maximum ("arange: cannot compute length"), and no reader needs them drawn.
+MAX_DRAWN = 1e100
+
+
+def _drawable(values: list[Any]) -> list[float]:
+    """The values as a curve draws them: anything not a finite number within MAX_DRAWN is a gap."""
+    return [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and abs(v) <= MAX_DRAWN else math.nan for v in values]
+
+
 def _scale(ax: Any, series: list[list[Any]]) -> None:
     values = [v for s in series for v in _finite(s)]
     if values and min(values) > 0 and max(values) / min(values) > LOG_SPAN:
@@ -47,9 +58,10 @@ def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
         for k, name, style in ((key, f"train {label}", "-"), (f"val_{key}", f"validation {label}", "-"),
                                ("data_loss", "train data loss", "--"), ("val_data_loss", "validation data loss", "--")):
             if k in history and (key == "loss" or not k.endswith("data_loss")):
-                ax.plot(range(1, len(history[k]) + 1), history[k], style, label=name,
+                values = _drawable(history[k])
+                ax.plot(range(1, len(values) + 1), values, style, label=name,
                         color="C0" if not k.startswith("val_") else "C1")
-                drawn.append(history[k])
+                drawn.append(values)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.set_title(f"{title}: {label}", fontsize="medium")
@@ -62,7 +74,7 @@ def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
         handles = []
         for i, (key, label) in enumerate(gap):
             target = ax if i == 0 else ax.twinx()
-            diff = [a - b for a, b in zip(history[key], history[f"val_{key}"])]
+            diff = [a - b for a, b in zip(_drawable(history[key]), _drawable(history[f"val_{key}"]))]
             handles += target.plot(range(1, len(diff) + 1), diff, color=f"C{i + 2}", label=f"{label}: train - validation")
             target.set_ylabel(f"{label} gap")
         ax.axhline(0, color="black", linewidth=0.8)
@@ -86,9 +98,10 @@ def plot_overlay(runs: list[RunSummary], path: str) -> None:
             key = f"val_{base}" if f"val_{base}" in h else base
             if key in h:
                 split = "validation" if key.startswith("val_") else "train"
-                ax.plot(range(1, len(h[key]) + 1), h[key], color=f"C{i % 10}",
+                values = _drawable(h[key])
+                ax.plot(range(1, len(values) + 1), values, color=f"C{i % 10}",
                         label=f"{r.name} ({split})" if j == 0 else None)
-                drawn[j].append(h[key])
+                drawn[j].append(values)
     for j, (ax, label) in enumerate(zip(axes, ("loss (data loss where penalized)", "accuracy"))):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
