@@ -127,14 +127,21 @@ class SpecError(RegspecError):
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
     def lines(self) -> list[str]:
-        return [d.format() for d in self.diagnostics]
+        shown = [d.format() for d in self.diagnostics[:MAX_LISTED]]
+        more = len(self.diagnostics) - MAX_LISTED
+        return shown + ([f"... and {more:,} more (--format json lists every one)"] if more > 0 else [])
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [d.to_dict() for d in self.diagnostics]
+
+
+#: Problems printed as text at most: a file with thousands of unknown keys (a key bomb) printed
+#: 1.27 MB. JSON lists every one, for tools.
+MAX_LISTED = 200
 
 
 def format_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> str:
     """The one text and JSON form of problems, for every command that reports them."""
     if fmt == "json":
         return json.dumps([d.to_dict() for d in diagnostics], indent=2)
-    return "\n".join(d.format() for d in diagnostics)
+    return "\n".join(SpecError(diagnostics).lines())

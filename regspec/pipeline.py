@@ -18,7 +18,7 @@ from regspec.frontend.validate import validate_document
 from regspec.ir.given_weights import check_given_weights
 from regspec.ir.graph import Program, SourceMap
 from regspec.ir.resolve import resolve
-from regspec.ir.shapes import ShapeProblem, infer_rows
+from regspec.ir.shapes import BYTES_PER_WEIGHT, Row, ShapeProblem, infer_rows, memory
 from regspec.lang.model import SpecModel
 from regspec.paths import format_path
 
@@ -54,6 +54,7 @@ def check_document(doc: Document, found: Sequence[Diagnostic] = ()) -> Checked:
             later.add(exc.path, exc.message)
         else:
             check_given_weights(program, rows, later.add)
+            _fits_in_memory(program, rows, later)
     problems.extend(_from_block(d, doc) for d in later.found)
     problems.raise_errors()
     return Checked(model, resolved, program, tuple(problems.warnings))
@@ -73,3 +74,28 @@ def _from_block(d: Diagnostic, doc: Document) -> Diagnostic:
     name = item.get("name") if isinstance(item, dict) else None
     at = ("layers", name, *d.at[2:]) if isinstance(name, str) else d.at  # the expanded index is no line of the file
     return replace(d, at=at, hint=f"{d.hint}; {where}" if d.hint else where)
+
+
+def _fits_in_memory(program: Program, rows: list[Row], found: Collector) -> None:
+    """A model whose weights alone exceed this machine's memory cannot be built here: refused at the
+    layer with the most weights (a dense of 100,000 units after a flatten needs 60 GB)."""
+    total = sum(r.trainable + r.non_trainable for r in rows)
+    available = physical_memory()
+    if not rows or available is None or total * BYTES_PER_WEIGHT <= available:
+        return
+    largest = max(rows, key=lambda r: r.trainable + r.non_trainable)
+    own = largest.trainable + largest.non_trainable
+    found.add(program.nodes[largest.index].path,
+              f"the model's weights alone need {memory(total)} ({total:,} parameters, {own:,} of them here); "
+              f"this machine has {memory(available // BYTES_PER_WEIGHT)}",
+              "fewer units, or a smaller input to the layer: a flatten before a large dense is the usual cause")
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes (None where the system does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None

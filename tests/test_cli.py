@@ -179,3 +179,33 @@ def test_validate_takes_set_as_every_other_spec_command_does(at_root):
     assert ok.exit_code == 0 and "20,971 params" in ok.output  # the override applied: fewer parameters
     bad = run("validate", "specs/iris/base.yaml", "--set", "training.epochs=x")
     assert bad.exit_code == 2 and "--set training.epochs=x:1:17: error: training.epochs: must be an integer" in bad.output
+
+
+def test_validate_caps_a_key_bomb_and_warns_of_a_softmax_over_one_unit(tmp_path):
+    keys = "\n".join(f"  k{i}: 1" for i in range(1000))
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("regspec: 1\nname: b\ninput: {shape: [4]}\nlayers: [{type: dense, units: 2}]\ncompile:\n" + keys + "\n")
+    result = run("validate", str(bomb))
+    assert result.exit_code == 2 and len(result.output.splitlines()) == 201
+    assert result.output.splitlines()[-1] == "... and 800 more (--format json lists every one)"
+    assert len(json.loads(run("validate", "--format", "json", str(bomb)).output)["errors"]) == 1000
+    one = tmp_path / "one.yaml"
+    one.write_text("regspec: 1\nname: o\ninput: {shape: [4]}\nlayers: [{type: dense, units: 1, activation: softmax}]\n"
+                   "compile: {loss: binary_crossentropy}\n")
+    result = run("validate", str(one))
+    assert result.exit_code == 0
+    assert "4:46: warning: layers[0].activation: softmax over one unit always outputs 1.0" in result.output
+
+
+def test_validate_refuses_weights_larger_than_this_machines_memory(tmp_path, monkeypatch):
+    from regspec import pipeline
+
+    monkeypatch.setattr(pipeline, "physical_memory", lambda: 8 * 2**30)
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("regspec: 1\nname: h\ninput: {shape: [224, 224, 3]}\nlayers:\n  - {type: flatten}\n"
+                    "  - {type: dense, name: big, units: 100000}\ncompile: {loss: mse}\n")
+    result = run("validate", str(huge))
+    assert result.exit_code == 2
+    assert "6:5: error: layers[1]: the model's weights alone need 56.08 GB (15,052,900,000 parameters" in result.output
+    assert "this machine has 8.00 GB" in result.output
+    assert "Total params: 152,515 (595.76 KB)" in run("summary", str(ROOT / "specs/iris/base.yaml")).output

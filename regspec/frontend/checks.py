@@ -52,6 +52,12 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
         else:
             seen[layer.name] = i
 
+    for i, layer in enumerate(spec.layers):
+        if layer.__dict__.get("activation") == "softmax" and layer.__dict__.get("units") == 1:
+            err(("layers", i, "activation"), "softmax over one unit always outputs 1.0: the model cannot learn",
+                "one unit: sigmoid with binary_crossentropy; several classes: one unit per class",
+                severity="warning")
+
     first_is_input = spec.layers[0].tag == "input"
     for i, layer in enumerate(spec.layers):
         if layer.tag == "input" and i > 0:

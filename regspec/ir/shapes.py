@@ -117,5 +117,19 @@ def format_summary(name: str, rows: list[Row], *, graph: bool = False) -> str:
 
     out = [f'Model: "{name}"', line, fmt(head), line] + [fmt(b) for b in body]
     total, trainable, frozen = totals(rows)
-    out += [line, f"Total params: {total:,}", f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}"]
+    out += [line, f"Total params: {total:,} ({memory(total)})", f"Trainable params: {trainable:,} ({memory(trainable)})",
+            f"Non-trainable params: {frozen:,} ({memory(frozen)})"]
     return "\n".join(out)
+
+
+BYTES_PER_WEIGHT = 4  # float32
+
+
+def memory(params: int) -> str:
+    """What the weights take in memory, as Keras' summary writes it (2.34 MB)."""
+    size = float(params * BYTES_PER_WEIGHT)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    raise AssertionError  # the loop returns
