@@ -209,3 +209,19 @@ def test_validate_refuses_weights_larger_than_this_machines_memory(tmp_path, mon
     assert "6:5: error: layers[1]: the model's weights alone need 56.08 GB (15,052,900,000 parameters" in result.output
     assert "this machine has 8.00 GB" in result.output
     assert "Total params: 152,515 (595.76 KB)" in run("summary", str(ROOT / "specs/iris/base.yaml")).output
+
+
+def test_a_long_hostile_value_is_cut_in_the_message(tmp_path):
+    long = tmp_path / "long.yaml"
+    long.write_text("regspec: 1\nname: l\ninput: {shape: [4]}\nlayers: [{type: dense, units: 2}]\n"
+                    f"compile: {{loss: {'x' * 300}}}\n")
+    (line,) = [ln for ln in run("validate", str(long)).output.splitlines() if ": error: " in ln]
+    message = line.split(": error: ", 1)[1].split(" (expected one of")[0]
+    assert message == f"compile.loss: unknown value '{'x' * 40}'... (300 characters)"
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path):
+    spec = tmp_path / "q.yaml"
+    spec.write_text('regspec: 1\nname: q\ninput: {shape: [4]}\nlayers: [{type: dense, units: 2}]\ncompile: {loss: mse}\n'
+                    'description: "an unclosed quote\n')
+    assert run("validate", str(spec)).output.strip() == f"{spec}:6:14: error: invalid YAML: a quote that is never closed"

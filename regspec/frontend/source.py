@@ -271,7 +271,12 @@ class _Builder:
             problem = exc.problem or exc.context or "cannot parse"
             # "could not find expected ':'" is found on the next line; the context mark is the key
             # that lacks its colon, which is where the mistake is.
-            mark = exc.context_mark if "expected ':'" in problem and exc.context_mark else exc.problem_mark or exc.context_mark
+            # An unclosed quote is found at the end of the stream; the quote that opens it is the mistake.
+            unclosed = "quoted scalar" in str(exc.context or "") and "end of stream" in problem
+            if unclosed:
+                problem = "a quote that is never closed"
+            mark = exc.context_mark if ("expected ':'" in problem or unclosed) and exc.context_mark else \
+                exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             hint = None
             if "cannot start any token" in problem and _char_at(text, line, col) == "\t":

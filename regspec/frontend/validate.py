@@ -232,13 +232,14 @@ def _literal_kinds(err: dict) -> str:
 def _literal_message(err: dict, value: str) -> tuple[str, str | None]:
     expected = err.get("ctx", {}).get("expected", "")
     choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",")]
-    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5) if len(value) < 200 else []
+    shown = repr(value) if len(value) < 60 else f"{value[:40]!r}... ({len(value)} characters)"  # a hostile value, cut
     if len(choices) == 1:
-        return f"must be {choices[0]} (got {value!r})", None
+        return f"must be {choices[0]} (got {shown})", None
     if len(choices) > 8:
-        return f"unknown value {value!r}", (f"did you mean {close[0]!r}?" if close else
-                                             f"expected one of: {', '.join(choices)}")
-    return f"must be one of {', '.join(choices)} (got {value!r})", (f"did you mean {close[0]!r}?" if close else None)
+        return f"unknown value {shown}", (f"did you mean {close[0]!r}?" if close else
+                                          f"expected one of: {', '.join(choices)}")
+    return f"must be one of {', '.join(choices)} (got {shown})", (f"did you mean {close[0]!r}?" if close else None)
 
 
 def _constraint_message(err: dict, value: Any) -> tuple[str, str | None]:
