@@ -143,6 +143,26 @@ data: {type: image_directory, train: data/train, image_size: [8, 8], label_mode:
     assert sorted(os.listdir(tmp_path / "data" / "train")) == ["African", "Asian"]
 
 
+def test_the_runs_folder_cannot_be_the_folder_of_a_data_file(tmp_path):
+    """`--out` the folder holding the CSV wrote runs among the data, and `compare data` then read
+    the data folder as a runs folder. A runs folder beside the data's stays fine."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "iris.csv").write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    (tmp_path / "s.yaml").write_text("""
+regspec: 1
+name: csvout
+input: {shape: [2]}
+layers: [{type: dense, units: 2, activation: softmax}]
+compile: {loss: sparse_categorical_crossentropy}
+training: {epochs: 1, batch_size: 8}
+data: {type: csv, train: data/iris.csv, label: label}
+""")
+    with pytest.raises(SpecError, match="overlaps the data"):
+        train(load(tmp_path / "s.yaml"), str(tmp_path / "data"), verbose=0)
+    assert sorted(os.listdir(tmp_path / "data")) == ["iris.csv"]
+    assert train(load(tmp_path / "s.yaml"), str(tmp_path / "runs"), verbose=0).status == "finished"
+
+
 @pytest.mark.slow
 def test_a_real_full_disk_ends_the_run_cleanly(tmp_path):
     """On a real 1 MB filesystem (tmpfs; needs the right to mount, as CI's root has): the

@@ -80,17 +80,20 @@ def _error(spec: Spec, message: str, hint: str | None = None) -> RunError:
 
 
 def _out_apart_from_data(program: Program, out: str) -> None:
-    """Run directories inside an image folder would become a class of images, or worse."""
+    """The runs folder may not be a data folder (or sit inside an image folder), nor the folder that
+    holds a data file: run directories among image class folders would become a class, and
+    `compare data/` would read a data folder as runs. A project's runs/ beside its data/ is fine."""
     data = program.data
     real_out = os.path.realpath(out)
     for key in ("train", "test", "path"):
         value = getattr(data, key, None) if data is not None else None
         if isinstance(value, str):
             real = os.path.realpath(value)
-            inside = os.path.isdir(real) and real_out.startswith(real + os.sep)  # runs among the class folders
-            if real_out == real or inside:
+            is_dir = os.path.isdir(real)
+            inside = is_dir and real_out.startswith(real + os.sep)  # runs among the class folders
+            if real_out == real or inside or (not is_dir and real_out == os.path.dirname(real)):
                 raise program.source.error(("data", key), f"the runs folder {out} overlaps the data ({value})",
-                                           "give --out a folder of its own")
+                                           "give --out a folder of its own, apart from the data's")
 
 
 def _lock_path(out: str, spec: Spec) -> str:
