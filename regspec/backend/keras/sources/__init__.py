@@ -46,6 +46,12 @@ def source(tag: str) -> ModuleType:
         raise UnknownSource(tag) from None
 
 
+def split_lines(x: str, y: str, test_size: float, seed: int | None, indent: str = INDENT) -> list[str]:
+    """The seeded train/test split the loaders make (`split_arrays`), for an exported script."""
+    return [f"{indent}from sklearn.model_selection import train_test_split",
+            f"{indent}x, x_test, y, y_test = train_test_split({x}, {y}, test_size={test_size!r}, random_state={seed!r})"]
+
+
 def standardize_lines() -> list[str]:
     """Standardization as the loaders do it, for an exported script."""
     return [f"{INDENT}mean, std = x.mean(axis=0), x.std(axis=0)  # fitted on the train split only",

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from regspec.backend.keras.data import Loaded, check_path, fail, short, split_arrays, standardize
-from regspec.backend.keras.sources import INDENT, Exported, standardize_lines
+from regspec.backend.keras.sources import INDENT, Exported, split_lines, standardize_lines
 from regspec.ir.graph import Program
 from regspec.lang.data import CsvData
 from regspec.tabular import numbers
@@ -142,9 +142,7 @@ def export(program: Program, data: CsvData) -> Exported:
     if data.test:
         body += [f"{INDENT}x_test, y_test = read_csv({data.test!r})"]
     else:
-        body += [f"{INDENT}from sklearn.model_selection import train_test_split", "",
-                 f"{INDENT}x, x_test, y, y_test = train_test_split(x, y, test_size={data.test_size!r}, "
-                 f"random_state={seed!r})"]
+        body += split_lines("x", "y", data.test_size, seed)
     if data.standardize:
         body += standardize_lines()
     helpers = READ_CSV.format(delimiter=data.delimiter, features=data.features, label=data.label).splitlines()

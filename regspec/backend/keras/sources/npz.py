@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 
 from regspec.backend.keras.data import Loaded, check_path, fail, short, split_arrays
-from regspec.backend.keras.sources import INDENT, Exported, rescale_lines
+from regspec.backend.keras.sources import INDENT, Exported, rescale_lines, split_lines
 from regspec.ir.graph import Program
 from regspec.lang.data import KerasData, NpzData
 
@@ -47,7 +47,5 @@ def export(program: Program, data: NpzData | KerasData) -> Exported:
             f"{INDENT}if 'x_test' in arrays:",
             f"{INDENT * 2}x_test, y_test = arrays['x_test'], arrays['y_test']",
             f"{INDENT}else:",
-            f"{INDENT * 2}from sklearn.model_selection import train_test_split",
-            f"{INDENT * 2}x, x_test, y, y_test = train_test_split(x, y, test_size={test_size!r}, "
-            f"random_state={program.training.seed!r})"]
+            *split_lines("x", "y", test_size, program.training.seed, indent=INDENT * 2)]
     return Exported(body + rescale_lines(data.rescale) + [f"{INDENT}return x, y, x_test, y_test"])

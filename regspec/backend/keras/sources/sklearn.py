@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regspec.backend.keras.data import Loaded, split_arrays, standardize
-from regspec.backend.keras.sources import INDENT, Exported, standardize_lines
+from regspec.backend.keras.sources import INDENT, Exported, split_lines, standardize_lines
 from regspec.ir.graph import Program
 from regspec.lang.data import SklearnData
 
@@ -19,11 +19,8 @@ def load(program: Program, data: SklearnData, seed: int | None) -> Loaded:
 
 
 def export(program: Program, data: SklearnData) -> Exported:
-    body = [f"{INDENT}from sklearn import datasets",
-            f"{INDENT}from sklearn.model_selection import train_test_split", "",
-            f"{INDENT}bunch = datasets.load_{data.name}()",
-            f"{INDENT}x, x_test, y, y_test = train_test_split(bunch.data.astype('float32'), bunch.target, "
-            f"test_size={data.test_size!r}, random_state={program.training.seed!r})"]
+    body = [f"{INDENT}from sklearn import datasets", "", f"{INDENT}bunch = datasets.load_{data.name}()",
+            *split_lines("bunch.data.astype('float32')", "bunch.target", data.test_size, program.training.seed)]
     if data.standardize:
         body += standardize_lines()
     return Exported(body + [f"{INDENT}return x, y, x_test, y_test"])

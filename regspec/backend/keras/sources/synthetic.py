@@ -4,7 +4,7 @@ make_* generators, seeded by `training.seed` (0 without one), so a run is reprod
 from __future__ import annotations
 
 from regspec.backend.keras.data import Loaded, split_arrays, standardize
-from regspec.backend.keras.sources import INDENT, Exported, standardize_lines
+from regspec.backend.keras.sources import INDENT, Exported, split_lines, standardize_lines
 from regspec.ir.graph import Program
 from regspec.lang.data import SyntheticData
 
@@ -28,11 +28,9 @@ def export(program: Program, data: SyntheticData) -> Exported:
     seed = program.training.seed
     args = ", ".join(f"{k}={v!r}" for k, v in data.generator_arguments().items())
     y_type = "float32" if data.generator == "regression" else "int64"
-    body = [f"{INDENT}from sklearn import datasets",
-            f"{INDENT}from sklearn.model_selection import train_test_split", "",
+    body = [f"{INDENT}from sklearn import datasets", "",
             f"{INDENT}x, y = datasets.make_{data.generator}({args}, random_state={_state(seed)!r})",
-            f"{INDENT}x, x_test, y, y_test = train_test_split(x.astype('float32'), y.astype({y_type!r}), "
-            f"test_size={data.test_size!r}, random_state={seed!r})"]
+            *split_lines("x.astype('float32')", f"y.astype({y_type!r})", data.test_size, seed)]
     if data.standardize:
         body += standardize_lines()
     return Exported(body + [f"{INDENT}return x, y, x_test, y_test"])
