@@ -72,71 +72,33 @@ class _Binary(Operation):
         return _broadcast(shapes[0], shapes[1]), 0, 0
 
 
-class OpsAdd(_Binary):
-    keras_class = "Add"
-    function = "add"
-    type: Literal["ops.add"]
-
-
-class OpsSubtract(_Binary):
-    keras_class = "Subtract"
-    function = "subtract"
-    type: Literal["ops.subtract"]
-
-
-class OpsMultiply(_Binary):
-    keras_class = "Multiply"
-    function = "multiply"
-    type: Literal["ops.multiply"]
-
-
-class OpsDivide(_Binary):
-    keras_class = "Divide"
-    function = "divide"
-    type: Literal["ops.divide"]
-
-
-class OpsTrueDivide(_Binary):
-    """What `x / y` records (`keras.ops.divide` records Divide)."""
-
-    keras_class = "TrueDivide"
-    function = "true_divide"
-    type: Literal["ops.true_divide"]
-
-
-class OpsMaximum(_Binary):
-    keras_class = "Maximum"
-    function = "maximum"
-    type: Literal["ops.maximum"]
-
-
-class OpsMinimum(_Binary):
-    keras_class = "Minimum"
-    function = "minimum"
-    type: Literal["ops.minimum"]
-
-
 class _Unary(Operation):
     """One input, elementwise: the output has its shape."""
 
 
-def _unary(tag: str, cls: str, function: str, module: str = NUMPY) -> type[_Unary]:
-    made = type(f"Ops{cls}", (_Unary,), {
-        "__module__": __name__, "__qualname__": f"Ops{cls}", "__annotations__": {"type": Literal[tag]},
+def _kind(base: type[Operation], cls: str, function: str, module: str = NUMPY, doc: str | None = None) -> type[Operation]:
+    """The kind `ops.<function>`: its keras.ops function, recorded by Keras as `module.cls`."""
+    made = type(f"Ops{cls}", (base,), {
+        "__module__": __name__, "__qualname__": f"Ops{cls}", "__annotations__": {"type": Literal[f"ops.{function}"]},
         "keras_class": cls, "function": function, "keras_module": module,
-        "__doc__": f"`keras.ops.{function}(x)`.",
+        "__doc__": doc or f"`keras.ops.{function}`.",
     })
     globals()[made.__name__] = made  # found by its name, as the schema cache looks classes up
     return made
 
 
-# The elementwise functions of keras.applications and the Keras code examples, by keras.ops name.
+# The operations of keras.applications and the Keras code examples, by keras.ops name.
+BINARY = [
+    _kind(_Binary, "Add", "add"), _kind(_Binary, "Subtract", "subtract"), _kind(_Binary, "Multiply", "multiply"),
+    _kind(_Binary, "Divide", "divide"), _kind(_Binary, "Maximum", "maximum"), _kind(_Binary, "Minimum", "minimum"),
+    _kind(_Binary, "TrueDivide", "true_divide", doc="What `x / y` records (`keras.ops.divide` records Divide)."),
+]
 UNARY = [
-    _unary("ops.relu", "Relu", "relu", NN), _unary("ops.relu6", "Relu6", "relu6", NN),
-    _unary("ops.sigmoid", "Sigmoid", "sigmoid", NN), _unary("ops.hard_sigmoid", "HardSigmoid", "hard_sigmoid", NN),
-    _unary("ops.hard_silu", "HardSilu", "hard_silu", NN), _unary("ops.silu", "Silu", "silu", NN),
-    _unary("ops.tanh", "Tanh", "tanh"), _unary("ops.sqrt", "Sqrt", "sqrt"), _unary("ops.square", "Square", "square"),
-    _unary("ops.exp", "Exp", "exp"), _unary("ops.abs", "Absolute", "abs"), _unary("ops.negative", "Negative", "negative"),
+    _kind(_Unary, "Relu", "relu", NN), _kind(_Unary, "Relu6", "relu6", NN), _kind(_Unary, "Sigmoid", "sigmoid", NN),
+    _kind(_Unary, "HardSigmoid", "hard_sigmoid", NN), _kind(_Unary, "HardSilu", "hard_silu", NN),
+    _kind(_Unary, "Silu", "silu", NN), _kind(_Unary, "Tanh", "tanh"), _kind(_Unary, "Sqrt", "sqrt"),
+    _kind(_Unary, "Square", "square"), _kind(_Unary, "Exp", "exp"), _kind(_Unary, "Absolute", "abs"),
+    _kind(_Unary, "Negative", "negative"),
 ]
 
 
