@@ -46,20 +46,10 @@ class Spec:
         return self.document.data
 
     def resolved_dict(self) -> dict:
-        """The resolved spec as plain data. Keys the graph language added are left out while they
-        hold their default, so a stack spec reads (and hashes) as it did before graphs existed."""
+        """The resolved spec as plain data. Keys added to the language after specs were first
+        hashed (`ADDED_LATER`) are left out while they hold their default, so a stack spec reads
+        (and hashes) as it did before graphs existed."""
         data = self.resolved.model_dump(mode="json", exclude={"extends", "overrides"})
-        for key in ("inputs", "outputs", "blocks"):
-            if data.get(key) is None:
-                data.pop(key, None)
-        if data["compile"].get("loss_weights") is None:
-            data["compile"].pop("loss_weights", None)
-        section = data.get("input")
-        if isinstance(section, dict):
-            if section.get("name") is None:
-                section.pop("name", None)
-            if section.get("dtype") == "float32":
-                section.pop("dtype", None)
         drop_unset_later(self.resolved, data)
         _tidy_layers(data)
         return data
@@ -125,18 +115,11 @@ def from_document(doc: Document, problems: list[Diagnostic] | None = None,
     return Spec(doc, checked.model, checked.resolved, checked.program, checked.warnings, applied)
 
 
-#: Layer keys added after specs were first hashed; left out while unset.
-ADDED_LATER = ("inputs", "noise_shape")
-
-
 def _tidy_layers(node: Any) -> None:
-    """Remove `inputs: null` (and other later keys) from every layer (model, wrapped, augmentation),
-    and list a layer's own arguments before the shared groups (as the schema does)."""
+    """List each layer's own arguments before the shared groups (as the schema does), in the
+    model, wrapped and augmentation layers alike."""
     if isinstance(node, dict):
         if "type" in node:
-            for key in ADDED_LATER:
-                if key in node and node[key] is None:
-                    del node[key]
             ordered = {k: node[k] for k in argument_order(node)}
             node.clear()
             node.update(ordered)

@@ -276,7 +276,8 @@ class CompileSection(Strict):
         None, description="A Keras loss name, or a crossentropy with arguments; or one per output name. "
         "Needed to train; a model without it can still be built and exported."
     )
-    loss_weights: Annotated[dict[OutputName, Annotated[float, Field(ge=0)]], Field(min_length=1, max_length=64)] | None = Field(
+    loss_weights: Annotated[Annotated[dict[OutputName, Annotated[float, Field(ge=0)]], Field(min_length=1, max_length=64)]
+                            | None, ADDED_LATER] = Field(
         None, description="Weight of each output's loss in the total, by output name."
     )
     metrics: MetricList | Annotated[dict[OutputName, MetricList], Field(max_length=64)] = Field(

@@ -11,7 +11,7 @@ from regspec.lang.compile import CompileSection
 from regspec.lang.data import AnyData
 from regspec.lang.layers import LAYERS
 from regspec.lang.training import TrainingSection
-from regspec.lang.types import DType, InputShape, LayerName, SpecName, Strict
+from regspec.lang.types import ADDED_LATER, DType, InputShape, LayerName, SpecName, Strict
 
 if TYPE_CHECKING:  # mypy sees the base class; pydantic gets the registry's discriminated union
     from regspec.lang.layers import Layer as AnyLayer
@@ -21,12 +21,15 @@ else:
 
 class InputSection(Strict):
     shape: InputShape = Field(description="Input shape without the batch dimension, e.g. [150, 150, 3].")
-    dtype: DType = Field("float32", description="What the model takes: token ids are int32 or int64.")
-    name: LayerName | None = Field(None, description="The input's name (default `input`); layers may name it in `inputs:`.")
+    dtype: Annotated[DType, ADDED_LATER] = Field("float32", description="What the model takes: token ids are int32 or int64.")
+    name: Annotated[LayerName | None, ADDED_LATER] = Field(
+        None, description="The input's name (default `input`); layers may name it in `inputs:`.")
 
 
 class NamedInput(InputSection):
     name: LayerName = Field(description="Layers take this input by naming it in `inputs:`.")
+    # Written out even at its default: `inputs:` came with the graph language, dtype and all.
+    dtype: DType = Field("float32", description="What the model takes: token ids are int32 or int64.")
 
 
 class Block(Strict):
@@ -55,14 +58,14 @@ class SpecModel(Strict):
     input: InputSection | None = Field(
         None, description="The model's one input; required unless `inputs:` is given or the first layer is `{type: input}`."
     )
-    inputs: Annotated[list[NamedInput], Field(min_length=1, max_length=64)] | None = Field(
+    inputs: Annotated[Annotated[list[NamedInput], Field(min_length=1, max_length=64)] | None, ADDED_LATER] = Field(
         None, description="Several named model inputs (instead of `input`)."
     )
-    blocks: Annotated[dict[LayerName, Block], Field(max_length=256)] | None = Field(
+    blocks: Annotated[Annotated[dict[LayerName, Block], Field(max_length=256)] | None, ADDED_LATER] = Field(
         None, description="Named blocks of layers, expanded where `layers:` uses them."
     )
     layers: Annotated[list[AnyLayer], Field(min_length=1, max_length=10_000)]
-    outputs: Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None = Field(
+    outputs: Annotated[Annotated[list[LayerName], Field(min_length=1, max_length=64)] | None, ADDED_LATER] = Field(
         None, description="The layers whose outputs the model returns (default: the last layer)."
     )
     compile: CompileSection = Field(description="Optimizer, loss and metrics (`{}`: Keras' defaults, no loss).")

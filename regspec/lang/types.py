@@ -34,7 +34,8 @@ def drop_unset_later(model: BaseModel, data: Any) -> None:
         if key in data and getattr(model, name, None) == default:
             del data[key]
     for name, key in nested:
-        _walk(getattr(model, name, None), data.get(key))
+        if key in data:
+            _walk(getattr(model, name, None), data[key])
 
 
 @functools.cache
@@ -46,7 +47,7 @@ def _plan(cls: type[BaseModel]) -> tuple[tuple[tuple[str, str, Any], ...], tuple
         key = info.alias or name
         if ADDED_LATER in info.metadata:
             later.append((name, key, info.get_default(call_default_factory=True)))
-        elif _may_hold_later(info.annotation):
+        if _may_hold_later(info.annotation):  # a later field that is set may hold later fields too
             nested.append((name, key))
     return tuple(later), tuple(nested)
 

@@ -61,7 +61,7 @@ class Layer(Registered):
     adds_loss: ClassVar[bool] = False
 
     name: LayerName | None = None
-    inputs: LayerRef | Annotated[list[LayerRef], Field(min_length=1, max_length=64)] | None = Field(
+    inputs: Annotated[LayerRef | Annotated[list[LayerRef], Field(min_length=1, max_length=64)] | None, ADDED_LATER] = Field(
         None, description="The model inputs or earlier layers this layer takes (default: the layer before); "
         "`name.state_h` takes one output of a layer with several."
     )

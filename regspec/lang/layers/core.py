@@ -20,7 +20,18 @@ from regspec.lang.layers.base import (
     prod,
 )
 from regspec.lang.regularizers import Regularizer
-from regspec.lang.types import Activation, Constraint, DType, Initializer, InputShape, LayerName, PositiveInt, Rate, Seed
+from regspec.lang.types import (
+    ADDED_LATER,
+    Activation,
+    Constraint,
+    DType,
+    Initializer,
+    InputShape,
+    LayerName,
+    PositiveInt,
+    Rate,
+    Seed,
+)
 
 
 class InputLayer(Layer):
@@ -114,7 +125,7 @@ class Dropout(Layer):
     keras_class = "Dropout"
     type: Literal["dropout"]
     rate: Rate
-    noise_shape: Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)] | None = Field(
+    noise_shape: Annotated[Annotated[list[PositiveInt | None], Field(min_length=1, max_length=8)] | None, ADDED_LATER] = Field(
         None, description="Shape of the dropout mask with the batch axis, e.g. [null, 1, 1, 64] drops whole feature maps."
     )
     seed: Seed | None = None
