@@ -10,11 +10,15 @@ from typing import Any
 
 
 def write_text(path: str, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: str, data: bytes) -> None:
     folder = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
@@ -25,15 +29,26 @@ def write_text(path: str, text: str) -> None:
         raise
 
 
+def overwrite_in_place(path: str, text: str) -> None:
+    """Not atomic: for a small file on a full disk, where a new file cannot be made but the
+    existing file's block can be written over."""
+    with open(path, "r+b") as fh:
+        fh.write(text.encode("utf-8"))
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def write_json(path: str, data: Any) -> None:
+def write_json(path: str, data: Any, *, in_place: bool = False) -> None:
     """Strict JSON: a NaN or an infinity (a diverged loss) is written as null, never as bare NaN."""
-    write_text(path, json.dumps(_finite(data), indent=2, sort_keys=False, default=float, allow_nan=False) + "\n")
+    text = json.dumps(_finite(data), indent=2, sort_keys=False, default=float, allow_nan=False) + "\n"
+    (overwrite_in_place if in_place else write_text)(path, text)
 
 
 def _finite(data: Any) -> Any:

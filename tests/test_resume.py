@@ -78,11 +78,15 @@ def test_backups_are_written_by_time_not_every_epoch(tmp_path, monkeypatch):
     saves = []
     cls = callbacks.atomic_backup_class()
     original = cls._save_model
-    monkeypatch.setattr(cls, "_save_model", lambda self: (saves.append(self._current_epoch), original(self))[1])
+    monkeypatch.setattr(cls, "_save_model", lambda self, finished=False: (
+        saves.append((self._current_epoch, finished)), original(self, finished))[1])
     spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 6})
     monkeypatch.setattr(cls, "every", 3600.0)
     train(spec, str(tmp_path / "a"), verbose=0)
-    assert saves == []  # six fast epochs: nothing to lose, nothing written
+    # six fast epochs: nothing to lose, nothing written until training ends (then the trained
+    # weights, kept until the results are written)
+    assert saves == [(6, True)]
+    saves.clear()
     monkeypatch.setattr(cls, "every", 0.0)
     train(spec, str(tmp_path / "b"), verbose=0)
-    assert saves == [1, 2, 3, 4, 5, 6]
+    assert saves == [(1, False), (2, False), (3, False), (4, False), (5, False), (6, False), (6, True)]

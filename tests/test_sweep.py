@@ -222,6 +222,35 @@ def test_removed_points_are_not_claimed_and_a_stale_row_is_not_trained(tmp_path)
     assert result["status"] == "failed" and "changed since the sweep was planned" in result["error"]
 
 
+def test_a_damaged_row_is_set_aside_and_its_point_planned_again(tmp_path, capsys):
+    """A row whose stored overrides were edited failed every rerun with "the base spec changed
+    since the sweep was planned", which was false; now it is named, set aside, and redone."""
+    path = write_sweep(tmp_path, "axes:\n  training.seed: [1, 2]\nset:\n  training.epochs: 1\n"
+                                 "  training.batch_size: 16\n")
+    out = tmp_path / "runs"
+    first = run_sweep(str(path), str(out), jobs=1)
+    assert [r.status for r in first.rows] == ["finished", "finished"]
+    db = sqlite3.connect(out / "test-sweep" / "sweep.db")
+    db.execute("UPDATE trials SET overrides='{\"training.seed\": 9}', status='failed' WHERE id=2")
+    db.commit()
+    db.close()
+    capsys.readouterr()
+    again = run_sweep(str(path), str(out), jobs=1)
+    err = capsys.readouterr().err
+    assert "trial 2 (test-sweep-seed_2) was damaged" in err and "planned again from the sweep file" in err
+    assert [(r.name, r.status) for r in again.rows] == [("test-sweep-seed_1", "finished"),
+                                                        ("test-sweep-seed_2", "finished")]
+    assert again.rows[1].id != 2 and again.rows[1].overrides == {"training.seed": 2, "training.epochs": 1,
+                                                                 "training.batch_size": 16}
+    kept = sqlite3.connect(out / "test-sweep" / "sweep.db").execute(
+        "SELECT status, error FROM trials WHERE id=2").fetchone()
+    assert kept[0] == "damaged" and '{"training.seed": 9}' in kept[1]
+    # It was done before it was damaged: its run is recorded again, not trained again.
+    assert again.rows[1].run_dir == first.rows[1].run_dir
+    third = run_sweep(str(path), str(out), jobs=1)  # and it stays done
+    assert third.skipped == 2 and third.ran == 0
+
+
 def test_a_corrupt_sweep_database_is_named(tmp_path):
     from regspec.sweep.store import Store, StoreError
 

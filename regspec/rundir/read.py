@@ -10,7 +10,7 @@ from typing import Any
 
 from regspec.diagnostics import RegspecError
 from regspec.files import read_json
-from regspec.rundir import layout
+from regspec.rundir import backup, layout
 
 ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
 
@@ -43,12 +43,18 @@ def read_run(run_dir: str) -> RunSummary:
     metrics = _object(layout.path(run_dir, layout.METRICS))
     history = _object(layout.path(run_dir, layout.HISTORY))
     name, status = run.get("name"), run.get("status")
+    if status == "running" and not _live(run_dir, name, run.get("spec_hash")):
+        status = "interrupted"  # its process died: nobody holds its lock
     return RunSummary(
         run_dir=run_dir, name=name if isinstance(name, str) and name else os.path.basename(os.path.normpath(run_dir)),
         status=status if isinstance(status, str) else "?", params=_count(metrics.get("params")),
         epochs=_count(metrics.get("epochs_run")), train=_scores(metrics.get("train")), test=_scores(metrics.get("test")),
         history={k: [_number(v) for v in vs] for k, vs in history.items() if isinstance(k, str) and isinstance(vs, list)},
     )
+
+
+def _live(run_dir: str, name: Any, spec_hash: Any) -> bool:
+    return isinstance(name, str) and isinstance(spec_hash, str) and backup.run_is_live(run_dir, name, spec_hash)
 
 
 def _object(path: str) -> dict[str, Any]:

@@ -186,10 +186,11 @@ class WeightStats(Record):
     activity: Annotated[tuple[Activity, ...], Strict(False)] | None = None
 
 
-def write(run_dir: str, record: Record | History) -> None:
-    """The one way a record reaches the run directory (atomically, as JSON)."""
+def write(run_dir: str, record: Record | History, *, in_place: bool = False) -> None:
+    """The one way a record reaches the run directory (atomically, as JSON; ``in_place``: see
+    files.overwrite_in_place)."""
     write_json(layout.path(run_dir, record.FILE), record.model_dump(mode="json", by_alias=True,
-                                                                    exclude_none=record.OMIT_NONE))
+                                                                    exclude_none=record.OMIT_NONE), in_place=in_place)
 
 
 R = TypeVar("R", bound=Record)

@@ -12,8 +12,8 @@ atomically. Training state is backed up each epoch under
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import fcntl
 import glob
 import io
 import json
@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from regspec import faults
 from regspec.api import Spec
 from regspec.diagnostics import Diagnostic, SpecError
-from regspec.files import write_text
+from regspec.files import write_bytes, write_text
 from regspec.ir.graph import Program
 from regspec.lang.penalty import with_penalty
-from regspec.rundir import layout, records
+from regspec.rundir import backup, layout, records
 from regspec.rundir.figures import RUN_FIGURES, draw_run_figures
 from regspec.rundir.read import accuracy_key
 from regspec.yamlio import dump_yaml
@@ -61,7 +62,7 @@ MAX_ECHO = 300  # characters of an exception message kept in run.json and shown
 
 
 def backup_dir(out: str, spec: Spec) -> str:
-    return os.path.join(out, ".backup", f"{spec.name}-{spec.hash[:16]}")
+    return backup.backup_dir(out, spec.name, spec.hash)
 
 
 def _new_run_dir(out: str, name: str) -> str:
@@ -97,66 +98,40 @@ def _out_apart_from_data(program: Program, out: str) -> None:
 
 
 def _lock_path(out: str, spec: Spec) -> str:
-    return backup_dir(out, spec) + ".lock"
+    return backup.lock_path(out, spec.name, spec.hash)
 
 
 def _running_pid(out: str, spec: Spec) -> str | None:
     """The pid of a live process training this spec into ``out``, if any (it holds the lock)."""
-    path = _lock_path(out, spec)
-    if not os.path.exists(path):
-        return None
-    with open(path, "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            return fh.read().strip() or "?"
-        fcntl.flock(fh, fcntl.LOCK_UN)
-    return None
+    return backup.lock_holder(_lock_path(out, spec))
 
 
 def _take_lock(out: str, spec: Spec) -> Any:
     """Held for the whole training; the kernel drops it when the process ends, however it ends."""
-    path = _lock_path(out, spec)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open on purpose until the run ends
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        pid = fh.read().strip() or "?"
-        fh.close()
-        raise _error(spec, f"this spec is being trained into {out} by another process (pid {pid})",
-                     "wait for it, or use another --out") from None
-    fh.seek(0)
-    fh.truncate()
-    fh.write(str(os.getpid()))
-    fh.flush()
+    fh = backup.take_lock(_lock_path(out, spec))
+    if fh is None:
+        raise _error(spec, f"this spec is being trained into {out} by another process (pid {_running_pid(out, spec) or '?'})",
+                     "wait for it, or use another --out")
     return fh
 
 
 def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: bool = False,
                      strict: bool = False) -> str | None:
-    """The run directory to resume, if any; refuses to silently start over an interrupted run.
+    """The run directory to resume into, if any.
 
-    ``strict`` (the command line's --resume): having nothing to resume is an error, with the
-    reason (nothing was interrupted, or the spec changed since).
+    Without ``resume`` an interrupted run is refused, never silently started over (``restart``
+    discards it). With ``resume`` there may be nothing to resume: training starts from the
+    beginning, and ``strict`` (the command line's --resume) says why there was nothing.
     """
     pid = _running_pid(out, spec)
     if pid is not None:
         raise _error(spec, f"this spec is being trained into {out} by another process (pid {pid})",
                      "wait for it to finish; resuming a live run would train twice into one folder")
     bdir = backup_dir(out, spec)
-    pointer = os.path.join(bdir, "run_dir")
+    pointer = os.path.join(bdir, backup.POINTER)
     if not os.path.exists(pointer):
         if strict and resume:
-            others = sorted(glob.glob(os.path.join(glob.escape(os.path.join(out, ".backup")), f"{glob.escape(spec.name)}-*",
-                                                   "run_dir")))
-            if others:
-                raise _error(spec, f"nothing to resume for this spec: the interrupted run of {spec.name} was of a "
-                                   "different spec (it changed since)", "resume needs the same spec; or train it anew "
-                                                                         "without --resume")
-            raise _error(spec, f"nothing to resume: no interrupted run of this spec in {out}", "train without --resume")
+            print(f"nothing to resume: {_why_nothing(spec, out)}; training {spec.name} from the start")
         return None
     if restart:
         shutil.rmtree(bdir)
@@ -164,9 +139,44 @@ def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: boo
     with open(pointer, encoding="utf-8") as fh:
         previous = fh.read().strip()
     if not resume:
+        if _done(previous) is not None:  # killed after run.json said done, before the backup went
+            shutil.rmtree(bdir, ignore_errors=True)
+            return None
         raise _error(spec, f"an interrupted run of this spec exists ({previous})",
                      "pass --resume to continue it, or --restart to discard it")
     return _checked_pointer(spec, out, bdir, previous)
+
+
+def _why_nothing(spec: Spec, out: str) -> str:
+    others = glob.glob(os.path.join(glob.escape(os.path.join(out, ".backup")), f"{glob.escape(spec.name)}-*",
+                                    backup.POINTER))
+    if others:
+        return f"the interrupted run of {spec.name} in {out} was of a different spec (it changed since)"
+    return f"no interrupted run of this spec in {out}"
+
+
+def _done(run_dir: str) -> RunResult | None:
+    """The result of a run whose run.json says it is done (finished or diverged), else None."""
+    try:
+        info = records.read(run_dir, records.RunRecord)
+        metrics = records.read(run_dir, records.Metrics)
+    except records.RecordError:
+        return None
+    if info.status not in layout.DONE:
+        return None
+    return RunResult(run_dir, info.status, metrics.model_dump(mode="json", exclude_none=True))
+
+
+def finished_run(spec: Spec, out: str) -> RunResult | None:
+    """A run of this very spec in ``out`` that is done: a sweep trial whose result reached its
+    run directory but not the sweep's store (a kill, a full disk) is not trained again."""
+    pattern = os.path.join(glob.escape(out), f"{glob.escape(spec.name)}-*", layout.RUN)
+    for record in sorted(glob.glob(pattern)):
+        run_dir = os.path.dirname(record)
+        done = _done(run_dir)
+        if done is not None and records.read(run_dir, records.RunRecord).spec_hash == spec.hash:
+            return done
+    return None
 
 
 def _checked_pointer(spec: Spec, out: str, bdir: str, previous: str) -> str | None:
@@ -198,7 +208,8 @@ def start_run_dir(spec: Spec, out: str) -> str:
     run_dir = _new_run_dir(out, spec.name)
     bdir = backup_dir(out, spec)
     os.makedirs(bdir, exist_ok=True)
-    write_text(os.path.join(bdir, "run_dir"), run_dir + "\n")
+    write_text(os.path.join(bdir, backup.POINTER), run_dir + "\n")
+    faults.reached("run_dir_made", run_dir)
     return run_dir
 
 
@@ -245,6 +256,11 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
         raise program.source.error(("compile",), "training needs a loss", "add `compile: {loss: ...}`")
     _out_apart_from_data(program, out)
     resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart, strict=strict_resume)
+    done = _done(resumed_dir) if resumed_dir else None
+    if done is not None:  # killed after run.json said done, before its backup went: nothing to do
+        shutil.rmtree(backup_dir(out, spec), ignore_errors=True)
+        print(f"nothing to resume: {spec.name} had finished in {done.run_dir}")
+        return done
     started = time.time()
     training = program.training
     seed = training.seed
@@ -268,20 +284,39 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
                     figures: tuple[str, ...], weights_every_epoch: bool = False) -> RunResult:
-    from regspec.backend.keras.callbacks import build_callbacks
+    run_dir = resumed_dir or start_run_dir(spec, out)
+    run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
+                                 status="running", started=_now(), versions=_versions())
+    try:
+        return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
+                                  resumed_dir is not None, started, verbose, figures, weights_every_epoch)
+    except OSError as exc:
+        # A full disk (or a folder gone) at any write: the run is `failed` with the reason, not
+        # left `running`, and no temporary file keeps the space. The backup stays: `--resume`
+        # goes on from it (with the trained weights when training had ended).
+        why = exc.strerror or str(exc) or type(exc).__name__
+        _write_status(run_dir, run_info.model_copy(update={"status": "failed", "finished": _now(),
+                                                          "error": f"cannot write the run: {why}"}))
+        raise _error(spec, f"cannot write the run in {run_dir}: {why}",
+                     "free some space and run the same command with --resume: it goes on from the last backup") from exc
+
+
+def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
+                       bdir: str, run_dir: str, run_info: records.RunRecord, resumed: bool, started: float,
+                       verbose: int | str, figures: tuple[str, ...], weights_every_epoch: bool) -> RunResult:
+    from regspec.backend.keras.callbacks import BackupError, atomic_backup_class, build_callbacks
     from regspec.backend.keras.env import keras
 
     k = keras()
     training = program.training
-    run_dir = resumed_dir or start_run_dir(spec, out)
-    run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
-                                 status="running", started=_now(), versions=_versions())
     records.write(run_dir, run_info)
+    faults.reached("run_json_written", run_dir)
     write_text(layout.path(run_dir, layout.SPEC), dump_yaml(spec.resolved_dict()))
     if datasets.preprocessing is not None:
         records.write(run_dir, datasets.preprocessing)
     if os.path.isfile(spec.file):  # a spec made in Python from text has no file to keep
-        shutil.copyfile(spec.file, layout.path(run_dir, layout.SOURCE + os.path.splitext(spec.file)[1]))
+        with open(spec.file, "rb") as fh:
+            write_bytes(layout.path(run_dir, layout.SOURCE + os.path.splitext(spec.file)[1]), fh.read())
     history_path = layout.path(run_dir, layout.HISTORY_LOG)
     epochs_logged = _read_epochs(history_path)
 
@@ -294,58 +329,75 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
             row = {"epoch": epoch + 1, **{k_: float(v) for k_, v in (logs or {}).items()}}
             with open(history_path, "a", encoding="utf-8") as fh:  # no fsync: a killed process's writes stay
                 fh.write(json.dumps(row) + "\n")
+            faults.reached("epoch_logged", run_dir)
 
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     if weights_every_epoch:
         callbacks.insert(0, _weights_log(k, layout.path(run_dir, layout.WEIGHTS_LOG), _layer_labels(program, built)))
-    if resumed_dir:
+    trained = False
+    if resumed:
         restored = _backup_epoch(bdir)
+        trained = _backup_finished(bdir)
         # Epochs after the backup run again: their first records go, so each epoch is logged once.
         kept = [row for e, row in sorted(epochs_logged.items()) if e <= restored]
         write_text(history_path, "".join(json.dumps(row) + "\n" for row in kept))
-        print(f"resuming {spec.name} in {run_dir} after epoch {restored}")
+        print(f"resuming {spec.name} in {run_dir} after epoch {restored}"
+              + (" (training had ended: writing its results)" if trained else ""))
     try:
-        model.fit(
-            datasets.train, epochs=training.epochs, steps_per_epoch=training.steps_per_epoch,
-            validation_data=datasets.validation, validation_steps=training.validation_steps,
-            callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
-        )
+        if trained:
+            backup_cb = next(cb for cb in callbacks if isinstance(cb, atomic_backup_class()))
+            backup_cb.set_model(model)
+            backup_cb.on_train_begin()  # loads the trained weights, through the checks a resume uses
+        else:
+            model.fit(
+                datasets.train, epochs=training.epochs, steps_per_epoch=training.steps_per_epoch,
+                validation_data=datasets.validation, validation_steps=training.validation_steps,
+                callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles (seeded)
+            )
     except (KeyboardInterrupt, SystemExit):
         # Ctrl-C or a kill: the backup stays, so `--resume` continues from the last epoch.
-        records.write(run_dir, run_info.model_copy(update={"status": "interrupted"}))
+        _write_status(run_dir, run_info.model_copy(update={"status": "interrupted"}))
         raise
+    except BackupError as exc:
+        message = " ".join(str(exc).split())[:MAX_ECHO]
+        _write_status(run_dir, run_info.model_copy(update={"status": "failed", "error": message, "finished": _now()}))
+        if exc.unreadable:  # nothing to go on from: the next run starts over
+            _drop_backup(bdir)
+            raise _error(spec, message, "it was discarded: run the same command again to start over") from exc
+        # The last backup that was written whole is still there.
+        raise _error(spec, message, "free some space (or set REGSPEC_BACKUP_SECONDS) and run the same command "
+                                    "with --resume: it goes on from the last backup") from exc
+    except OSError:
+        raise  # a full disk mid-training (the epoch log): see _fit_and_record
     except Exception as exc:  # noqa: BLE001 - whatever Keras raised mid-training
         # A failure is not an interruption: resuming would fail the same way. The run is
         # recorded as failed with the reason, and the backup goes, so a rerun starts fresh.
         message = " ".join(str(exc).split())[:MAX_ECHO] or type(exc).__name__
-        from regspec.backend.keras.callbacks import BackupError
-
-        if isinstance(exc, BackupError):
-            try:
-                records.write(run_dir, run_info.model_copy(update={"status": "failed", "error": message}))
-            finally:  # even when the disk is full
-                _drop_backup(bdir)
-            hint = ("it was discarded: run the same command again to start over" if "cannot be read" in message
-                    else "free some space (or set REGSPEC_BACKUP_SECONDS) and run the same command again")
-            raise _error(spec, message, hint) from exc
-        records.write(run_dir, run_info.model_copy(update={"status": "failed", "error": f"{type(exc).__name__}: {message}",
+        _write_status(run_dir, run_info.model_copy(update={"status": "failed", "error": f"{type(exc).__name__}: {message}",
                                                           "finished": _now()}))
         _drop_backup(bdir)
         raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
+    faults.reached("trained", run_dir)
+    return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, figures, bdir)
+
+
+def _write_status(run_dir: str, record: records.RunRecord) -> None:
+    """run.json, even on a full disk: the temporary files this run left go first, and as a last
+    resort the small file is overwritten in place (its block is already allocated)."""
     try:
-        return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, figures, bdir)
-    except OSError as exc:
-        # A full disk (or a folder gone) after training: the run is failed with the reason, not
-        # left `running`. (Keras removed the backup when fit ended: a rerun trains again.)
-        why = exc.strerror or type(exc).__name__
-        try:
-            records.write(run_dir, run_info.model_copy(update={"status": "failed",
-                                                              "error": f"cannot write the run's results: {why}"}))
-        except OSError:
-            pass
-        raise _error(spec, f"training finished but its results cannot be written in {run_dir}: {why}",
-                     "free some space and run the same command again") from exc
+        records.write(run_dir, record)
+        return
+    except OSError:
+        pass
+    for tmp in glob.glob(os.path.join(glob.escape(run_dir), ".tmp-*")):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    try:
+        records.write(run_dir, record)
+    except OSError:
+        with contextlib.suppress(OSError):
+            records.write(run_dir, record, in_place=True)
 
 
 def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
@@ -362,18 +414,24 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
         train_scores = with_penalty(_finite(model.evaluate(datasets.train_eval, return_dict=True, verbose=0)))
         if datasets.test is not None:
             test_scores = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
+    faults.reached("evaluated", run_dir)
     save_model(model, layout.path(run_dir, layout.MODEL))
+    faults.reached("model_saved", run_dir)
     probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
     stats = weight_stats(model, _layer_labels(program, built), probe)
     records.write(run_dir, records.WeightStats.model_validate(stats))
     records.write(run_dir, records.History.model_validate(history))
     write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
+    faults.reached("history_written", run_dir)
     draw_run_figures(run_dir, history, stats, spec.name, figures)
+    faults.reached("figures_drawn", run_dir)
     metrics = records.Metrics(params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
                               train=train_scores, test=test_scores, seconds=round(time.time() - started, 3))
     records.write(run_dir, metrics)
+    faults.reached("metrics_written", run_dir)
     status: layout.Status = "diverged" if diverged else "finished"
     records.write(run_dir, run_info.model_copy(update={"status": status, "finished": _now(), "error": None}))
+    faults.reached("run_done", run_dir)
     _drop_backup(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics.model_dump(mode="json", exclude_none=True))
 
@@ -408,10 +466,23 @@ def _weights_log(k: Any, path: str, labels: dict[int, str]) -> Any:
 def _backup_epoch(bdir: str) -> int:
     """How many epochs the backup holds (0: none yet)."""
     try:
-        with open(os.path.join(bdir, "training_metadata.json"), encoding="utf-8") as fh:
-            return int(json.load(fh).get("epoch", 0))
-    except (OSError, ValueError, TypeError, AttributeError):
+        return int(_backup_metadata(bdir).get("epoch", 0))
+    except (ValueError, TypeError):
         return 0
+
+
+def _backup_finished(bdir: str) -> bool:
+    """Whether the backup holds the weights training ended with (see AtomicBackupAndRestore)."""
+    return _backup_metadata(bdir).get("finished") is True
+
+
+def _backup_metadata(bdir: str) -> dict[str, Any]:
+    try:
+        with open(os.path.join(bdir, "training_metadata.json"), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _drop_backup(bdir: str) -> None:

@@ -56,7 +56,14 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
     try:
         shutil.copyfile(p.file, layout.path(folder, layout.SWEEP_FILE))
         store = Store(layout.path(folder, layout.SWEEP_DB))
-        store.add([(t.key, t.name, t.overrides) for t in p.trials])
+        planned = [(t.key, t.name, t.overrides) for t in p.trials]
+        store.add(planned)
+        damaged = store.set_aside_damaged({key: (name, overrides) for key, name, overrides in planned})
+        if damaged:
+            store.add(planned)
+            for trial_id, name in damaged:
+                print(f"warning: {store.path}: trial {trial_id} ({name[:80]}) was damaged (its stored overrides do not "
+                      "give its spec): set aside as `damaged`, and planned again from the sweep file", file=sys.stderr)
         keys = {t.key for t in p.trials}
         store.recover(keys)  # points no longer in the sweep file are set aside, not claimed
         already = sum(1 for r in store.rows() if r.key in keys and r.status in layout.DONE)

@@ -61,6 +61,15 @@ class StoreError(RegspecError, ValueError):
     """The sweep database cannot be used (not SQLite, or not a sweep's)."""
 
 
+def _store_error(path: str, exc: Exception) -> StoreError:
+    text = " ".join(str(exc).split())[:160]
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in text:
+        return StoreError(f"cannot write {path}: {text} (free some space and run the same command again: "
+                          "the sweep goes on where it stopped)")
+    return StoreError(f"{path} is not a usable sweep database ({type(exc).__name__}: {text}); "
+                      "move it away to start the sweep over")
+
+
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
     """A database damaged after it was opened (or rows edited by hand) is a StoreError naming the
     file, like one that cannot be opened, never a raw sqlite3 or JSON error."""
@@ -69,8 +78,7 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
         try:
             return method(self, *args, **kwargs)
         except (sqlite3.DatabaseError, ValueError, TypeError, IndexError) as exc:
-            raise StoreError(f"{self.path} is not a usable sweep database ({type(exc).__name__}: "
-                             f"{' '.join(str(exc).split())[:160]}); move it away to start the sweep over") from None
+            raise _store_error(self.path, exc) from None
 
     return guarded
 
@@ -88,7 +96,7 @@ class Store:
             self.db.execute("SELECT id, key, name, overrides, status FROM trials LIMIT 1").fetchall()
         except (sqlite3.DatabaseError, ValueError) as exc:  # ValueError: text that is not UTF-8
             self.db.close()
-            raise StoreError(f"{path} is not a usable sweep database ({exc}); move it away to start the sweep over") from None
+            raise _store_error(path, exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -103,6 +111,27 @@ class Store:
                 [(k, n, json.dumps(o, sort_keys=True)) for k, n, o in trials],
             )
         return self.count() - before
+
+    @_guarded
+    def set_aside_damaged(self, planned: dict[str, tuple[str, dict]]) -> list[tuple[int, str]]:
+        """Rows whose stored name or overrides are not what the plan gives for their key (the
+        spec hash) were edited or damaged: each is set aside as `damaged` (its key freed, what
+        it held kept in `error`), so that `add` plans the point again. Returns (id, name) of each."""
+        damaged = []
+        with self._tx():
+            for trial_id, key, name, text in self.db.execute("SELECT id, key, name, overrides FROM trials").fetchall():
+                if key not in planned:
+                    continue
+                want_name, want = planned[key]
+                want_text = json.dumps(want, sort_keys=True)
+                if name == want_name and text == want_text:
+                    continue
+                damaged.append((trial_id, str(name)))
+                self.db.execute("UPDATE trials SET key=?, name=?, overrides=?, status='damaged', error=? WHERE id=?",
+                                (f"{key}~damaged-{trial_id}", want_name, want_text,
+                                 f"damaged row: it held name {str(name)[:80]!r} and overrides {str(text)[:200]!r}, "
+                                 "which do not give its spec; planned again from the sweep file", trial_id))
+        return damaged
 
     @_guarded
     def recover(self, keys: set[str] | None = None) -> int:

@@ -28,7 +28,7 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
     (the local runner draws each trial's curves itself, while the worker trains the next)."""
     from regspec.api import load
     from regspec.diagnostics import RegspecError
-    from regspec.runtime.train import train
+    from regspec.runtime.train import finished_run, train
 
     started = time.time()
     try:
@@ -40,7 +40,7 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
             return {"status": "failed", "seconds": time.time() - started,
                     "error": "the base spec changed since the sweep was planned; run `regspec sweep` again to replan"}
         t0 = time.time()
-        result = train(spec, out, resume=True, verbose=0, figures=figures)  # resumes an interrupted attempt
+        result = finished_run(spec, out) or train(spec, out, resume=True, verbose=0, figures=figures)
         train_seconds = time.time() - t0
         return {"status": result.status, "run_dir": result.run_dir, "metrics": result.metrics,
                 "seconds": time.time() - started, "train_seconds": train_seconds}
@@ -68,14 +68,20 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+    from regspec.diagnostics import RegspecError
+
     store = Store(db_path)
     cache: dict = {}
-    while True:
-        row = store.claim(worker_id)
-        if row is None:
-            break
-        result = run_trial(base_path, row.overrides, row.name, out, cache, row.key, figures=())
-        store.finish(row.id, result.pop("status"), **result)
+    try:
+        while True:
+            row = store.claim(worker_id)
+            if row is None:
+                break
+            result = run_trial(base_path, row.overrides, row.name, out, cache, row.key, figures=())
+            store.finish(row.id, result.pop("status"), **result)
+    except RegspecError as exc:  # the store cannot be written (a full disk): the runner says so
+        print("\n".join(exc.lines()), file=sys.stderr)
+        os._exit(1)
     store.close()
     # Every result is committed. TensorFlow's interpreter teardown takes a second or more, which
     # the runner would wait for after the last trial: leave without it.

@@ -10,7 +10,9 @@ original exception, chained).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -200,9 +202,25 @@ def data_loss_metric(program: Program) -> Any:
     return k.metrics.MeanMetricWrapper(fn, name=DATA_LOSS, **arguments)
 
 
+def space_short(model: Any, folder: str) -> str | None:
+    """Why ``folder``'s disk cannot take a save of ``model``'s weights (twice, and a margin), or
+    None. A full disk mid-write can crash h5py outright (a segfault, no exception): check first."""
+    need = 2 * sum(int(w.numpy().nbytes) for w in model.weights) + (1 << 20)
+    free = shutil.disk_usage(folder).free
+    return f"({free:,} bytes free, {need:,} needed)" if free < need else None
+
+
 def save_model(model: Any, path: str) -> None:
     """Save atomically: a crash never leaves a half-written .keras file."""
     folder = os.path.dirname(path) or "."
     tmp = os.path.join(folder, ".tmp-" + os.path.basename(path))
-    model.save(tmp)
-    os.replace(tmp, path)
+    short = space_short(model, folder)
+    if short:
+        raise OSError(errno.ENOSPC, f"No space left on device {short}", path)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # a half-written file would hold the last free bytes
+            os.unlink(tmp)
+        raise

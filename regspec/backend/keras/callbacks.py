@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
-import shutil
 from typing import Any
 
-from regspec.backend.keras.build import refusal
+from regspec import faults
+from regspec.backend.keras.build import refusal, space_short
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import RegspecError
 from regspec.ir.graph import Program
@@ -17,7 +18,12 @@ _ATOMIC: Any = None
 
 
 class BackupError(RegspecError, RuntimeError):
-    """A backup to resume from that cannot be read (torn, edited, or of another model)."""
+    """A backup that cannot be written (a full disk), or read (``unreadable``: torn, edited, or of
+    another model)."""
+
+    def __init__(self, message: str, *, unreadable: bool = False):
+        super().__init__(message)
+        self.unreadable = unreadable
 
 
 #: At most this many seconds of training are lost to a crash: the per-epoch backup is written
@@ -31,8 +37,8 @@ def atomic_backup_class() -> Any:
     at most every BACKUP_SECONDS.
 
     A SIGKILL mid-save then leaves the previous backup intact instead of a torn
-    HDF5 file that cannot be resumed from. Weights go first, then the epoch
-    counter: a kill between the two re-runs epochs, it never skips one.
+    HDF5 file that cannot be resumed from. The weights are renamed into place first, then the
+    epoch counter: a kill between the two re-runs epochs, it never skips one.
     """
     global _ATOMIC
     if _ATOMIC is not None:
@@ -51,7 +57,7 @@ def atomic_backup_class() -> Any:
                 super().on_train_begin(logs)
             except Exception as exc:  # noqa: BLE001 - h5py, json, shape mismatches: a backup that cannot be read
                 raise BackupError(f"the backup in {self.backup_dir} cannot be read "
-                                  f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from exc
+                                  f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})", unreadable=True) from exc
             self._saved_at = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -61,27 +67,38 @@ def atomic_backup_class() -> Any:
                 self._save_model()
                 self._saved_at = time.monotonic()
 
-        def _save_model(self) -> None:
+        def on_train_end(self, logs: dict | None = None) -> None:
+            # Keras deletes the backup here. It stays, holding the trained weights (after
+            # EarlyStopping restored the best ones: it runs first), until run.json says the run is
+            # done: a kill while the results are written then resumes without training again.
+            self._save_model(finished=True)
+
+        def _save_model(self, finished: bool = False) -> None:
             os.makedirs(self.backup_dir, exist_ok=True)
-            # A full disk mid-write can crash h5py outright (a segfault, no exception): check first.
-            need = 2 * sum(int(w.numpy().nbytes) for w in self.model.weights) + (1 << 20)
-            free = shutil.disk_usage(self.backup_dir).free
-            if free < need:
-                raise BackupError(f"not enough disk space for the backup in {self.backup_dir} "
-                                  f"({free:,} bytes free, {need:,} needed)")
+            short = space_short(self.model, self.backup_dir)
+            if short:
+                raise BackupError(f"not enough disk space for the backup in {self.backup_dir} {short}")
             tmp_weights = os.path.join(self.backup_dir, "tmp-latest.weights.h5")
+            tmp_meta = self._training_metadata_path + ".tmp"
             try:
                 self.model.save_weights(filepath=tmp_weights, overwrite=True)
                 _fsync(tmp_weights)
+                faults.reached("backup_weights_written", self.backup_dir)
+                with open(tmp_meta, "w", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen,
+                                         **({"finished": True} if finished else {})}))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                # Both are written before either replaces the last backup: the window where a
+                # kill leaves new weights with the old epoch count is two renames long.
+                os.replace(tmp_weights, self._weights_path)
+                os.replace(tmp_meta, self._training_metadata_path)
             except OSError as exc:
+                for tmp in (tmp_weights, tmp_meta):  # a half-written file would hold the last free bytes
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
                 raise BackupError(f"cannot write the backup in {self.backup_dir} ({exc.strerror or exc})") from exc
-            os.replace(tmp_weights, self._weights_path)
-            tmp_meta = self._training_metadata_path + ".tmp"
-            with open(tmp_meta, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp_meta, self._training_metadata_path)
+            faults.reached("backup_saved", self.backup_dir)
 
     _ATOMIC = AtomicBackupAndRestore
     return _ATOMIC
