@@ -113,10 +113,18 @@ def test_diff_names_an_inserted_layer_instead_of_shifting_every_index(tmp_path, 
                                         "overrides:\n  layers.fc1.dropout: 0.5\n")
     result = run("diff", "specs/iris/base.yaml", str(tmp_path / "drop.yaml"))
     assert result.exit_code == 1
-    assert result.output.splitlines() == [
+    assert result.output.splitlines() == [  # the annotation as the user wrote it, not the layer it became
         "~ name: 'iris-base' -> 'iris-dropout'",
-        "+ layers[1]: dropout inserted after fc1: {name: 'fc1_dropout', repeat: 1, type: 'dropout', rate: 0.5}",
+        "~ layers.fc1.dropout: null -> 0.5",
     ]
+    body = "input: {shape: [4]}\ncompile: {loss: mse}\nlayers:\n  - {type: dense, name: fc1, units: 8}\n"
+    (tmp_path / "a.yaml").write_text("regspec: 1\nname: a\n" + body + "  - {type: dense, units: 8}\n"
+                                     "  - {type: dense, units: 1}\n")
+    (tmp_path / "b.yaml").write_text("regspec: 1\nname: a\n" + body + "  - {type: batch_normalization, name: bn}\n"
+                                     "  - {type: dense, units: 8}\n  - {type: dense, units: 16}\n")
+    lines = run("diff", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")).output.splitlines()
+    assert lines[0].startswith("+ layers.bn: batch_normalization inserted after fc1: {")
+    assert lines[1:] == ["~ layers[3].units: 1 -> 16"]  # the later layers keep their place
 
 
 CONTROLS = [chr(c) for c in [*range(0, 32), *range(127, 160)]] + ["\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)),

@@ -88,7 +88,7 @@ def test_predict_equals_model_predict_on_the_standardized_rows(iris_run, iris_by
     import csv
 
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 150 and rows[0]["example"] == "2"  # the CSV line of each example
+    assert len(rows) == 150 and rows[0]["line"] == "2"  # the CSV line of each example, named so
     got = np.array([[float(r[f"probability_{c}"]) for c in bunch.target_names] for r in rows])
     want = load_saved(str(iris_run)).predict(scaler.transform(bunch.data.astype("float32")), verbose=0)
     np.testing.assert_allclose(got, want, atol=TOL)
@@ -279,7 +279,7 @@ training: {epochs: 1, batch_size: 16, seed: 1}
     rows = json.loads(cli("predict", run, tmp_path / "new.npz", "--format", "json").output)
     got = np.array([[r[f"probability_{c}"] for c in range(10)] for r in rows])
     np.testing.assert_allclose(got, want, atol=TOL)
-    assert [r["example"] for r in rows] == list(range(len(x)))
+    assert [r["index"] for r in rows] == list(range(len(x)))
     result = json.loads(cli("evaluate", run, tmp_path / "new.npz", "--format", "json").output)
     manual = load_saved(str(run)).evaluate(x.reshape(len(x), 784) * 0.00392156862745098, y, return_dict=True, verbose=0)
     assert result["metrics"]["loss"] == pytest.approx(manual["loss"], abs=TOL)
@@ -331,11 +331,11 @@ def test_predict_on_an_image_folder_and_files(image_run):
     x, _, paths = _keras_pipeline(data / "test")
     want = load_saved(str(run)).predict(x, verbose=0)
     rows = json.loads(cli("predict", run, data / "test", "--format", "json").output)
-    assert [r["example"] for r in rows] == paths
+    assert [r["file"] for r in rows] == paths
     got = np.array([[r[f"probability_{c}"] for c in ("African", "Asian", "Forest")] for r in rows])
     np.testing.assert_allclose(got, want, atol=TOL)
     one = json.loads(cli("predict", run, paths[5], paths[0], "--format", "json").output)
-    assert [r["example"] for r in one] == [paths[5], paths[0]]
+    assert [r["file"] for r in one] == [paths[5], paths[0]]
     np.testing.assert_allclose([one[0][f"probability_{c}"] for c in ("African", "Asian", "Forest")], want[5], atol=TOL)
 
 

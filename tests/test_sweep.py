@@ -175,7 +175,8 @@ def test_ctrl_c_interrupts_a_sweep_in_one_line_and_a_rerun_finishes_it(tmp_path)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the runner and its worker
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert [line for line in err.splitlines() if not line.startswith("warning:")] == ["interrupted"]
+    assert [line for line in err.splitlines() if not line.startswith("warning:")] == [
+        "interrupted: run the same command to continue: finished trials are kept"]
     statuses = [s for (s,) in sqlite3.connect(db).execute("SELECT status FROM trials")]
     assert "running" not in statuses and statuses.count("finished") < 3  # the trial in flight: interrupted
     rerun = subprocess.run(regspec_cmd("sweep", str(path), "--out", str(out), "--jobs", "1"),

@@ -279,7 +279,7 @@ def test_a_failure_during_training_is_failed_with_a_position_and_a_rerun_starts_
     with pytest.raises(SpecError) as info:
         train(spec, str(tmp_path), verbose=0)
     d = info.value.diagnostics[0]
-    assert d.path == "compile.loss" and d.line == 16 and d.file.endswith("iris/base.yaml")  # most often the culprit
+    assert d.path == "compile.loss" and d.line == 17 and d.file.endswith("iris/base.yaml")  # most often the culprit
     assert d.message == "training failed: Keras raised ValueError: Arguments `target` and `output` must have the same shape"
     assert isinstance(info.value.__cause__, ValueError)
     (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("iris-base")]
@@ -328,3 +328,27 @@ data: {type: image_directory, train: data/train, image_size: [8, 8], label_mode:
 """)
     with pytest.raises(SpecError, match="links outside the data folder"):
         train(load(spec), str(tmp_path / "runs"), verbose=0)
+
+
+def test_weight_statistics_name_layers_alike_in_every_run_of_a_process(tmp_path):
+    """An unnamed layer is named as Keras names it in a fresh process (the exported script's
+    model.summary()), not by the count of models this process built (a sweep worker's
+    `dense_57`): the weights tables of a sweep line up."""
+    spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 1})
+    names = []
+    for i in range(2):
+        run_dir = train(spec, str(tmp_path / str(i)), verbose=0, figures=()).run_dir
+        names.append([layer["layer"] for layer in json.load(open(os.path.join(run_dir, "weights.json")))["layers"]])
+    assert names[0] == names[1] == ["fc1", "dense", "dense_1", "dense_2", "dense_3"]
+
+
+def test_the_epoch_early_stopping_restored_is_recorded(tmp_path):
+    spec = load(SPECS / "iris" / "base.yaml").with_overrides({
+        "training.epochs": 12, "compile.optimizer": {"type": "sgd", "learning_rate": 0.5},
+        "training.callbacks": [{"type": "early_stopping", "monitor": "val_loss", "patience": 3,
+                                "restore_best_weights": True}]})
+    result = train(spec, str(tmp_path), verbose=0)
+    history = json.load(open(os.path.join(result.run_dir, "history.json")))
+    best = min(range(len(history["val_loss"])), key=lambda e: history["val_loss"][e]) + 1
+    assert result.metrics["restored_epoch"] == best
+    assert json.load(open(os.path.join(result.run_dir, "metrics.json")))["restored_epoch"] == best

@@ -12,7 +12,7 @@ from regspec.cli.edge import run
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]), default="text")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write an overlay plot of the runs' curves.")
 @click.option("--mean-over", "mean_over", default=None, metavar="PATH",
-              help="Group runs that differ only at PATH (e.g. training.seed): mean ± standard deviation.")
+              help="Group runs that differ only at PATH (e.g. training.seed; several: a,b): mean ± standard deviation.")
 @click.option("--baseline", default=None, metavar="GROUP",
               help="With --mean-over: each group against this one (a group or run name), the difference in each "
                    "test metric with a 95% confidence interval over PATH and a verdict.")

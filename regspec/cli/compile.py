@@ -18,10 +18,12 @@ from regspec.cli.edge import EXIT_DIVERGED, SET_OPTION, load_spec, run
 @click.option("--resume", is_flag=True, help="Continue this spec's interrupted training.")
 @click.option("--restart", is_flag=True, help="Discard this spec's interrupted training and start again.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-v", "--verbose", "every_epoch", is_flag=True,
+              help="Into a log or a pipe: a line for every epoch (else one every tenth of the epochs).")
 @click.option("--weights-every-epoch", is_flag=True,
               help="Also record the weight statistics of every epoch (weights_history.jsonl).")
 def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: bool, restart: bool, quiet: bool,
-            weights_every_epoch: bool) -> None:
+            every_epoch: bool, weights_every_epoch: bool) -> None:
     """Build the Keras model (and with --train, train and report it)."""
 
     def go() -> int:
@@ -29,10 +31,12 @@ def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: boo
         if train:
             from regspec.runtime.train import train as run_train
 
-            # Keras' bar redraws with ANSI codes: into a log or a pipe, one line per epoch instead.
-            verbose: int | str = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
-            result = run_train(s, out, resume=resume, restart=restart, verbose=verbose, strict_resume=True,
-                               weights_every_epoch=weights_every_epoch)
+            # Keras' bar redraws with ANSI codes: into a log or a pipe, a line every few epochs instead.
+            terminal = sys.stdout.isatty()
+            epochs = s.program.training.epochs
+            every = None if quiet or terminal else (1 if every_epoch else max(1, -(-epochs // 10)))
+            result = run_train(s, out, resume=resume, restart=restart, verbose=0 if quiet or not terminal else "auto",
+                               strict_resume=True, weights_every_epoch=weights_every_epoch, lines_every=every)
             click.echo(result.line(s.name))
             return EXIT_DIVERGED if result.status == "diverged" else 0
         from regspec.backend.keras.build import compile_model, save_model
@@ -45,4 +49,4 @@ def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: boo
         click.echo(f"saved {path}")
         return 0
 
-    run(go)
+    run(go, interrupted="run the same command with --resume to continue" if train else None)

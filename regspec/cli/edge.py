@@ -28,7 +28,8 @@ class State:
     debug = False
 
 
-def run(fn: Callable[[], int | None]) -> None:
+def run(fn: Callable[[], int | None], *, interrupted: str | None = None) -> None:
+    """Run a command's body; ``interrupted``: what to do after Ctrl-C (said on the same line)."""
     try:
         code = fn() or 0
     except RegspecError as exc:  # every error regspec expects: its lines and its exit code, here only
@@ -37,7 +38,7 @@ def run(fn: Callable[[], int | None]) -> None:
         click.echo("\n".join(exc.lines()), err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        click.echo("interrupted" + (f": {interrupted}" if interrupted else ""), err=True)
         code = 130
     except BrokenPipeError:
         # The reader left (`regspec validate specs/ | head -1`): stop quietly, as shell tools do.

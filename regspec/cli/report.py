@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from regspec.cli.edge import run
@@ -11,7 +13,7 @@ from regspec.cli.edge import run
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--mean-over", "mean_over", default=None, metavar="PATH",
-              help="Group runs that differ only at PATH (e.g. training.seed).")
+              help="Group runs that differ only at PATH (e.g. training.seed; several: a,b).")
 @click.option("--baseline", default=None, metavar="GROUP",
               help="With --mean-over: confidence intervals and verdicts against this group; specs are diffed against it.")
 @click.option("--title", default="regspec report", show_default=True)
@@ -23,7 +25,7 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
 
     def go() -> int:
         from regspec.files import write_text
-        from regspec.report.html import report_html
+        from regspec.report.html import is_summary, report_html
         from regspec.report.runs import expand_runs
         from regspec.rundir.read import read_run
 
@@ -31,8 +33,10 @@ def command(runs: tuple[str, ...], output: str, mean_over: str | None, baseline:
         if over is None and len(runs) == 1:
             over, base = _sweep_seeds(runs[0])  # a sweep with a seed axis: its intervals, as `sweep` prints them
         summaries = [read_run(r) for r in expand_runs(runs)]
-        _draw_missing([s.run_dir for s in summaries])
-        page = report_html(summaries, mean_over=over, baseline=base, title=title)
+        if not is_summary(summaries):  # a summary page links figures: they are drawn when asked for
+            _draw_missing([s.run_dir for s in summaries])
+        page = report_html(summaries, mean_over=over, baseline=base, title=title,
+                           page_dir=os.path.dirname(os.path.abspath(output)))
         write_text(output, page)
         click.echo(f"wrote {output} ({len(summaries)} runs, {len(page) // 1024} KB)", err=True)
         return 0

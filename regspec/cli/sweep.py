@@ -31,7 +31,8 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
                 click.echo(f"{t.name}  {t.key[:12]}  " + ", ".join(f"{k}={v}" for k, v in t.overrides.items()))
             click.echo(f"{len(p.trials)} trials")
             return 0
-        result = run_sweep(p, out, jobs=jobs, engine=engine, address=address, progress=_progress_bar())
+        with _ProgressBar() as bar:
+            result = run_sweep(p, out, jobs=jobs, engine=engine, address=address, progress=bar.update)
         head, body = table(result.rows, axes, p.sweep.metric, p.sweep.goal)
         click.echo(format_text(head, body), nl=False)
         verdicts = write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal)
@@ -45,25 +46,36 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
             click.echo(f"failed: {r.name}: {(r.error or '').splitlines()[0] if r.error else ''}", err=True)
         return 1 if failed else 0
 
-    run(go)
+    run(go, interrupted="run the same command to continue: finished trials are kept")
 
 
-def _progress_bar() -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+class _ProgressBar:
+    """The sweep's bar: trials done of all, elapsed and remaining time (from the trials this run
+    finished, not those found done), and the trials running now. Stopped before anything else
+    is printed, so that a message never shares the bar's line."""
 
-    state: dict[str, Any] = {}
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
 
-    def update(counts: dict[str, int], total: int) -> None:
-        done = counts.get("finished", 0) + counts.get("diverged", 0) + counts.get("failed", 0)
-        if "bar" not in state:
-            bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                           TextColumn("{task.fields[note]}"), transient=False)
-            bar.start()
-            state["bar"], state["task"] = bar, bar.add_task("trials", total=total, note="")
-        bar = state["bar"]
-        note = f"running {counts.get('running', 0)}, failed {counts.get('failed', 0)}"
-        bar.update(state["task"], completed=done, total=total, note=note)
-        if done >= total and counts.get("running", 0) == 0:
-            bar.stop()
+    def __enter__(self) -> _ProgressBar:
+        return self
 
-    return update
+    def __exit__(self, *_: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, counts: dict[str, int], total: int, running: list[str]) -> None:
+        done = sum(counts.get(s, 0) for s in ("finished", "diverged", "failed"))
+        if self.bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
+                                transient=False)
+            self.bar.start()
+            self.task = self.bar.add_task("trials", total=total, completed=done, note="")
+        failed = counts.get("failed", 0)
+        shown = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
+        note = (f"running {shown}" if running else "") + (f" ({failed} failed)" if failed else "")
+        self.bar.update(self.task, completed=done, total=total, note=note)

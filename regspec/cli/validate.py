@@ -37,7 +37,8 @@ def command(files: tuple[str, ...], fmt: str, sets: tuple[str, ...]) -> None:
             except SpecError as exc:
                 problems += exc.diagnostics
                 continue
-            warnings += spec.warnings
+            # A parent's warning is met again in each child: said once.
+            warnings += [w for w in spec.warnings if w not in warnings]
             total = sum(r.trainable + r.non_trainable for r in spec.summary_rows())
             ok.append({"file": f, "name": spec.name, "layers": len(spec.resolved.layers), "params": total})
         if fmt == "json":

@@ -4,10 +4,13 @@ monitor, and the static shapes of the layer stack. Run on validated specs."""
 from __future__ import annotations
 
 import difflib
+import functools
+import os
 from collections.abc import Callable
 
 from regspec.diagnostics import Collector, Diagnostic, ordered
 from regspec.frontend.source import Document
+from regspec.lang.data import PATH_FIELDS, CsvData
 from regspec.lang.model import SpecModel
 from regspec.lang.penalty import DATA_LOSS, splits_loss
 
@@ -78,6 +81,7 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
             err(("inputs", k, "name"), f"duplicate input name {inp.name!r}")
     _compile_keys(spec, err)
     _static_training(spec, err)
+    _data_paths(spec, err)
 
     data = spec.data
     batch = getattr(data, "batch_size", None)
@@ -102,6 +106,51 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
             err(where, f"{cb.tag} monitors {monitor!r} but there is no validation data",
                 "set data.validation_split or give a test split")
     return ordered(found.found)
+
+
+def _data_paths(spec: SpecModel, err: Callable[..., None]) -> None:
+    """The data's local files and folders, as far as it is cheap to know: found (a warning when
+    not: the data may be fetched later, as the source's hint says), of the right kind, and a
+    CSV's header holding the columns the spec names."""
+    data = spec.data
+    if data is None:
+        return
+    for key in PATH_FIELDS:
+        value = getattr(data, key, None)
+        if not isinstance(value, str):
+            continue
+        want_folder = key in type(data).folder_fields
+        kind = "folder" if want_folder else "file"
+        if not os.path.exists(value):
+            err(("data", key), f"{kind} not found: {value}", data.hint or "training needs it", severity="warning")
+        elif os.path.isdir(value) != want_folder:
+            err(("data", key), f"{value} is a {'file' if want_folder else 'folder'}; the {data.tag} source reads a {kind}")
+        elif isinstance(data, CsvData) and os.path.isfile(value):
+            # A regular file only: a FIFO or a device would block or never end (the loader refuses them).
+            header = csv_header(value, data.delimiter, os.path.getmtime(value))
+            if header is None:
+                continue
+            # Worded as the loader words it, and without the header: the file may be anything (a
+            # spec naming /etc/passwd as its data must not print it).
+            if data.label not in header:
+                err(("data", "label"), f"column {data.label!r} not in the header of {value}",
+                    "the file's first line names its columns")
+            missing = [c for c in data.features or [] if c not in header]
+            if missing:
+                err(("data", "features"), f"columns {missing[:8]} not in the header of {value}",
+                    "the file's first line names its columns")
+
+
+@functools.lru_cache(maxsize=64)
+def csv_header(path: str, delimiter: str, mtime: float) -> list[str] | None:
+    """A CSV file's header row (None when it cannot be read as text: the loader says why)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return next(csv.reader([fh.readline(1 << 20)], delimiter=delimiter), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
 
 
 def _static_training(spec: SpecModel, err: Callable[..., None]) -> None:

@@ -72,6 +72,7 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
                     changes["name"] = f"{layer.name}_{copy + 1}"
             if rate is not None:
                 changes["dropout"] = None
+                rate = rate or None  # a sweep's `dropout: 0.0` is the layer without dropout, not Dropout(rate=0)
             item = layer.model_copy(update=changes) if changes else layer
             layers.append(item)
             suffix = f"#{copy + 1}" if n > 1 else ""

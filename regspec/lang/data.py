@@ -31,6 +31,8 @@ class DataSource(Registered):
     registry: ClassVar[Registry[Any]] = DATA_SOURCES
     #: Whether loading always yields a test split (then it validates when no validation_split is given).
     always_test: ClassVar[bool] = False
+    #: Those of PATH_FIELDS that name a folder (the others name a file).
+    folder_fields: ClassVar[tuple[str, ...]] = ()
     hint: Annotated[str, Field(max_length=2000)] | None = Field(
         None, description="Shown when the data is missing: where to get it and where to put it."
     )
@@ -137,6 +139,7 @@ class KerasData(DataSource):
 class ImageDirectoryData(DataSource):
     """Folders of images, one subfolder per class (keras.utils.image_dataset_from_directory)."""
 
+    folder_fields = ("train", "test")
     type: Literal["image_directory"]
     train: RelPath
     test: RelPath | None = None

@@ -17,14 +17,16 @@ from typing import Any
 
 from regspec.report.runs import (
     baseline_differences,
+    baseline_group,
     differences_table,
+    group_runs,
     grouped_table,
     table_rows,
-    weights_table,
+    weights_tables,
 )
 from regspec.rundir import layout
 from regspec.rundir.figures import RUN_FIGURES
-from regspec.rundir.read import RunSummary
+from regspec.rundir.read import RunSummary, accuracy_key
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1300px; color: #222; }
@@ -39,7 +41,8 @@ pre { background: #f7f7f7; padding: 0.5rem; font-size: 0.8rem; overflow-x: auto;
 .note { color: #666; font-size: 0.85rem; }
 """
 
-# Marks the page as loaded and counts the images that decoded: what a browser test reads back.
+# Marks the page as loaded, counts the images that decoded and measures the widest table: what a
+# browser test reads back.
 SCRIPT = """
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
@@ -47,6 +50,10 @@ window.addEventListener("load", function () {
   var svgs = document.querySelectorAll("svg").length;
   document.body.setAttribute("data-images", ok + "/" + images.length);
   document.body.setAttribute("data-svgs", String(svgs));
+  var widest = 0;
+  document.querySelectorAll("table").forEach(function (t) { widest = Math.max(widest, t.offsetWidth); });
+  document.body.setAttribute("data-widest-table", String(widest));
+  document.body.setAttribute("data-body-width", String(document.body.clientWidth));
   document.body.setAttribute("data-loaded", "yes");
 });
 """
@@ -114,8 +121,46 @@ def _differences_from(baseline: RunSummary, runs: list[RunSummary]) -> str:
     return "\n".join(parts)
 
 
+#: More runs than this and the page is a summary: figures are linked, not inlined (a sweep of
+#: hundreds of trials made a page of a thousand images), the overlay shows the best runs only,
+#: and spec differences are listed for the first runs.
+INLINE_RUNS = 24
+OVERLAY_RUNS = 10
+
+
+def is_summary(runs: list[RunSummary]) -> bool:
+    return len(runs) > INLINE_RUNS
+
+
+def _best(runs: list[RunSummary], n: int) -> list[RunSummary]:
+    """The n runs with the best test accuracy (or, without one, the lowest test loss)."""
+    def score(r: RunSummary) -> float:
+        acc = accuracy_key(r.test)
+        if acc is not None:
+            return -r.test[acc]
+        return r.test.get("loss", float("inf"))
+
+    return sorted(runs, key=lambda r: (score(r) != score(r), score(r)))[:n]  # NaN last
+
+
+def _figure_links(runs: list[RunSummary], page_dir: str) -> str:
+    """A row per run with links to its figures, relative to the page (drawn ones only)."""
+    rows = []
+    for r in runs:
+        links = []
+        for f in RUN_FIGURES:
+            path = os.path.join(r.run_dir, f)
+            if os.path.isfile(path):
+                href = html.escape(os.path.relpath(path, page_dir).replace(os.sep, "/"), quote=True)
+                links.append(f'<a href="{href}">{html.escape(f)}</a>')
+        rows.append(f"<tr><td>{html.escape(r.name)}</td><td>{html.escape(r.status)}</td><td>{' '.join(links) or '-'}</td></tr>")
+    return ("<table>\n<tr><th>run</th><th>status</th><th>figures</th></tr>\n" + "\n".join(rows) + "\n</table>\n"
+            '<p class="note">a figure not drawn yet: <code>regspec report RUN_DIR</code> draws it</p>')
+
+
 def report_html(runs: list[RunSummary], *, mean_over: str | None = None, baseline: str | None = None,
-                title: str = "regspec report") -> str:
+                title: str = "regspec report", page_dir: str = ".") -> str:
+    """The page; ``page_dir``: where it is written (a summary page links figures relative to it)."""
     from regspec.version import __version__
 
     body = [f"<h1>{html.escape(title)}</h1>",
@@ -135,20 +180,33 @@ def report_html(runs: list[RunSummary], *, mean_over: str | None = None, baselin
                      '<p class="note">difference = group minus baseline; paired by the value at '
                      f"{html.escape(mean_over)} when both groups have the same values, else Welch's t</p>",
                      _table(d_head, d_rows, verdict_column=len(d_head) - 1)]
-            base_run = next((r for r in runs if r.name == baseline or r.name.startswith(baseline)), base_run)
-    w_head, w_rows, zero = weights_table(runs)
-    if w_rows:
-        body += ["<h2>Weights</h2>", f'<p class="note">near 0: |w| &lt; {zero:g}</p>' if zero else "",
-                 _table(w_head, w_rows)]
+            base_run = baseline_group(group_runs(runs, mean_over), baseline)[1][0]
+    tables, _ = weights_tables(runs)
+    if tables:
+        body.append("<h2>Weights</h2>")
+        for w_title, w_head, w_rows in tables:
+            body += [f"<h3>{html.escape(w_title)}</h3>", _table(w_head, w_rows)]
+    summary = is_summary(runs)
     if any(r.history for r in runs):
-        body += ["<h2>Curves, all runs</h2>", _overlay_svg(runs)]
-    for r in runs:
-        figures = [_png(os.path.join(r.run_dir, f), f"{r.name} {f}") for f in RUN_FIGURES
-                   if os.path.isfile(os.path.join(r.run_dir, f))]
-        if figures:
-            body += [f"<h2>{html.escape(r.name)}</h2>", *figures]
+        if summary:
+            body += [f"<h2>Curves, the {OVERLAY_RUNS} best of {len(runs)} runs (by test accuracy, else loss)</h2>",
+                     _overlay_svg(_best(runs, OVERLAY_RUNS))]
+        else:
+            body += ["<h2>Curves, all runs</h2>", _overlay_svg(runs)]
+    if summary:
+        body += ["<h2>Figures of each run</h2>", _figure_links(runs, page_dir)]
+    else:
+        for r in runs:
+            figures = [_png(os.path.join(r.run_dir, f), f"{r.name} {f}") for f in RUN_FIGURES
+                       if os.path.isfile(os.path.join(r.run_dir, f))]
+            if figures:
+                body += [f"<h2>{html.escape(r.name)}</h2>", *figures]
     if base_run is not None and len(runs) > 1:
-        body += [f"<h2>Spec differences from {html.escape(base_run.name)}</h2>", _differences_from(base_run, runs)]
+        shown = [base_run] + [r for r in runs if r is not base_run][:INLINE_RUNS - 1]
+        body += [f"<h2>Spec differences from {html.escape(base_run.name)}</h2>", _differences_from(base_run, shown)]
+        if len(shown) < len(runs):
+            body.append(f'<p class="note">the first {len(shown) - 1} of {len(runs) - 1}; '
+                        "<code>regspec diff</code> compares any two</p>")
     page = io.StringIO()
     page.write("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
     page.write(f"<title>{html.escape(title)}</title><style>{STYLE}</style><script>{SCRIPT}</script></head>\n<body>\n")

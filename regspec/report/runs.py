@@ -12,37 +12,32 @@ from regspec.rundir import layout
 from regspec.rundir.read import ACCURACY_KEYS, RunDirError, RunSummary, accuracy_key, read_weights
 
 
-def _spec_without(run_dir: str, path: str) -> tuple[str, bool]:
-    """The run's resolved spec with ``path`` (and the name) removed, as a grouping key; and
-    whether the path was there at all. Paths use the one syntax: keys, [i], layer names.
-
-    A layer's `dropout` annotation is resolved into a Dropout layer named `<layer>_dropout`:
-    removing `layers.<layer>.dropout` removes that layer too.
-    """
-    import json
-
+def _user_spec(run_dir: str) -> dict[str, Any]:
+    """The run's resolved spec as the user wrote it (report.diff.user_view), without its name."""
     from regspec.frontend.source import read_file
-    from regspec.lang.layers.base import dropout_name
-    from regspec.paths import parse
+    from regspec.report.diff import user_view
 
     data = read_file(layout.path(run_dir, layout.SPEC)).data
-    data.pop("name", None)
-    data.pop("description", None)
+    view = user_view(data) if isinstance(data, dict) else {}
+    view.pop("name", None)
+    view.pop("description", None)
+    return view
+
+
+def _without(data: dict[str, Any], path: str) -> bool:
+    """Remove ``path`` (the one syntax: keys, [i], layer names) from ``data``; whether it was there."""
+    from regspec.paths import parse
+
     node: Any = data
-    parent: Any = None
     segs = parse(path)
     for seg in segs[:-1]:
-        parent = node
         node = _step(node, seg)
         if node is None:
-            return json.dumps(data, sort_keys=True), False
-    found = isinstance(node, dict) and segs[-1] in node
-    if isinstance(node, dict):
-        node.pop(segs[-1], None)
-        if segs[-1] == "dropout" and isinstance(parent, list) and node.get("name"):
-            parent[:] = [it for it in parent if not (isinstance(it, dict) and it.get("name") == dropout_name(node["name"]))]
-            found = True
-    return json.dumps(data, sort_keys=True), found
+            return False
+    if isinstance(node, dict) and segs[-1] in node:
+        del node[segs[-1]]
+        return True
+    return False
 
 
 def _step(node: Any, seg: str | int) -> Any:
@@ -56,25 +51,95 @@ def _step(node: Any, seg: str | int) -> Any:
     return None
 
 
+def mean_paths(text: str) -> list[str]:
+    """The paths --mean-over averages over: one, or several separated by commas."""
+    paths = [p.strip() for p in text.split(",") if p.strip()]
+    if not paths:
+        raise RunDirError(f"--mean-over {text!r}: give a path, e.g. training.seed")
+    return paths
+
+
+#: More differing values than this and a group is named by its runs' names instead.
+MAX_LABEL_PATHS = 3
+
+
 def group_runs(runs: list[RunSummary], path: str) -> list[tuple[str, list[RunSummary]]]:
-    """Runs whose resolved specs differ only at ``path`` (e.g. training.seed), in first-seen order."""
+    """Runs whose resolved specs differ only at ``path`` (e.g. training.seed), in first-seen
+    order. A group is named by the shared part of its runs' names when that tells the groups
+    apart, else by the values that set it apart from the others (the axes not averaged, whatever
+    their order: `layers.fc1.dropout=0.5`)."""
+    import json
+
     groups: dict[str, list[RunSummary]] = {}
-    seen = False
+    views: dict[str, dict[str, Any]] = {}
+    averaged = mean_paths(path)
+    seen: set[str] = set()
     for r in runs:
-        key, found = _spec_without(r.run_dir, path)
-        seen = seen or found
+        view = _user_spec(r.run_dir)
+        seen.update(p for p in averaged if _without(view, p))
+        key = json.dumps(view, sort_keys=True, default=str)
         groups.setdefault(key, []).append(r)
-    if runs and not seen:
-        raise RunDirError(f"--mean-over {path}: no run's spec has this path (a typo?)")
-    out = []
-    for members in groups.values():
-        names = [m.name for m in members]
-        label = names[0]
-        if len(members) > 1:  # the shared part of the names, cut back to a whole "-" token
-            prefix = os.path.commonprefix(names)
-            label = prefix.rstrip("-_") if prefix.endswith("-") else prefix.rsplit("-", 1)[0]
-        out.append((label or names[0], members))
+        views.setdefault(key, view)
+    for p in averaged:
+        if runs and p not in seen:
+            raise RunDirError(f"--mean-over {p}: no run's spec has this path (a typo?)")
+    names = [_shared_name([m.name for m in members]) for members in groups.values()]
+    # The runs' own names say what a group is when they tell the groups apart (a sweep's trial
+    # names, when the averaged axis is the last); else the values where the groups differ do.
+    labels = _group_labels([views[k] for k in groups]) if len(set(names)) < len(names) else names
+    out: list[tuple[str, list[RunSummary]]] = []
+    for label, members, shared in zip(labels, groups.values(), names):
+        name = label or shared
+        taken = {n for n, _ in out}
+        unique, n = name, 1
+        while unique in taken:
+            n += 1
+            unique = f"{name} #{n}"
+        out.append((unique, members))
     return out
+
+
+def _group_labels(views: list[dict[str, Any]]) -> list[str | None]:
+    """Each view named by the values where the views differ (None when they differ in too many)."""
+    import json
+
+    from regspec.report.diff import leaves
+
+    flat = [leaves(v) for v in views]
+    paths: list[str] = []
+    for f in flat:
+        paths += [p for p in f if p not in paths]
+    missing = object()
+    varying = [p for p in paths if len({json.dumps(f.get(p, missing), sort_keys=True, default=repr) for f in flat}) > 1]
+    if not varying or len(varying) > MAX_LABEL_PATHS:
+        return [None] * len(views)
+    return [", ".join(f"{p}={_value(f.get(p))}" for p in varying) for f in flat]
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v) if not isinstance(v, (dict, list)) else _compact(v)
+
+
+def _compact(v: Any) -> str:
+    import json
+
+    text = json.dumps(v, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _shared_name(names: list[str]) -> str:
+    """The shared part of the runs' names, cut back to a whole "-" token (or the first name)."""
+    if len(names) == 1:
+        return names[0]
+    prefix = os.path.commonprefix(names)
+    label = prefix.rstrip("-_") if prefix.endswith("-") else prefix.rsplit("-", 1)[0]
+    return label or names[0]
 
 
 def format_grouped(runs: list[RunSummary], path: str, fmt: str = "text") -> str:
@@ -127,27 +192,37 @@ def split_metrics(scores: dict[str, float]) -> dict[str, float]:
 
 
 def _value_at(run_dir: str, path: str) -> object:
-    """The value at ``path`` in a run's resolved spec (the seed a run is paired by), or None."""
-    from regspec.frontend.source import read_file
+    """The value at ``path`` in a run's spec as written (the seed a run is paired by), or None."""
     from regspec.paths import parse
 
-    node: Any = read_file(layout.path(run_dir, layout.SPEC)).data
-    for seg in parse(path):
-        node = _step(node, seg)
-    return node if isinstance(node, (int, float, str, bool)) else None
+    view = _user_spec(run_dir)
+    values = []
+    for p in mean_paths(path):
+        node: Any = view
+        for seg in parse(p):
+            node = _step(node, seg)
+        if not isinstance(node, (int, float, str, bool)):
+            return None
+        values.append(node)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def baseline_group(groups: list[tuple[str, list[RunSummary]]], baseline: str) -> tuple[str, list[RunSummary]]:
+    """The group ``baseline`` names (by its label, or by the name of one of its runs)."""
+    chosen = [g for g in groups if g[0] == baseline] or [g for g in groups if any(m.name == baseline for m in g[1])]
+    if not chosen:
+        raise RunDirError(f"--baseline {baseline}: no group or run has this name "
+                          f"(groups: {'; '.join(label for label, _ in groups)})")
+    return chosen[0]
 
 
 def baseline_differences(runs: list[RunSummary], path: str, baseline: str) -> list[Any]:
     """Each group against the baseline group, per test metric, with a 95% CI over ``path``
-    (paired by its value when both groups have the same values)."""
+    (paired by its value when both groups have the same values). Nothing to compare is an error."""
     from regspec.report.stats import difference
 
     groups = group_runs(runs, path)
-    chosen = [g for g in groups if g[0] == baseline] or [g for g in groups if any(m.name == baseline for m in g[1])]
-    if not chosen:
-        raise RunDirError(f"--baseline {baseline}: no group or run has this name "
-                          f"(groups: {', '.join(label for label, _ in groups)})")
-    base_label, base_runs = chosen[0]
+    base_label, base_runs = baseline_group(groups, baseline)
     metrics = ["loss", "data_loss", "penalty"] + [k for k in ACCURACY_KEYS]
 
     def by_key(members: list[RunSummary], metric: str) -> dict[object, float]:
@@ -169,6 +244,10 @@ def baseline_differences(runs: list[RunSummary], path: str, baseline: str) -> li
                 continue
             results.append(difference(f"test {metric}", label, base_label, mine, base,
                                       lower_is_better=None if metric == "penalty" else metric not in ACCURACY_KEYS))
+    if not results:
+        others = len(groups) - 1
+        raise RunDirError(f"--baseline {baseline}: nothing to compare it with ("
+                          + ("every run is in its group" if not others else "no test metric in common") + ")")
     return results
 
 
@@ -227,21 +306,33 @@ def _num(v: Any) -> str:
 
 
 def format_weights(runs: list[RunSummary], fmt: str = "text") -> str:
-    """Norms and sparsity per layer and weight (weights.json), one column group per run."""
+    """Norms and sparsity per layer and weight (weights.json): one table per statistic, a row per
+    run, a column per weight (readable at twenty runs); activations in a table of their own."""
     if fmt == "json":
         import json
 
         return json.dumps([{"run": r.run_dir, "name": r.name, **read_weights(r.run_dir)} for r in runs], indent=2) + "\n"
-    head, rows, zero = weights_table(runs)
+    tables, zero = weights_tables(runs)
+    parts = []
+    for title, head, rows in tables:
+        table = render_table(head, rows, fmt)
+        parts.append(table if fmt == "csv" and len(tables) == 1 else f"{title}\n{table}")
     note = f"near 0: |w| < {zero:g}\n" if zero and fmt == "text" else ""
-    return render_table(head, rows, fmt) + note
+    return "\n".join(parts) + note
 
 
-def weights_table(runs: list[RunSummary]) -> tuple[list[str], list[list[str]], float | None]:
-    """(head, rows, the zero threshold) of the weights comparison."""
+#: The statistics of a weight, as (key in weights.json, table title).
+WEIGHT_STATISTICS = (("l1", "L1 norm"), ("l2", "L2 norm"), ("mean_abs", "mean |w|"), ("zero_fraction", "near 0"))
+
+
+def weights_tables(runs: list[RunSummary]) -> tuple[list[tuple[str, list[str], list[list[str]]]], float | None]:
+    """([(title, head, rows)] of the weights comparison, the zero threshold): a table per statistic
+    and one of the mean absolute activations; a row per run, a column per weight or layer."""
     stats = {r.run_dir: read_weights(r.run_dir) for r in runs}
-    keys: list[str] = []
+    weights: list[str] = []
+    layers: list[str] = []
     values: dict[tuple[str, str], dict[str, Any]] = {}
+    activity: dict[tuple[str, str], float] = {}
     zero = None
     for r in runs:
         st = stats[r.run_dir]
@@ -249,24 +340,28 @@ def weights_table(runs: list[RunSummary]) -> tuple[list[str], list[list[str]], f
         for layer in st.get("layers", []):
             for w in layer.get("weights", []):
                 key = f"{layer.get('layer')}/{w.get('name')}"
-                keys += [key] if key not in keys else []
+                weights += [key] if key not in weights else []
                 values[(r.run_dir, key)] = w
         for a in st.get("activity", []):
-            key = f"{a.get('layer')} activations"
-            keys += [key] if key not in keys else []
-            values[(r.run_dir, key)] = {"mean_abs": a.get("mean_abs_activation")}
-    head = ["weight"]
-    for r in runs:
-        head += [f"{r.name} L1", f"{r.name} L2", f"{r.name} mean|w|", f"{r.name} near 0"]
-    rows = []
-    for key in keys:
-        row = [key]
-        for r in runs:
-            w = values.get((r.run_dir, key), {})
-            row += [_num(w.get("l1")), _num(w.get("l2")), _num(w.get("mean_abs")),
-                    "-" if w.get("zero_fraction") is None else f"{100 * w['zero_fraction']:.1f}%"]
-        rows.append(row)
-    return head, rows, zero
+            layers += [a["layer"]] if a["layer"] not in layers else []
+            activity[(r.run_dir, a["layer"])] = a["mean_abs_activation"]
+    tables = []
+    if weights:
+        for stat, title in WEIGHT_STATISTICS:
+            rows = []
+            for r in runs:
+                cells = [values.get((r.run_dir, key), {}).get(stat) for key in weights]
+                rows.append([r.name] + [_percent(v) if stat == "zero_fraction" else _num(v) for v in cells])
+            tables.append((title + (f" (|w| < {zero:g})" if stat == "zero_fraction" and zero else ""), ["run"] + weights,
+                           rows))
+    if layers:
+        tables.append(("mean |activation| on the test data", ["run"] + layers,
+                       [[r.name] + [_num(activity.get((r.run_dir, name))) for name in layers] for r in runs]))
+    return tables, zero
+
+
+def _percent(v: Any) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
 
 
 def format_table(runs: list[RunSummary], fmt: str = "text") -> str:
@@ -279,12 +374,20 @@ def format_table(runs: list[RunSummary], fmt: str = "text") -> str:
     return render_table(head, rows, fmt)
 
 
+def _natural(text: str) -> list[Any]:
+    """Sort key: numbers in names by value (run-2 before run-10)."""
+    import re
+
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
 def expand_runs(paths: tuple[str, ...] | list[str]) -> list[str]:
     """A sweep directory stands for its trials' run directories; a runs folder for the runs in it."""
     out: list[str] = []
     for p in paths:
         if not layout.is_run_dir(p) and not layout.is_sweep_dir(p):
-            inner = sorted(os.path.join(p, d) for d in os.listdir(p) if layout.is_run_dir(os.path.join(p, d)))
+            inner = sorted((os.path.join(p, d) for d in os.listdir(p) if layout.is_run_dir(os.path.join(p, d))),
+                           key=_natural)
             if inner:
                 out += inner
                 continue

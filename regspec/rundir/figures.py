@@ -21,12 +21,12 @@ SWEEP_FIGURES = (CURVES,)
 
 
 def draw_run_figures(run_dir: str, history: dict[str, list[float]], weights: dict[str, Any], title: str,
-                     names: tuple[str, ...] = RUN_FIGURES) -> None:
+                     names: tuple[str, ...] = RUN_FIGURES, restored_epoch: int | None = None) -> None:
     """Draw ``names`` into ``run_dir``. A figure that cannot be drawn (a full disk, a read-only
     folder) is a warning: the results it shows are written already."""
     from regspec.rundir.plots import plot_curves, plot_weights
 
-    draw = {CURVES: lambda p: plot_curves(history, p, title) if history.get("loss") else None,
+    draw = {CURVES: lambda p: plot_curves(history, p, title, restored_epoch) if history.get("loss") else None,
             WEIGHTS: lambda p: plot_weights(weights, p, title)}
     for name in names:
         try:
@@ -57,5 +57,5 @@ def draw_missing_figures(run_dir: str, names: tuple[str, ...] = RUN_FIGURES) -> 
     if summary.status not in layout.DONE:
         return []
     weights = read_weights(run_dir) if WEIGHTS in missing else {}
-    draw_run_figures(run_dir, summary.history, weights, summary.name, missing)
+    draw_run_figures(run_dir, summary.history, weights, summary.name, missing, summary.restored_epoch)
     return list(missing)

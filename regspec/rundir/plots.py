@@ -44,9 +44,19 @@ def _scale(ax: Any, series: list[list[Any]]) -> None:
         ax.set_ylabel(f"{ax.get_ylabel()} (log scale)")
 
 
-def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
+def plot_curves(history: dict[str, list[float]], path: str, title: str, restored_epoch: int | None = None) -> None:
+    save(curves_figure(history, title, restored_epoch), path)
+
+
+#: At most this many learning-rate changes are marked (a per-epoch schedule would be a comb).
+MAX_LR_MARKS = 8
+
+
+def curves_figure(history: dict[str, list[float]], title: str, restored_epoch: int | None = None) -> Any:
     """Loss (and, for penalized models, the data loss), accuracy, and the generalization gap
-    (train minus validation) per epoch. Log scale where values span orders of magnitude."""
+    (train minus validation) per epoch. Log scale where values span orders of magnitude. Epochs
+    where the learning rate changed, and the epoch whose weights early stopping restored, are
+    marked on every panel."""
     acc = accuracy_key(history)
     panels = [("loss", "loss")] + ([(acc, "accuracy")] if acc else [])
     gap = [(k, label) for k, label in panels if k in history and f"val_{k}" in history]
@@ -67,22 +77,52 @@ def plot_curves(history: dict[str, list[float]], path: str, title: str) -> None:
         ax.set_title(f"{title}: {label}", fontsize="medium")
         _scale(ax, drawn)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small", loc="best", framealpha=0.7)
     if gap:
-        # Loss and accuracy gaps have their own scales: the accuracy's on the right-hand axis.
-        ax = axes[-1]
-        handles = []
-        for i, (key, label) in enumerate(gap):
-            target = ax if i == 0 else ax.twinx()
-            diff = [a - b for a, b in zip(_drawable(history[key]), _drawable(history[f"val_{key}"]))]
-            handles += target.plot(range(1, len(diff) + 1), diff, color=f"C{i + 2}", label=f"{label}: train - validation")
-            target.set_ylabel(f"{label} gap")
-        ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_xlabel("epoch")
-        ax.set_title("generalization gap", fontsize="medium")
-        ax.grid(alpha=0.3)
-        ax.legend(handles=handles, fontsize="small", loc="best", framealpha=0.7)
-    save(fig, path)
+        _gap_panel(axes[-1], history, gap)
+    marks = _marks(history, restored_epoch)
+    for ax in axes:
+        for epoch, text, style, _ in marks:
+            ax.axvline(epoch, color="0.35", linestyle=style, linewidth=0.9, label=text)
+    for epoch, _, _, note in marks:  # the values, once, along the top of the first panel
+        axes[0].annotate(note, (epoch, 0.98), xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
+                         ha="right", va="top", color="0.35")
+    for ax in axes[:len(panels)]:
+        ax.legend(fontsize="small", loc="best", framealpha=0.7)
+    return fig
+
+
+def _gap_panel(ax: Any, history: dict[str, list[float]], gap: list[tuple[str, str]]) -> None:
+    """Train minus validation. Loss and accuracy gaps have their own scales (the accuracy's on the
+    right-hand axis); both axes are symmetric about 0, so the one zero line is each curve's zero."""
+    handles = []
+    for i, (key, label) in enumerate(gap):
+        target = ax if i == 0 else ax.twinx()
+        diff = [a - b for a, b in zip(_drawable(history[key]), _drawable(history[f"val_{key}"]))]
+        handles += target.plot(range(1, len(diff) + 1), diff, color=f"C{i + 2}", label=f"{label}: train - validation")
+        reach = max((abs(v) for v in diff if math.isfinite(v)), default=0.0) * 1.1 or 1.0
+        target.set_ylim(-reach, reach)
+        target.set_ylabel(f"{label} gap", color=f"C{i + 2}")
+        target.tick_params(axis="y", colors=f"C{i + 2}")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("epoch")
+    ax.set_title("generalization gap (train - validation)", fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(handles=handles, fontsize="small", loc="best", framealpha=0.7)
+
+
+def _marks(history: dict[str, list[float]], restored_epoch: int | None) -> list[tuple[float, str, str, str]]:
+    """(x, legend text, line style, note) of each vertical mark: learning-rate changes (between
+    the two epochs) and the epoch whose weights early stopping restored."""
+    marks: list[tuple[float, str, str, str]] = []
+    rates = _drawable(history.get("learning_rate", []))
+    changes = [i for i in range(1, len(rates)) if math.isfinite(rates[i]) and math.isfinite(rates[i - 1])
+               and not math.isclose(rates[i], rates[i - 1], rel_tol=1e-6)]
+    if 0 < len(changes) <= MAX_LR_MARKS:
+        for n, i in enumerate(changes):
+            marks.append((i + 0.5, "learning rate changed" if n == 0 else "_", ":", f"lr {rates[i - 1]:.3g} → {rates[i]:.3g}"))
+    if restored_epoch is not None:
+        marks.append((restored_epoch, f"restored: epoch {restored_epoch}", "--", "restored"))
+    return marks
 
 
 def plot_overlay(runs: list[RunSummary], path: str) -> None:
@@ -121,34 +161,54 @@ def save(fig: Any, path: str) -> None:
 
 
 def plot_weights(stats: dict[str, Any], path: str, title: str) -> None:
-    """One histogram per kernel (from weights.json), counts on a log scale (a sparse kernel is a
-    spike at 0 that a linear scale would make the only thing visible); the band |w| < the zero
-    threshold shaded."""
-    kernels = [(f"{layer['layer']}/{w['name']}", w["histogram"]) for layer in stats.get("layers", [])
-               for w in layer.get("weights", []) if isinstance(w.get("histogram"), dict)]
+    fig = weights_figure(stats, title)
+    if fig is not None:
+        save(fig, path)
+
+
+#: A histogram whose tallest bar is lower than this gets a linear count axis (a log axis would
+#: show a single tick).
+LOG_COUNTS_FROM = 100
+
+
+def weights_figure(stats: dict[str, Any], title: str) -> Any:
+    """One histogram per weight (from weights.json). Counts on a log scale when they span much (a
+    sparse kernel is a spike at 0 that a linear scale would make the only thing visible). The band
+    |w| < the zero threshold is shaded, and each panel says which share of its weights is in it:
+    the band is often too thin to see at the weights' scale."""
+    kernels = [(f"{layer['layer']}/{w['name']}", w["histogram"], w.get("zero_fraction"))
+               for layer in stats.get("layers", []) for w in layer.get("weights", []) if isinstance(w.get("histogram"), dict)]
     if not kernels:
-        return
+        return None
     zero = float(stats.get("zero_threshold", 0.0))
     shown = kernels[:12]
     cols = min(4, len(shown))
     rows = -(-len(shown) // cols)
-    from matplotlib.ticker import NullLocator
+    from matplotlib.ticker import MaxNLocator, NullLocator
 
-    fig = figure(4 * cols, 3 * rows, fast=True)
+    fig = figure(4 * cols, 3 * rows + 0.4, fast=True)
     axes = fig.subplots(rows, cols, squeeze=False)
-    fig.subplots_adjust(left=0.08 / cols * 2, right=0.98, bottom=0.16 / rows, top=1 - 0.2 / rows, wspace=0.3,
-                        hspace=0.55)
-    for ax, (name, hist) in zip(axes.ravel(), shown):
-        ax.stairs(hist["counts"], hist["edges"], fill=True, color="C0", baseline=0.8)
-        ax.set_yscale("log")
-        ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks are most of the drawing time
-        ax.set_ylim(bottom=0.8)
-        ax.axvspan(-zero, zero, color="C3", alpha=0.2, label=f"|w| < {zero:g}")
-        ax.set_title(name, fontsize="small")
+    fig.subplots_adjust(left=0.1 / cols * 2, right=0.98, bottom=0.16 / rows, top=1 - 0.3 / rows, wspace=0.35,
+                        hspace=0.6)
+    for i, (ax, (name, hist, near)) in enumerate(zip(axes.ravel(), shown)):
+        log = max(hist["counts"]) >= LOG_COUNTS_FROM
+        ax.stairs(hist["counts"], hist["edges"], fill=True, color="C0", baseline=0.8 if log else 0)
+        if log:
+            ax.set_yscale("log")
+            ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks are most of the drawing time
+            ax.set_ylim(bottom=0.8)
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        if zero:
+            ax.axvspan(-zero, zero, color="C3", alpha=0.35, linewidth=0)
+            ax.axvline(0, color="C3", linewidth=0.8)
+        ax.set_title(name + (f"\n{100 * near:.1f}% near 0" if isinstance(near, (int, float)) else ""), fontsize="small")
         ax.set_xlabel("weight")
+        if i % cols == 0:
+            ax.set_ylabel("count" + (" (log)" if log else ""))
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(shown):]:
         ax.set_visible(False)
-    axes[0][0].legend(fontsize="small", loc="upper right")
-    fig.suptitle(f"{title}: weights" + (f" (first {len(shown)} of {len(kernels)} kernels)" if len(kernels) > 12 else ""))
-    save(fig, path)
+    more = f" (first {len(shown)} of {len(kernels)} weights)" if len(kernels) > 12 else ""
+    fig.suptitle(f"{title}: weights{more}" + (f"; red, around 0: |w| < {zero:g}" if zero else ""), fontsize="medium")
+    return fig

@@ -25,6 +25,7 @@ class RunSummary:
     train: dict[str, float]
     test: dict[str, float]
     history: dict[str, list[float]]
+    restored_epoch: int | None = None  # the epoch early stopping restored
 
 
 class RunDirError(RegspecError, ValueError):
@@ -50,6 +51,7 @@ def read_run(run_dir: str) -> RunSummary:
         status=status if isinstance(status, str) else "?", params=_count(metrics.get("params")),
         epochs=_count(metrics.get("epochs_run")), train=_scores(metrics.get("train")), test=_scores(metrics.get("test")),
         history={k: [_number(v) for v in vs] for k, vs in history.items() if isinstance(k, str) and isinstance(vs, list)},
+        restored_epoch=_count(metrics.get("restored_epoch")) or None,
     )
 
 

@@ -65,6 +65,8 @@ class Metrics(Record):
     train: Mapping[str, Score] | None = None
     test: Mapping[str, Score] | None = None
     seconds: Annotated[float, Field(ge=0)] | None = None
+    #: The epoch whose weights early stopping restored (restore_best_weights), from 1.
+    restored_epoch: Annotated[int, Field(ge=1)] | None = None
 
 
 class Standardize(Record):

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -238,8 +239,11 @@ def _strategy(name: str) -> Any:
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
           verbose: int | str = "auto", strict_resume: bool = False, figures: tuple[str, ...] = RUN_FIGURES,
-          weights_every_epoch: bool = False) -> RunResult:
+          weights_every_epoch: bool = False, lines_every: int | None = None) -> RunResult:
     """Train ``spec`` into a new run directory under ``out`` (or resume its interrupted one).
+
+    ``verbose`` is Keras' (its bar, for a terminal); ``lines_every`` N prints one line every N
+    epochs instead (and the last), for a log or a pipe.
 
     ``figures``: the run's figures training draws (a sweep's worker leaves them to its runner,
     which draws while the worker trains the next trial). ``weights_every_epoch`` appends the
@@ -275,21 +279,22 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     bdir = backup_dir(out, spec)
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
-        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
-                               figures, weights_every_epoch)
+        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started,
+                               verbose if lines_every is None else 0, figures, weights_every_epoch, lines_every)
     finally:
         lock.close()
 
 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
-                    figures: tuple[str, ...], weights_every_epoch: bool = False) -> RunResult:
+                    figures: tuple[str, ...], weights_every_epoch: bool = False,
+                    lines_every: int | None = None) -> RunResult:
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
                                  status="running", started=_now(), versions=_versions())
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
-                                  resumed_dir is not None, started, verbose, figures, weights_every_epoch)
+                                  resumed_dir is not None, started, verbose, figures, weights_every_epoch, lines_every)
     except OSError as exc:
         # A full disk (or a folder gone) at any write: the run is `failed` with the reason, not
         # left `running`, and no temporary file keeps the space. The backup stays: `--resume`
@@ -303,8 +308,9 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 
 def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                        bdir: str, run_dir: str, run_info: records.RunRecord, resumed: bool, started: float,
-                       verbose: int | str, figures: tuple[str, ...], weights_every_epoch: bool) -> RunResult:
-    from regspec.backend.keras.callbacks import BackupError, atomic_backup_class, build_callbacks
+                       verbose: int | str, figures: tuple[str, ...], weights_every_epoch: bool,
+                       lines_every: int | None) -> RunResult:
+    from regspec.backend.keras.callbacks import BackupError, atomic_backup_class, build_callbacks, restored_epoch
     from regspec.backend.keras.env import keras
 
     k = keras()
@@ -330,6 +336,11 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
             with open(history_path, "a", encoding="utf-8") as fh:  # no fsync: a killed process's writes stay
                 fh.write(json.dumps(row) + "\n")
             faults.reached("epoch_logged", run_dir)
+            if lines_every and ((epoch + 1) % lines_every == 0 or epoch + 1 == training.epochs):
+                keys = sorted((k_ for k_ in row if k_ != "epoch"),  # loss first, validation after training
+                              key=lambda k_: (k_.startswith("val_"), k_.removeprefix("val_") != "loss"))
+                shown = " - ".join(f"{k_} {row[k_]:.4g}" for k_ in keys)
+                print(f"epoch {epoch + 1}/{training.epochs}: {shown}", flush=True)
 
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     if weights_every_epoch:
@@ -379,7 +390,9 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
         raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
     faults.reached("trained", run_dir)
-    return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, figures, bdir)
+    best = _backup_metadata(bdir).get("restored_epoch") if trained else restored_epoch(callbacks)
+    return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, figures, bdir,
+                   best if isinstance(best, int) and best > 0 else None)
 
 
 def _write_status(run_dir: str, record: records.RunRecord) -> None:
@@ -401,7 +414,8 @@ def _write_status(run_dir: str, record: records.RunRecord) -> None:
 
 
 def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
-            run_info: records.RunRecord, history_path: str, started: float, figures: tuple[str, ...], bdir: str) -> RunResult:
+            run_info: records.RunRecord, history_path: str, started: float, figures: tuple[str, ...], bdir: str,
+            restored_epoch: int | None = None) -> RunResult:
     """Evaluate, save and write the run directory's results (training is over)."""
     from regspec.backend.keras.build import save_model
     from regspec.backend.keras.weights import weight_stats
@@ -423,10 +437,11 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     records.write(run_dir, records.History.model_validate(history))
     write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
     faults.reached("history_written", run_dir)
-    draw_run_figures(run_dir, history, stats, spec.name, figures)
+    draw_run_figures(run_dir, history, stats, spec.name, figures, restored_epoch)
     faults.reached("figures_drawn", run_dir)
     metrics = records.Metrics(params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
-                              train=train_scores, test=test_scores, seconds=round(time.time() - started, 3))
+                              train=train_scores, test=test_scores, seconds=round(time.time() - started, 3),
+                              restored_epoch=restored_epoch)
     records.write(run_dir, metrics)
     faults.reached("metrics_written", run_dir)
     status: layout.Status = "diverged" if diverged else "finished"
@@ -441,8 +456,23 @@ def _now() -> str:
 
 
 def _layer_labels(program: Program, built: dict[str, Any]) -> dict[int, str]:
-    """Keras layer (by id) -> its name in the spec, or its path there (``layers[3]``)."""
-    return {id(built[n.id]): n.layer.name or n.id for n in program.nodes if n.id in built}
+    """Keras layer (by id) -> its name in the spec, or for an unnamed one the name Keras gives it
+    in a fresh process (`dense`, `dense_1`, ...; as model.summary() of the exported script shows
+    it). Not the name it got here: a sweep's worker builds many models, and Keras numbers their
+    layers on (`dense_57`), so the same layer would be named differently in every trial."""
+    labels: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    for n in program.nodes:
+        if n.id not in built or id(built[n.id]) in labels:
+            continue
+        if n.layer.name:
+            labels[id(built[n.id])] = n.layer.name
+            continue
+        base = re.sub(r"_\d+$", "", built[n.id].name)
+        k = counts.get(base, 0)
+        counts[base] = k + 1
+        labels[id(built[n.id])] = base if k == 0 else f"{base}_{k}"
+    return labels
 
 
 def _weights_log(k: Any, path: str, labels: dict[int, str]) -> Any:

@@ -52,7 +52,7 @@ def _rows(prep: PreprocessingRecord, new: NewData, out: np.ndarray) -> Predictio
     units = out.shape[1]
     if not prep.classifier:
         names = ["prediction"] if units == 1 else [f"prediction_{i}" for i in range(units)]
-        return Predictions(["example", *names], [[e, *map(float, row)] for e, row in zip(new.examples, out)])
+        return Predictions([new.identified_by, *names], [[e, *map(float, row)] for e, row in zip(new.examples, out)])
     binary = prep.loss == "binary_crossentropy"
     if prep.from_logits:  # the model ends in logits: probabilities are what a user reads
         out = 1 / (1 + np.exp(-out)) if binary else _softmax(out)
@@ -61,7 +61,7 @@ def _rows(prep: PreprocessingRecord, new: NewData, out: np.ndarray) -> Predictio
     classes = list(prep.classes) if prep.classes is not None else [str(i) for i in range(out.shape[1])]
     if len(classes) != out.shape[1]:
         classes = [str(i) for i in range(out.shape[1])]  # the record and the model disagree: ids are honest
-    head = ["example", "prediction", *[f"probability_{c}" for c in classes]]
+    head = [new.identified_by, "prediction", *[f"probability_{c}" for c in classes]]
     rows = []
     for e, p in zip(new.examples, out):
         if binary and units > 1:  # multi-label: every class at 0.5 or more

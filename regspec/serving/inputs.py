@@ -33,6 +33,7 @@ class NewData:
     x: np.ndarray  # (n, *raw_shape), float32
     y: np.ndarray | None  # class ids or targets, when labels were asked for
     examples: list[Any]  # what identifies each example: a CSV line, an npz index, an image path
+    identified_by: str = "example"  # the column's name: "line" (of the CSV file), "index", "file"
 
 
 def read_data(paths: list[str], prep: PreprocessingRecord, *, labels: bool, label_column: str | None = None) -> NewData:
@@ -102,7 +103,7 @@ def _csv(path: str, prep: PreprocessingRecord, *, labels: bool, label_column: st
         r, col, _ = bad
         _number(path, r + 2, col, header[col], rows[r][col])  # raises, naming the cell
     y = _labels_from_cells(path, label_cells, li + 1, prep) if labels else None
-    return NewData(x.reshape((len(rows), *prep.raw_shape)), y, [r + 2 for r in range(len(rows))])
+    return NewData(x.reshape((len(rows), *prep.raw_shape)), y, [r + 2 for r in range(len(rows))], "line")
 
 
 def _feature_columns(path: str, header: list[str], prep: PreprocessingRecord, label: str | None) -> list[int]:
@@ -163,7 +164,8 @@ def class_id(text: str, prep: PreprocessingRecord, path: str, line: int = 1, col
         value = math.nan
     if value.is_integer() and value >= 0 and (n is None or value < n):
         return int(value)
-    known = f"the run's classes: {safe(', '.join(names[:MAX_LISTED]), 200)}" if names else "labels are class ids 0, 1, ..."
+    more = f", ... ({len(names) - MAX_LISTED} more)" if names and len(names) > MAX_LISTED else ""
+    known = f"the run's classes: {safe(', '.join(names[:MAX_LISTED]), 200)}{more}" if names else "labels are class ids 0, 1, ..."
     raise refuse(path, f"label {safe(text, 60)!r} is not a class of the run", known, line, column)
 
 
@@ -210,7 +212,7 @@ def _npz(path: str, prep: PreprocessingRecord, *, labels: bool) -> NewData:
             out_y = np.array([class_id(str(v), prep, path) for v in y.tolist()], dtype="int64")
         else:
             out_y = y.astype("float32")
-    return NewData(x, out_y, list(range(len(x))))
+    return NewData(x, out_y, list(range(len(x))), "index")
 
 
 # ----------------------------------------------------------------------------- images
@@ -237,7 +239,7 @@ def _images(paths: list[str], prep: PreprocessingRecord, *, labels: bool) -> New
         raise refuse(paths[0], f"holds no images ({', '.join(IMAGE_EXTENSIONS)})")
     x = np.stack([_load_image(path, prep) for path, _ in files])
     y = np.array([c for _, c in files], dtype="int64") if labels else None
-    return NewData(x, y, [path for path, _ in files])
+    return NewData(x, y, [path for path, _ in files], "file")
 
 
 def _image_folder(root: str, prep: PreprocessingRecord, *, labels: bool) -> list[tuple[str, int | None]]:

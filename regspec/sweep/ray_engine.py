@@ -25,7 +25,7 @@ def _trainable(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_with_ray(store: Store, base_path: str, runs: str, jobs: int, address: str | None,
-                 progress: Callable[[dict[str, int], int], None] | None) -> None:
+                 progress: Callable[..., None] | None) -> None:
     try:
         import ray
         from ray import tune

@@ -22,6 +22,9 @@ from regspec.rundir import layout
 from regspec.sweep.plan import Plan, plan
 from regspec.sweep.store import Row, Store
 
+#: Told the trials' counts by status, their total, and the names of those running now.
+Progress = Callable[[dict[str, int], int, list[str]], None]
+
 
 @dataclass
 class SweepResult:
@@ -29,6 +32,11 @@ class SweepResult:
     rows: list[Row]
     skipped: int
     ran: int
+
+
+#: What the workers print (Keras' and TensorFlow's messages, warnings), in the sweep folder: on
+#: the console it would break the progress bar's line.
+WORKERS_LOG = "workers.log"
 
 
 def sweep_dir(out: str, p: Plan) -> str:
@@ -46,7 +54,7 @@ def _lock(folder: str) -> Any:
 
 
 def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, engine: str = "local",
-              address: str | None = None, progress: Callable[[dict[str, int], int], None] | None = None) -> SweepResult:
+              address: str | None = None, progress: Progress | None = None) -> SweepResult:
     """Run a sweep file (or a plan already made from one)."""
     p = plan(sweep) if isinstance(sweep, str) else sweep
     out = os.path.abspath(out)  # workers (and Ray's, which run elsewhere) must write where compare looks
@@ -92,12 +100,13 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
 
 
 def _run_local(store: Store, base_path: str, runs: str, jobs: int,
-               progress: Callable[[dict[str, int], int], None] | None) -> None:
+               progress: Progress | None) -> None:
     from regspec.sweep.worker import worker_main
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     ctx = mp.get_context("fork") if _can_fork() else mp.get_context("spawn")
-    procs = [ctx.Process(target=worker_main, args=(store.path, base_path, runs, threads, f"w{i}-{os.getpid()}"),
+    log = os.path.join(os.path.dirname(store.path), WORKERS_LOG)
+    procs = [ctx.Process(target=worker_main, args=(store.path, base_path, runs, threads, f"w{i}-{os.getpid()}", log),
                          daemon=True) for i in range(jobs)]
     for proc in procs:
         proc.start()
@@ -105,13 +114,13 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int,
     drawn: set[int] = set()
     while any(proc.is_alive() for proc in procs):
         if progress:
-            progress(store.counts(), total)
+            progress(store.counts(), total, store.running_names())
         # This process would only wait: it draws the finished trials' curves meanwhile (a figure
         # is ~0.2 s, a good part of a small trial's fixed cost), and wakes when a worker ends.
         if not _draw_missing_figures(store, None, drawn):
             wait([proc.sentinel for proc in procs], timeout=0.2)
     if progress:
-        progress(store.counts(), total)
+        progress(store.counts(), total, [])
     for proc in procs:
         proc.join()
     # A worker that died mid-trial leaves it running: mark it failed so a rerun retries it.

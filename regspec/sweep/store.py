@@ -183,6 +183,10 @@ class Store:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status").fetchall())
 
     @_guarded
+    def running_names(self) -> list[str]:
+        return [name for (name,) in self.db.execute("SELECT name FROM trials WHERE status='running' ORDER BY id")]
+
+    @_guarded
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
 

@@ -52,8 +52,15 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
                 "seconds": time.time() - started}
 
 
-def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id: str) -> None:
+def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id: str, log: str | None = None) -> None:
     _die_with_parent()
+    if log is not None:  # its messages go to the sweep's log, not across the runner's progress bar
+        sys.stdout.flush()
+        sys.stderr.flush()
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
     # Ctrl-C reaches the whole process group. It is the runner's to handle: it records the trial
     # in flight as interrupted and stops this worker. Here it would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -51,6 +51,7 @@ def atomic_backup_class() -> Any:
     class AtomicBackupAndRestore(base):
         every = BACKUP_SECONDS
         _saved_at = 0.0
+        _stoppers: tuple[Any, ...] = ()  # the run's EarlyStopping callbacks (build_callbacks)
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             try:
@@ -73,6 +74,10 @@ def atomic_backup_class() -> Any:
             # done: a kill while the results are written then resumes without training again.
             self._save_model(finished=True)
 
+        def restored_epoch(self) -> int | None:
+            """The epoch (from 1) whose weights early stopping restored, if one did."""
+            return restored_epoch(self._stoppers)
+
         def _save_model(self, finished: bool = False) -> None:
             os.makedirs(self.backup_dir, exist_ok=True)
             short = space_short(self.model, self.backup_dir)
@@ -84,9 +89,9 @@ def atomic_backup_class() -> Any:
                 self.model.save_weights(filepath=tmp_weights, overwrite=True)
                 _fsync(tmp_weights)
                 faults.reached("backup_weights_written", self.backup_dir)
+                done = {"finished": True, "restored_epoch": self.restored_epoch()} if finished else {}
                 with open(tmp_meta, "w", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen,
-                                         **({"finished": True} if finished else {})}))
+                    fh.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen, **done}))
                     fh.flush()
                     os.fsync(fh.fileno())
                 # Both are written before either replaces the last backup: the window where a
@@ -102,6 +107,14 @@ def atomic_backup_class() -> Any:
 
     _ATOMIC = AtomicBackupAndRestore
     return _ATOMIC
+
+
+def restored_epoch(callbacks: Any) -> int | None:
+    """The epoch (from 1) whose weights an EarlyStopping among ``callbacks`` restored, if any."""
+    for cb in callbacks:
+        if getattr(cb, "restore_best_weights", False) and getattr(cb, "best_weights", None) is not None:
+            return int(cb.best_epoch) + 1
+    return None
 
 
 def _fsync(path: str) -> None:
@@ -139,4 +152,6 @@ def build_callbacks(program: Program, run_dir: str, backup_dir: str, epoch_log: 
     if not backups:
         # Every run can resume: back up each epoch into the folder keyed by the spec's hash.
         backups.append(atomic_backup_class()(backup_dir))
+    for backup in backups:
+        backup._stoppers = tuple(cb for cb in out if isinstance(cb, k.EarlyStopping))
     return out + ([epoch_log] if epoch_log is not None else []) + backups + (nan_guard or [k.TerminateOnNaN()])

@@ -145,7 +145,7 @@ def callbacks_source(program: Program) -> list[str]:
             parts.insert(0, "os.path.join(run_dir, 'backup')")
         out.append(f"{INDENT * 2}keras.callbacks.{cb.keras_class}({', '.join(parts)}),")
     if not has_nan:
-        out.append(f"{INDENT * 2}keras.callbacks.TerminateOnNaN(),")
+        out.append(f"{INDENT * 2}keras.callbacks.TerminateOnNaN(),  # regspec ends every run whose loss diverges")
     out.append(f"{INDENT}]")
     return out
 
