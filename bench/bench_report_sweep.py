@@ -38,8 +38,8 @@ def make_sweep(folder: Path, trials: int) -> None:
     rows = []
     curves = None
     for i in range(trials):
-        seed, rate = i % 10, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9][(i // 10) % 10]
-        name = f"bench-dropout_{rate:g}-seed_{seed}-n{i}"
+        seed, rate = i, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9][i % 10]
+        name = f"bench-dropout_{rate:g}-seed_{seed}-n{i}".replace(".", "_")
         spec = base.with_overrides({"training.seed": seed, "layers.fc1.dropout": rate or None}, name=name)
         run = folder / "runs" / f"{name}-20260101-000000"
         run.mkdir()
@@ -72,7 +72,7 @@ def make_sweep(folder: Path, trials: int) -> None:
     store.close()
 
 
-def time_report(checkout: Path, template: Path, work: Path) -> tuple[float, int]:
+def time_report(checkout: Path, template: Path, work: Path, extra: list[str]) -> tuple[float, int]:
     folder = work / "sweep"
     if folder.exists():
         shutil.rmtree(folder)
@@ -86,7 +86,7 @@ def time_report(checkout: Path, template: Path, work: Path) -> tuple[float, int]
     db.close()
     page = work / "report.html"
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "regspec", "report", str(folder), "-o", str(page)], check=True,
+    subprocess.run([sys.executable, "-m", "regspec", "report", str(folder), "-o", str(page), *extra], check=True,
                    capture_output=True, env={**os.environ, "PYTHONPATH": str(checkout)}, cwd=checkout)
     return time.perf_counter() - start, page.stat().st_size
 
@@ -95,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--regspec", type=Path, default=None, help="another checkout to time beside this one")
+    parser.add_argument("--mean-over", default=None, help="also group, as `report --mean-over` (reads every spec)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -103,7 +104,8 @@ def main() -> None:
         for label, checkout in (("this checkout", ROOT), ("--regspec", args.regspec)):
             if checkout is None:
                 continue
-            seconds, size = time_report(checkout, work / "template", work)
+            extra = ["--mean-over", args.mean_over] if args.mean_over else []
+            seconds, size = time_report(checkout, work / "template", work, extra)
             rows.append((f"{label}: first report of {args.trials} trials", f"{seconds:.1f} s, {size / 1e6:.2f} MB"))
         report("regspec report of a sweep", rows)
 
