@@ -45,5 +45,5 @@ def test_hostile_type_values_do_not_crash_the_error_report():
         from_document(Document("x.yaml", data))
     lines = [d.format() for d in info.value.diagnostics]
     assert "x.yaml:1:1: error: training.type: unknown key 'type' (TrainingSection takes: epochs, batch_size, " \
-           "steps_per_epoch, validation_steps, seed, callbacks, distribution)" in lines
+           "steps_per_epoch, validation_steps, seed, callbacks, distribution, mixed_precision)" in lines
     assert any(line.startswith("x.yaml:1:1: error: layers[0]: ") for line in lines)

@@ -2,6 +2,7 @@
 same model; what regspec cannot express is refused by layer name, never dropped."""
 
 import json
+import os
 import re
 
 import numpy as np
@@ -136,7 +137,8 @@ def test_what_regspec_cannot_express_is_refused_by_name(tmp_path):
     assert messages == [
         "layer 'plus_one': Lambda runs code; a spec never does",
         "layer 'doubler': Doubler is a custom class (Doubler); a spec holds only built-in Keras layers",
-        "layer 'half': dtype policy 'mixed_float16' is not expressible",
+        "layer 'half': dtype policy 'mixed_float16' on some layers only is not expressible "
+        "(training.mixed_precision sets it on every layer but the outputs)",
     ]
     result = CliRunner().invoke(main, ["import", str(tmp_path / "odd.keras")])
     assert result.exit_code == 2 and "plus_one" in result.output and "Traceback" not in result.output
@@ -183,3 +185,28 @@ def test_every_layer_kinds_hand_written_twin_imports(kind, tmp_path):
     model = k.Sequential([k.Input(shape=tuple(shape)), hand()])
     back = round_trip(model, tmp_path)
     assert differences(build_model(back.program), model) == []
+
+
+def test_an_imported_spec_names_a_schema_file_that_exists(tmp_path):
+    """The modeline pointed at a made-up URL: an editor showed "Unable to load schema" on every
+    imported spec. In an empty folder it names the installed schema; in a project, the
+    project's schemas/ relative to the spec."""
+    from regspec.lang.schema import installed
+
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(2, name="out")])
+    model.save(tmp_path / "m.keras")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "m.keras"), "-o", str(empty / "m.yaml")])
+    assert result.exit_code == 0, result.output
+    first = (empty / "m.yaml").read_text().splitlines()[0]
+    assert first == f"# yaml-language-server: $schema={installed()}" and os.path.isfile(installed())
+    project = tmp_path / "project"
+    (project / "schemas").mkdir(parents=True)
+    (project / "schemas" / "regspec.schema.json").write_text("{}")
+    (project / "specs").mkdir()
+    CliRunner().invoke(main, ["import", str(tmp_path / "m.keras"), "-o", str(project / "specs" / "m.yaml")])
+    first = (project / "specs" / "m.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../schemas/regspec.schema.json"
+    forced = CliRunner().invoke(main, ["import", str(tmp_path / "m.keras"), "--schema", "https://example.org/s.json"])
+    assert forced.output.splitlines()[0] == "# yaml-language-server: $schema=https://example.org/s.json"

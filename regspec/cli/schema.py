@@ -12,13 +12,17 @@ from regspec.cli.edge import run
 @click.command("schema")
 @click.option("-o", "--output", default="schemas/regspec.schema.json", show_default=True,
               help="Where to write the JSON Schema ('-' for standard output).")
-def command(output: str) -> None:
+@click.option("--path", "show_path", is_flag=True, help="Print where the installed schema is (what editors can load).")
+def command(output: str, show_path: bool) -> None:
     """Write the JSON Schema generated from the spec models."""
 
     def go() -> None:
         from regspec.files import write_text
-        from regspec.lang.schema import SCHEMAS, schema_text
+        from regspec.lang.schema import SCHEMAS, installed, schema_text
 
+        if show_path:
+            click.echo(installed())
+            return
         if output == "-":
             click.echo(schema_text(), nl=False)
             return

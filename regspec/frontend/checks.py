@@ -155,9 +155,14 @@ def csv_header(path: str, delimiter: str, mtime: float) -> list[str] | None:
 
 def _static_training(spec: SpecModel, err: Callable[..., None]) -> None:
     """What would fail in the middle of training, caught before it starts."""
+    steps = spec.compile.steps_per_execution
     for i, cb in enumerate(spec.training.callbacks):
         for message, hint in cb.conflicts(spec.compile):
             err(("training", "callbacks", i), message, hint)
+        if cb.per_batch() and isinstance(steps, int) and steps > 1:
+            err(("training", "callbacks", i), f"{cb.tag} acts every batch, but with compile.steps_per_execution {steps} "
+                f"Keras calls it every {steps} batches", "steps_per_execution: auto runs one step per call here",
+                severity="warning")
     units = spec.layers[-1].__dict__.get("units")  # one output: the last layer
     loss = spec.compile.loss_name if not isinstance(spec.compile.loss, dict) else None
     if not spec.outputs and units == 1 and loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):

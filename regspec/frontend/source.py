@@ -52,6 +52,10 @@ _JSON_WORDS = {"true", "false", "null"}
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
+#: The top-level key a JSON spec or sweep file names its JSON Schema with (as editors read it).
+SCHEMA_KEY = "$schema"
+
+
 class Document:
     """Plain data (dicts, lists, str, int, float, bool, None) plus positions by path.
 
@@ -157,7 +161,11 @@ def read_text(text: str, name: str, *, is_json: bool = False) -> Document:
             line, col = _line_col(text, m.start())
             raise SpecError([Diagnostic(name, line, col, (), "YAML directives (%YAML, %TAG) are not allowed",
                                         "specs are YAML 1.2; remove the directive line")])
-    return _Builder(name, is_json).build(text)
+    doc = _Builder(name, is_json).build(text)
+    if isinstance(doc.data, dict) and isinstance(doc.data.get(SCHEMA_KEY), str):
+        # A JSON file names its schema so (YAML has the modeline): for editors only, not the model.
+        del doc.data[SCHEMA_KEY]
+    return doc
 
 
 def _char_at(text: str, line: int, col: int) -> str:

@@ -35,6 +35,10 @@ class Callback(Registered):
         the middle of training; reported at the callback before training starts."""
         return []
 
+    def per_batch(self) -> bool:
+        """Whether it acts every batch (then `steps_per_execution: auto` runs one step per call)."""
+        return False
+
 
 class EarlyStopping(Callback):
     """Stop training when `monitor` has stopped improving for `patience` epochs."""
@@ -112,6 +116,9 @@ class TensorBoard(Callback):
     write_graph: bool = True
     update_freq: Literal["epoch", "batch"] | PositiveInt = "epoch"
 
+    def per_batch(self) -> bool:
+        return self.update_freq != "epoch"
+
 
 class CSVLogger(Callback):
     """Stream epoch results to `training.csv` in the run directory."""
@@ -128,6 +135,9 @@ class BackupAndRestore(Callback):
     keras_class = "BackupAndRestore"
     type: Literal["backup_and_restore"]
     save_freq: Literal["epoch"] | PositiveInt = "epoch"
+
+    def per_batch(self) -> bool:
+        return self.save_freq != "epoch"
 
 
 class TerminateOnNaN(Callback):

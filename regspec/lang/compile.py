@@ -283,6 +283,12 @@ class CompileSection(Strict):
     metrics: MetricList | Annotated[dict[OutputName, MetricList], Field(max_length=64)] = Field(
         default_factory=list, description="Metric names; or a list per output name."
     )
+    steps_per_execution: Annotated[Annotated[int, Field(ge=1, le=100_000)] | Literal["auto"], ADDED_LATER] = Field(
+        "auto", description="Batches run per call into the compiled step (Keras' steps_per_execution). `auto`: "
+        "regspec chooses, capped by the steps per epoch, and 1 when a callback acts every batch; the run "
+        "record says what was chosen. Results are the same, only faster for small models.")
+    jit_compile: Annotated[bool | Literal["auto"], ADDED_LATER] = Field(
+        "auto", description="XLA compilation (Keras' jit_compile); `auto`: Keras decides.")
 
     @property
     def loss_name(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from regspec.lang.layers import LAYERS
-from regspec.lang.schema import spec_schema, sweep_schema
+from regspec.lang.schema import TEMPLATE, spec_schema, sweep_schema
 
 HEADER = """# regspec spec reference
 
@@ -13,12 +13,24 @@ Generated from the pydantic models by `regspec docs`; do not edit by hand.
 Every key below is checked strictly: unknown keys are errors, `"64"` is not 64,
 `true` is not 1, numbers must be finite.
 
+The JSON Schema in `schemas/` (what an editor checks as you type) judges the file as written:
+block uses, `$param` values in a block's layers, `overrides` paths. What a schema cannot say is
+`regspec validate`'s alone: cross-field rules (unique layer names, what `inputs:` and callbacks
+name, shapes), whether an `overrides` or sweep path exists and what its value must be, and
+anything that depends on a parent spec (`extends`) or on a block's expansion.
+
 """
 
 
 def _type(prop: dict[str, Any]) -> str:
+    if "if" in prop and "then" in prop:  # a layer item: a layer, or a block use
+        return "a layer (see [Layers](#layers)) or a [BlockUse](#blockuse)"
     if "$ref" in prop:
         name = prop["$ref"].split("/")[-1]
+        if name == "Layer":
+            return "a layer (see [Layers](#layers))"
+        if name == TEMPLATE + "Layer":
+            return "a layer (see [Layers](#layers)); any value may be a `$param`"
         return f"[{name}](#{name.lower()})"
     if "const" in prop:
         return f"`{prop['const']}`"
@@ -79,7 +91,8 @@ def reference() -> str:
     defs = spec["$defs"]
     by_keras = {cls.__name__: cls.keras_class for cls in LAYERS.values()}
     layer_defs = sorted(n for n in defs if n in by_keras)
-    other = sorted(n for n in defs if n not in by_keras)
+    # The layer union and the block-body copies of the layer defs are plumbing: described above.
+    other = sorted(n for n in defs if n not in by_keras and n != "Layer" and not n.startswith(TEMPLATE))
     root = {k: v for k, v in spec.items() if k in ("description", "properties")}
     root["required"] = spec["else"]["required"]
     out = [HEADER, "## The spec file", "", _section("Spec", root)]

@@ -54,6 +54,8 @@ class RunRecord(Record):
     finished: str | None = None
     error: str | None = None
     versions: dict[str, str] = Field(default_factory=dict)
+    #: Batches per call into the compiled step (compile.steps_per_execution, `auto` as chosen).
+    steps_per_execution: Annotated[int, Field(ge=1)] | None = None
 
 
 class Metrics(Record):

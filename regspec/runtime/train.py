@@ -291,7 +291,8 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
                     lines_every: int | None = None) -> RunResult:
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
-                                 status="running", started=_now(), versions=_versions())
+                                 status="running", started=_now(), versions=_versions(),
+                                 steps_per_execution=_steps_per_execution(program, datasets))
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
                                   resumed_dir is not None, started, verbose, figures, weights_every_epoch, lines_every)
@@ -449,6 +450,16 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     faults.reached("run_done", run_dir)
     _drop_backup(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics.model_dump(mode="json", exclude_none=True))
+
+
+def _steps_per_execution(program: Program, datasets: Any) -> int:
+    """The batches per call into the compiled step: the spec's, or what `auto` chose, as Keras
+    runs it (cut to the steps of an epoch)."""
+    import tensorflow as tf
+
+    chosen = program.training.steps_per_execution(program.compile.steps_per_execution)
+    steps = program.training.steps_per_epoch or int(tf.data.experimental.cardinality(datasets.train))
+    return min(chosen, steps) if steps > 0 else chosen
 
 
 def _now() -> str:

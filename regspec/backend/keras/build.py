@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from regspec.backend.keras import lower
@@ -29,8 +30,9 @@ MAX_ECHO = 300
 
 
 @contextlib.contextmanager
-def refusal(source: SourceMap, path: Path, what: str) -> Iterator[None]:
-    """Turn anything Keras raises into a diagnostic at ``path``: "Keras refused {what}: ..."."""
+def refusal(source: SourceMap, path: Path, what: str, locate: Callable[[str], Path] | None = None) -> Iterator[None]:
+    """Turn anything Keras raises into a diagnostic at ``path`` (or where ``locate`` finds in the
+    message): "Keras refused {what}: ..."."""
     try:
         yield
     except SpecError:
@@ -39,7 +41,7 @@ def refusal(source: SourceMap, path: Path, what: str) -> Iterator[None]:
         message = " ".join(str(exc).split()) or type(exc).__name__
         if len(message) > MAX_ECHO:
             message = message[:MAX_ECHO] + "..."
-        raise source.error(path, f"Keras refused {what}: {message}") from exc
+        raise source.error(locate(message) if locate else path, f"Keras refused {what}: {message}") from exc
 
 
 def namespace(module: str) -> Any:
@@ -114,9 +116,11 @@ def _build(program: Program, built: dict[str, Any]) -> Any:
     model = lower.program(program)
     source = program.source
     if model.sequential:
-        seq = k.Sequential(name=model.name)
+        with refusal(source, (), "the model"):
+            seq = k.Sequential(name=model.name)
         first = model.inputs[0]
-        seq.add(k.Input(shape=first.shape, dtype=first.dtype))
+        with refusal(source, first.path, "the input"):
+            seq.add(k.Input(shape=first.shape, dtype=first.dtype))
         for item in model.layers:
             with refusal(source, item.path, f"to build {item.type}"):
                 built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
@@ -154,8 +158,24 @@ def _build(program: Program, built: dict[str, Any]) -> Any:
             else:
                 tensors[item.id] = result
     outputs = [tensors[o] for o in model.outputs]
-    return k.Model(inputs=[tensors[i.id] for i in model.inputs], outputs=outputs if len(outputs) > 1 else outputs[0],
-                   name=model.name)
+    # Keras' last word (e.g. two layers of one name) is a diagnostic too: at the layer it names.
+    with refusal(source, ("layers",), "the model", locate=_layer_named_in(model)):
+        return k.Model(inputs=[tensors[i.id] for i in model.inputs],
+                       outputs=outputs if len(outputs) > 1 else outputs[0], name=model.name)
+
+
+def _layer_named_in(model: Any) -> Callable[[str], Path]:
+    """Where a refusal of the whole model points: at the layer its message names ("The name
+    "add" is used 2 times"), else at the layers' list."""
+    by_name = {item.config.get("name"): item.path for item in model.layers if isinstance(item.config, dict)}
+
+    def locate(message: str) -> Path:
+        for name in re.findall(r"""["'`]([^"'`]{1,64})["'`]""", message):
+            if name in by_name:
+                return by_name[name]
+        return ("layers",)
+
+    return locate
 
 
 def optimizer(program: Program) -> Any:
@@ -187,8 +207,11 @@ def compile_model(program: Program, built: dict[str, Any] | None = None, *, spli
     metrics: Any = lower.metrics(program.compile)
     if split_loss and program.splits_loss:
         metrics = [*metrics, data_loss_metric(program)]
+    section = program.compile
     with refusal(program.source, ("compile",), "to compile the model"):
-        model.compile(optimizer=opt, loss=loss_, metrics=metrics, loss_weights=lower.loss_weights(program.compile))
+        model.compile(optimizer=opt, loss=loss_, metrics=metrics, loss_weights=lower.loss_weights(section),
+                      steps_per_execution=program.training.steps_per_execution(section.steps_per_execution),
+                      jit_compile=section.jit_compile)
     return model
 
 

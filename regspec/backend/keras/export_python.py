@@ -34,6 +34,8 @@ def py(v: Any) -> str:
 
 def _layer(item: lower.LoweredLayer, program: Program) -> str:
     brief = lower.layer(program.layer_node(item.id).layer, brief=True)
+    if "dtype" in item.config:  # a mixed-precision policy (see lower.program)
+        brief["config"]["dtype"] = item.config["dtype"]
     args = ", ".join(f"{k}={py(x)}" for k, x in brief["config"].items())
     return f"layers.{item.class_name}({args})"
 
@@ -120,6 +122,11 @@ def compile_source(program: Program) -> list[str]:
     weights = lower.loss_weights(program.compile)
     if weights:
         args.append(f"loss_weights={weights!r}")
+    steps = program.training.steps_per_execution(program.compile.steps_per_execution)
+    if steps != 1:
+        args.append(f"steps_per_execution={steps}")  # Keras cuts it to the steps of an epoch
+    if program.compile.jit_compile != "auto":
+        args.append(f"jit_compile={program.compile.jit_compile!r}")
     return ["def compile_model(model):", f"{INDENT}model.compile(", *[f"{INDENT * 2}{a}," for a in args],
             f"{INDENT})", f"{INDENT}return model"]
 

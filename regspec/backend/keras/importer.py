@@ -27,6 +27,7 @@ from regspec.lang.keras_names import CODE_LAYERS
 from regspec.lang.layers import LAYERS
 from regspec.lang.layers.base import dropout_name
 from regspec.lang.layers.operations import Operation
+from regspec.lang.training import AUTO_STEPS_PER_EXECUTION
 from regspec.lang.types import INITIALIZER_CLASSES
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -41,6 +42,7 @@ def _layer_tag(keras_class: str) -> str | None:
     return None if tag == "input" else tag  # an InputLayer is the model's input, read apart
 #: Keys of every Keras layer config that are not arguments regspec models.
 BOOKKEEPING = {"name", "trainable", "dtype"}
+MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 
 
 @dataclass
@@ -98,6 +100,8 @@ class _Importer:
     def __init__(self, config: dict[str, Any]):
         self.config = config
         self.problems: list[str] = []
+        self.policies: dict[str, str] = {}  # layer name -> its mixed-precision dtype policy
+        self.order: list[str] = []  # the layers' Keras names, as read
         self._defaults: dict[str, dict[str, Any]] = {}
         self.blocks: dict[str, dict[str, Any]] = {}  # nested functional models, written as blocks
 
@@ -135,7 +139,26 @@ class _Importer:
             spec["outputs"] = outputs
         # The file's compile section, or `{}` (an uncompiled model: it builds; training needs a loss).
         spec["compile"] = self._compile(self.config.get("compile_config")) or {}
+        policy = self._mixed(outputs)
+        if policy is not None:
+            spec["training"] = {"mixed_precision": policy}
         return Imported(spec, self.problems)
+
+    def _mixed(self, outputs: list[str] | None) -> str | None:
+        """The mixed-precision policy of the whole model: every layer's but the outputs' (float32),
+        as regspec lowers `training.mixed_precision`; anything else is reported, not dropped."""
+        if not self.policies:
+            return None
+        policies = set(self.policies.values())
+        named = self.order
+        ends = set(outputs or named[-1:])
+        wrong = [n for n in named if (n in ends) != (n not in self.policies)]
+        if len(policies) > 1 or wrong:
+            for n in [w for w in wrong if w in self.policies][:3] or wrong[:1] or named[:1]:
+                self.problem(str(n), f"dtype policy {self.policies.get(n, 'float32')!r} on some layers only is not "
+                                     "expressible (training.mixed_precision sets it on every layer but the outputs)")
+            return None
+        return policies.pop()
 
     def _sequential(self, cfg: dict[str, Any]) -> tuple[list[dict], list[dict], list[str] | None]:
         items = list(cfg.get("layers") or [])
@@ -281,6 +304,7 @@ class _Importer:
             layer["name"] = name
         layer.update(out)
         layer["_keras_name"] = name
+        self.order.append(name)
         return layer
 
     def _operation(self, item: dict[str, Any], name: str, module: str, cls: str, cfg: dict[str, Any]
@@ -313,6 +337,7 @@ class _Importer:
         if not _auto_name(name, cls):
             layer["name"] = name
         layer["_keras_name"] = name
+        self.order.append(name)
         return layer
 
     def _nested(self, item: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -374,7 +399,9 @@ class _Importer:
                 continue
             if key == "dtype":
                 policy = value.get("config", {}).get("name") if isinstance(value, dict) else value
-                if policy not in (None, "float32"):
+                if policy in MIXED_POLICIES:
+                    self.policies[name] = policy  # a whole model's: training.mixed_precision (see _mixed)
+                elif policy not in (None, "float32"):
                     self.problem(name, f"dtype policy {policy!r} is not expressible")
                     ok = False
                 continue
@@ -472,6 +499,12 @@ class _Importer:
         metrics = cc.get("metrics")
         if metrics:
             out["metrics"] = metrics if isinstance(metrics, (list, dict)) else [metrics]
+        # What `auto` chooses (regspec's steps, Keras' jit_compile off on a CPU) stays implicit.
+        steps = cc.get("steps_per_execution")
+        if isinstance(steps, int) and not isinstance(steps, bool) and steps not in (1, AUTO_STEPS_PER_EXECUTION):
+            out["steps_per_execution"] = steps
+        if cc.get("jit_compile") is True:
+            out["jit_compile"] = True
         return out
 
     def _optimizer(self, opt: dict[str, Any]) -> Any:
@@ -621,12 +654,15 @@ def _spec_name(name: str) -> str:
 FIRST_KEYS = ("type", "block", "name", "inputs")
 
 
-def to_yaml(spec: dict[str, Any]) -> str:
-    """The spec as a file a person reads: one line per layer, type and name first."""
+def to_yaml(spec: dict[str, Any], dest: str | None = None, schema: str | None = None) -> str:
+    """The spec as a file a person reads: one line per layer, type and name first. Its modeline
+    points at ``schema``, else at a schema file that exists (see lang.schema.modeline_target)
+    for a spec written to ``dest`` (None: standard output)."""
     import io
 
     from ruamel.yaml import YAML
 
+    from regspec.lang.schema import modeline
     from regspec.yamlio import dump_yaml
 
     flow = YAML(typ="rt", pure=True)
@@ -643,8 +679,8 @@ def to_yaml(spec: dict[str, Any]) -> str:
         return "  - " + buf.getvalue().strip()
 
     head = {k: v for k, v in spec.items() if k in ("regspec", "name", "description", "input", "inputs")}
-    tail = {k: v for k, v in spec.items() if k in ("outputs", "compile")}
-    out = "# yaml-language-server: $schema=https://regspec.dev/schemas/regspec.schema.json\n" + dump_yaml(head)
+    tail = {k: v for k, v in spec.items() if k in ("outputs", "compile", "training")}
+    out = modeline(dest, schema) + dump_yaml(head)
     if spec.get("blocks"):  # nested models: one block each, its layers a line each
         out += "blocks:\n" + "".join(f"  {name}:\n    layers:\n" + "\n".join("  " + line(lay) for lay in b["layers"]) + "\n"
                                      for name, b in spec["blocks"].items())

@@ -97,8 +97,12 @@ def layer(spec_layer: Layer, *, brief: bool = False) -> dict[str, Any]:
 def program(prog: Program) -> LoweredModel:
     inputs = tuple(LoweredInput(i.id, i.shape, i.dtype, i.path) for i in prog.inputs)
     layers = []
+    policy = prog.training.mixed_precision
     for node in prog.nodes:
         lowered = layer(node.layer)
+        if policy and not isinstance(node.layer, Operation):
+            # The outputs stay float32 (Keras' mixed-precision guide): a softmax in 16 bits is not stable.
+            lowered["config"]["dtype"] = "float32" if node.id in prog.outputs else policy
         op = node.layer if isinstance(node.layer, Operation) else None
         layers.append(LoweredLayer(node.id, lowered["class_name"], lowered["config"], node.inputs, node.path, node.type,
                                    node.layer.call, node.layer.output_names(), op.function if op else None,

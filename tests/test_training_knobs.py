@@ -1,0 +1,72 @@
+"""The training knobs Keras users turn: steps_per_execution, jit_compile, mixed precision. Each is
+lowered to Keras, exported and imported; `steps_per_execution: auto` (the default) is faster and
+changes no result."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from regspec.api import load
+from regspec.backend.keras.build import compile_model
+from regspec.backend.keras.env import keras
+from regspec.backend.keras.export_python import python_script
+from regspec.backend.keras.importer import import_model, to_yaml
+from regspec.runtime.train import load_saved, train
+from tests.conftest import SPECS
+
+pytestmark = pytest.mark.tf
+IRIS = SPECS / "iris" / "base.yaml"
+
+
+def iris(**overrides):
+    return load(IRIS).with_overrides({"training.epochs": 3, "training.batch_size": 16, "layers.fc1.dropout": 0.3,
+                                      **overrides})
+
+
+def test_auto_steps_per_execution_gives_the_same_weights(tmp_path):
+    """Several batches per call run the same steps on the same batches with the same dropout
+    draws: same seed, same trained weights as one batch per call."""
+    one = train(iris(**{"compile.steps_per_execution": 1}), str(tmp_path / "one"), verbose=0, figures=())
+    auto = train(iris(), str(tmp_path / "auto"), verbose=0, figures=())
+    assert json.load(open(os.path.join(one.run_dir, "run.json")))["steps_per_execution"] == 1
+    assert json.load(open(os.path.join(auto.run_dir, "run.json")))["steps_per_execution"] == 7  # 112 / 16: an epoch
+    for a, b in zip(load_saved(one.run_dir).get_weights(), load_saved(auto.run_dir).get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert one.metrics["test"] == pytest.approx(auto.metrics["test"], rel=1e-5)
+
+
+def test_a_per_batch_callback_keeps_one_step_per_call(tmp_path):
+    spec = iris(**{"training.callbacks": [{"type": "backup_and_restore", "save_freq": 2}]})
+    assert spec.program.training.steps_per_execution("auto") == 1
+    assert compile_model(spec.program).steps_per_execution == 1
+    warned = iris(**{"compile.steps_per_execution": 4, "training.callbacks": [{"type": "tensorboard", "update_freq": 5}]})
+    (w,) = [d for d in warned.warnings if "acts every batch" in d.message]
+    assert w.path == "training.callbacks[0]"
+
+
+def test_each_knob_is_lowered_exported_and_imported(tmp_path):
+    spec = iris(**{"compile.steps_per_execution": 8, "compile.jit_compile": True,
+                   "training.mixed_precision": "mixed_bfloat16"})
+    model = compile_model(spec.program)
+    assert model.steps_per_execution == 8 and model.jit_compile is True
+    policies = [layer.dtype_policy.name for layer in model.layers]
+    assert policies[:-1] == ["mixed_bfloat16"] * (len(policies) - 1) and policies[-1] == "float32"  # the output
+    script = python_script(spec.program, str(IRIS))
+    assert "steps_per_execution=8," in script and "jit_compile=True," in script
+    assert script.count("dtype='mixed_bfloat16'") == len(policies) - 1 and "dtype='float32'" in script
+    model.save(tmp_path / "m.keras")
+    imported = import_model(str(tmp_path / "m.keras"))  # refuses, by layer, what it cannot express
+    assert imported["compile"]["steps_per_execution"] == 8 and imported["compile"]["jit_compile"] is True
+    assert imported["training"] == {"mixed_precision": "mixed_bfloat16"}
+    (tmp_path / "m.yaml").write_text(to_yaml(imported))
+    again = compile_model(load(tmp_path / "m.yaml").program)  # and back: the same knobs
+    assert again.steps_per_execution == 8 and [layer.dtype_policy.name for layer in again.layers] == policies
+
+
+def test_mixed_precision_trains(tmp_path):
+    result = train(iris(**{"training.mixed_precision": "mixed_bfloat16", "training.epochs": 1}), str(tmp_path),
+                   verbose=0, figures=())
+    assert result.status == "finished"
+    assert keras().mixed_precision.global_policy().name == "float32"  # per layer: nothing global changed
