@@ -162,3 +162,17 @@ def test_each_schema_error_is_flagged_at_its_line(editor, case):
     found = editor.check([path])[path]
     flagged = {d["range"]["start"]["line"] + 1 for d in found if d.get("severity", 1) == 1}
     assert expected <= flagged, (sorted(expected - flagged), [(d["range"]["start"]["line"] + 1, d["message"]) for d in found])
+
+
+def test_an_imported_specs_modeline_resolves_in_the_editor(editor, tmp_path):
+    """`regspec import` into an empty folder names the installed schema: the editor loads it
+    (a made-up URL gave "Unable to load schema" on every imported spec) and checks with it."""
+    from regspec.lang.schema import modeline
+
+    spec = tmp_path / "imported.yaml"
+    body = "regspec: 1\nname: m\ninput: {shape: [4]}\nlayers:\n  - {type: dense, units: 2}\ncompile: {}\n"
+    spec.write_text(modeline(str(spec)) + body)
+    assert editor.check([spec])[spec] == []
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(modeline(str(typo)) + body.replace("units", "unit"))
+    assert any("unit" in d["message"] for d in editor.check([typo])[typo])  # the schema was loaded, and used

@@ -210,3 +210,48 @@ def test_an_imported_spec_names_a_schema_file_that_exists(tmp_path):
     assert first == "# yaml-language-server: $schema=../schemas/regspec.schema.json"
     forced = CliRunner().invoke(main, ["import", str(tmp_path / "m.keras"), "--schema", "https://example.org/s.json"])
     assert forced.output.splitlines()[0] == "# yaml-language-server: $schema=https://example.org/s.json"
+
+
+SAVE_FRESH = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras
+getattr(keras.applications, sys.argv[1])(weights=None).save(sys.argv[2])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["VGG16", "Xception", "MobileNetV3Small"])
+def test_a_model_saved_by_a_fresh_process_comes_back_with_every_name(tmp_path, name):
+    """Saved as a user's script saves it; imported, compiled and compared name for name: VGG16's
+    input, Xception's numbered `add` layers, MobileNetV3's operations counted with layers."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", SAVE_FRESH, name, str(tmp_path / "m.keras")], check=True, timeout=300)
+    theirs = k.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    (tmp_path / "m.yaml").write_text(to_yaml(import_model(str(tmp_path / "m.keras"))))
+    ours = build_model(load(tmp_path / "m.yaml").program)
+    assert differences(ours, theirs, names=True) == []
+
+
+def test_names_never_collide(tmp_path):
+    """Unnamed layers are named as a fresh Keras names them, whatever this process built before,
+    skipping names the spec gives (where Keras itself would refuse the model: "The name dense_1
+    is used 2 times"); an operation counts with the layers of its name."""
+    (tmp_path / "s.yaml").write_text("""
+regspec: 1
+name: s
+input: {shape: [8]}
+layers:
+  - {type: dense, units: 8}
+  - {type: dense, units: 8, name: dense_1}
+  - {type: dense, units: 8}
+  - {type: ops.add, constant: 1.0}
+  - {type: dense, units: 2}
+compile: {}
+""")
+    for _ in range(2):  # the second build in this process gets the same names
+        model = build_model(load(tmp_path / "s.yaml").program)
+        names = [op.name for op in model.operations]
+        assert names == ["input", "dense", "dense_1", "dense_2", "add", "dense_3"]

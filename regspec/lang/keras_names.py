@@ -1,5 +1,8 @@
 """Every layer class of keras.layers (Keras 3.15), snake_cased, so that a type regspec lacks is
-told apart from a typo without importing Keras. A test keeps the list equal to Keras' own."""
+told apart from a typo without importing Keras. A test keeps the list equal to Keras' own.
+And the names Keras gives unnamed layers, made without Keras (``keras_snake``, ``NameMaker``)."""
+
+import re
 
 KERAS_LAYERS = frozenset({
     'activation', 'activity_regularization', 'adaptive_average_pooling1d', 'adaptive_average_pooling2d',
@@ -36,3 +39,31 @@ KERAS_LAYERS = frozenset({
 
 #: Keras layers that run arbitrary code or foreign modules: a spec never builds them.
 CODE_LAYERS = frozenset({"lambda", "tfsm_layer", "jax_layer", "flax_layer", "torch_module_wrapper", "layer", "wrapper"})
+
+
+def keras_snake(class_name: str) -> str:
+    """A class name as Keras snake_cases it for auto names (keras.src.utils.naming.to_snake_case)."""
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class NameMaker:
+    """The names a fresh Keras process gives unnamed layers and operations, in creation order:
+    the snake_cased class, then `_1`, `_2`, ... per class name (a layer and an operation of one
+    name, `add`, count together). A name already taken (given in the spec) is skipped, where
+    Keras would build a model whose names collide."""
+
+    def __init__(self, taken: set[str]):
+        self.taken = set(taken)
+        self.counts: dict[str, int] = {}
+
+    def next(self, class_name: str) -> str:
+        base = keras_snake(class_name)
+        while True:
+            k = self.counts.get(base, 0)
+            self.counts[base] = k + 1
+            name = base if k == 0 else f"{base}_{k}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name

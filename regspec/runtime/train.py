@@ -20,7 +20,6 @@ import json
 import math
 import os
 import platform
-import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -273,8 +272,9 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     # Everything that can refuse the spec or its data happens before any folder is made.
     datasets = load_data(program, seed)
     built: dict[str, Any] = {}
+    steps = _steps_per_execution(program, datasets)
     with _strategy(training.distribution).scope():
-        model = compile_model(program, built, split_loss=True)
+        model = compile_model(program, built, split_loss=True, steps_per_execution=steps)
     adapt_layers(model, datasets.train_eval, program, built)
     bdir = backup_dir(out, spec)
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
@@ -292,7 +292,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
                                  status="running", started=_now(), versions=_versions(),
-                                 steps_per_execution=_steps_per_execution(program, datasets))
+                                 steps_per_execution=int(model.steps_per_execution))
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
                                   resumed_dir is not None, started, verbose, figures, weights_every_epoch, lines_every)
@@ -453,8 +453,9 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
 
 
 def _steps_per_execution(program: Program, datasets: Any) -> int:
-    """The batches per call into the compiled step: the spec's, or what `auto` chose, as Keras
-    runs it (cut to the steps of an epoch)."""
+    """The batches per call into the compiled step: the spec's, or what `auto` chooses, cut to
+    the steps of an epoch (Keras would cut it too, but traces a loop over steps for it: 0.1 s more
+    for each iris trial, whose epoch is one step)."""
     import tensorflow as tf
 
     chosen = program.training.steps_per_execution(program.compile.steps_per_execution)
@@ -467,23 +468,9 @@ def _now() -> str:
 
 
 def _layer_labels(program: Program, built: dict[str, Any]) -> dict[int, str]:
-    """Keras layer (by id) -> its name in the spec, or for an unnamed one the name Keras gives it
-    in a fresh process (`dense`, `dense_1`, ...; as model.summary() of the exported script shows
-    it). Not the name it got here: a sweep's worker builds many models, and Keras numbers their
-    layers on (`dense_57`), so the same layer would be named differently in every trial."""
-    labels: dict[int, str] = {}
-    counts: dict[str, int] = {}
-    for n in program.nodes:
-        if n.id not in built or id(built[n.id]) in labels:
-            continue
-        if n.layer.name:
-            labels[id(built[n.id])] = n.layer.name
-            continue
-        base = re.sub(r"_\d+$", "", built[n.id].name)
-        k = counts.get(base, 0)
-        counts[base] = k + 1
-        labels[id(built[n.id])] = base if k == 0 else f"{base}_{k}"
-    return labels
+    """Keras layer (by id) -> its name: the spec's, or the one a fresh Keras process gives it
+    (`dense`, `dense_1`; regspec names unnamed layers so, see lower.program), in every run alike."""
+    return {id(built[n.id]): built[n.id].name for n in program.nodes if n.id in built}
 
 
 def _weights_log(k: Any, path: str, labels: dict[int, str]) -> Any:

@@ -120,7 +120,7 @@ def _build(program: Program, built: dict[str, Any]) -> Any:
             seq = k.Sequential(name=model.name)
         first = model.inputs[0]
         with refusal(source, first.path, "the input"):
-            seq.add(k.Input(shape=first.shape, dtype=first.dtype))
+            seq.add(k.Input(shape=first.shape, dtype=first.dtype, name=first.id))
         for item in model.layers:
             with refusal(source, item.path, f"to build {item.type}"):
                 built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
@@ -142,6 +142,8 @@ def _build(program: Program, built: dict[str, Any]) -> Any:
             if item.function is not None:  # an operation, computed by its keras.ops function as functional code does
                 constant = [] if item.constant is None else [item.constant]
                 result = getattr(k.ops, item.function)(*args, *constant, **item.config)
+                if item.name is not None:  # ops take no name: set on the operation the call made
+                    result._keras_history.operation.name = item.name
             elif layer is None:
                 raise AssertionError(item.id)
             elif len(args) == 1:
@@ -199,9 +201,11 @@ def _loss(program: Program, lowered: str | dict[str, Any] | None, path: Path) ->
         return getattr(keras().losses, lowered["class_name"])(**lowered["config"])
 
 
-def compile_model(program: Program, built: dict[str, Any] | None = None, *, split_loss: bool = False) -> Any:
+def compile_model(program: Program, built: dict[str, Any] | None = None, *, split_loss: bool = False,
+                  steps_per_execution: int | None = None) -> Any:
     """The Keras model, compiled. ``split_loss`` (training) adds the `data_loss` metric when the
-    model has penalties: the loss function alone, so that penalty = loss - data_loss."""
+    model has penalties: the loss function alone, so that penalty = loss - data_loss.
+    ``steps_per_execution``: as training chose it for its data (else the spec's, `auto` unbounded)."""
     model = build_model(program, built)
     opt, loss_ = optimizer(program), loss(program)
     metrics: Any = lower.metrics(program.compile)
@@ -210,7 +214,8 @@ def compile_model(program: Program, built: dict[str, Any] | None = None, *, spli
     section = program.compile
     with refusal(program.source, ("compile",), "to compile the model"):
         model.compile(optimizer=opt, loss=loss_, metrics=metrics, loss_weights=lower.loss_weights(section),
-                      steps_per_execution=program.training.steps_per_execution(section.steps_per_execution),
+                      steps_per_execution=steps_per_execution
+                      or program.training.steps_per_execution(section.steps_per_execution),
                       jit_compile=section.jit_compile)
     return model
 

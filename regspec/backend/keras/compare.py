@@ -5,27 +5,34 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
-def _snake(name: str) -> str:
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
+from regspec.lang.keras_names import keras_snake
 
 
-def described(model: Any) -> list[tuple]:
+def described(model: Any, *, names: bool = False) -> list[tuple]:
     """(name, class, config without name, names of inbound layers) per layer.
 
-    Inputs are compared by shape and dtype, not name; a name Keras generated (conv2d_7: the
-    number depends on what the process built before) stands as its position.
+    ``names``: every name as it is, the inputs' too (a model saved by a fresh process against
+    its round trip). Else inputs are compared by shape and dtype, not name, and a name Keras
+    generated (conv2d_7: the number depends on what the process built before) stands as its
+    position.
     """
-    rename = {t._keras_history.operation.name: f"input{i}" for i, t in enumerate(model.inputs)}
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]  # Sequential lists none
-    for i, layer in enumerate(layers):
-        if re.fullmatch(re.escape(_snake(type(layer).__name__)) + r"(_\d+)?", layer.name):
-            rename[layer.name] = f"#{i}"
     ops = [op for op in getattr(model, "operations", []) if op not in layers and type(op).__name__ != "InputLayer"]
+    if names:
+        out: list[tuple] = [(t._keras_history.operation.name, tuple(t.shape), str(t.dtype)) for t in model.inputs]
+        return out + [(op.name, type(op).__name__) for op in ops] + _layers(layers, {})
+    rename = {t._keras_history.operation.name: f"input{i}" for i, t in enumerate(model.inputs)}
+    for i, layer in enumerate(layers):
+        if re.fullmatch(re.escape(keras_snake(type(layer).__name__)) + r"(_\d+)?", layer.name):
+            rename[layer.name] = f"#{i}"
     for j, op in enumerate(ops):  # an operation node (`x + 3.0`): by its place among the operations
-        if re.fullmatch(re.escape(_snake(type(op).__name__)) + r"(_\d+)?", op.name):
-            rename[op.name] = f"op{j}:{type(op).__name__}"
-    out: list[tuple] = [(f"input{i}", tuple(t.shape), str(t.dtype)) for i, t in enumerate(model.inputs)]
+        rename[op.name] = f"op{j}:{type(op).__name__}"  # (Keras code cannot name one: no name to compare)
+    out = [(f"input{i}", tuple(t.shape), str(t.dtype)) for i, t in enumerate(model.inputs)]
+    return out + _layers(layers, rename)
+
+
+def _layers(layers: list[Any], rename: dict[str, str]) -> list[tuple]:
+    out: list[tuple] = []
     for layer in layers:
         config = layer.get_config()
         config.pop("name", None)
@@ -39,12 +46,12 @@ def described(model: Any) -> list[tuple]:
     return out
 
 
-def differences(ours: Any, theirs: Any, *, outputs: bool = True) -> list[str]:
+def differences(ours: Any, theirs: Any, *, outputs: bool = True, names: bool = False) -> list[str]:
     """What differs between two models (empty: the same model), including outputs on the same
     input once ``theirs``' weights are copied into ``ours``."""
     import numpy as np
 
-    a, b = described(ours), described(theirs)
+    a, b = described(ours, names=names), described(theirs, names=names)
     out = []
     if len(a) != len(b):
         out.append(f"{len(a)} layers vs {len(b)}")

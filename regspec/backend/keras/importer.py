@@ -23,7 +23,7 @@ from regspec.backend.keras.env import keras
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.lang.compile import LOSS_OF_CLASS, LOSSES, OPTIMIZERS
 from regspec.lang.keras_form import UnknownKerasForm, float32_decimal, value_kind
-from regspec.lang.keras_names import CODE_LAYERS
+from regspec.lang.keras_names import CODE_LAYERS, NameMaker, keras_snake
 from regspec.lang.layers import LAYERS
 from regspec.lang.layers.base import dropout_name
 from regspec.lang.layers.operations import Operation
@@ -87,13 +87,9 @@ def import_model(path: str) -> dict[str, Any]:
     return result.spec
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
-
-
 def _auto_name(name: str, class_name: str) -> bool:
     """A name Keras made up (dense, dense_3): not worth writing unless something refers to it."""
-    return re.fullmatch(re.escape(_snake(class_name)) + r"(_\d+)?", name) is not None
+    return re.fullmatch(re.escape(keras_snake(class_name)) + r"(_\d+)?", name) is not None
 
 
 class _Importer:
@@ -126,7 +122,7 @@ class _Importer:
             section: dict[str, Any] = {"shape": only["shape"]}
             if only["dtype"] != "float32":
                 section["dtype"] = only["dtype"]
-            if only["name"] != "input" and only["referenced"]:
+            if only["name"] != "input":  # the input keeps its name (a fresh Keras calls it input_layer)
                 section["name"] = only["name"]
             spec["input"] = section
         else:
@@ -248,7 +244,6 @@ class _Importer:
             self.problem(name, f"its call {k + 1} takes inputs that come after it")
         last = layers[-1]["_keras_name"] if layers else None
         outputs = None if output_names == [last] else output_names
-        layers = _fold_dropouts(layers, consumers)
         order = {n: i for i, n in enumerate(input_names)}  # the model's input order, not the layers'
         inputs.sort(key=lambda i: order.get(i["name"], len(order)))
         for lay in layers:  # names that layers refer to (or reuse) must be written
@@ -259,6 +254,10 @@ class _Importer:
                 _ensure_name(layers, lay["layer"])
         for o in outputs or []:
             _ensure_name(layers, o)
+        if not nested:
+            _keep_names_not_regenerated(layers, [i["name"] for i in inputs] if len(inputs) > 1 else
+                                        [inputs[0]["name"]] if inputs else [])
+        layers = _fold_dropouts(layers, consumers)
         if nested:  # the caller names every layer of a block by its Keras name
             return inputs, layers, outputs
         return inputs, [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers], outputs
@@ -290,7 +289,7 @@ class _Importer:
             return None
         tag = _layer_tag(cls)
         if tag is None:
-            snake = _snake(cls)
+            snake = keras_snake(cls)
             if snake in CODE_LAYERS:
                 self.problem(name, f"{cls} runs code; a spec never does")
             else:
@@ -442,7 +441,7 @@ class _Importer:
             cls, cfg = value["class_name"], value.get("config") or {}
             if module in ("keras.initializers", "keras.constraints"):
                 # A spec names one at its defaults (`he_normal`); an initializer kind reads the rest.
-                snake = _snake(cls)
+                snake = keras_snake(cls)
                 getter = keras().initializers if module == "keras.initializers" else keras().constraints
                 try:
                     default = getattr(getter, cls)().get_config()
@@ -614,16 +613,39 @@ def _ensure_name(layers: list[dict[str, Any]], keras_name: str) -> None:
             return
 
 
+def _keep_names_not_regenerated(layers: list[dict[str, Any]], input_names: list[str]) -> None:
+    """Write back (as `name`) every Keras name that compiling the spec would not give again.
+
+    A layer written without a name is named by regspec as a fresh Keras process names it (see
+    lang.keras_names.NameMaker), so its name may go only where that gives it back: simulated here
+    in the order compiling meets the layers. Writing a name back changes the names the others
+    get (a written name is skipped), so until nothing changes."""
+    while True:
+        maker = NameMaker({lay["name"] for lay in layers if lay.get("name")} | set(input_names))
+        for lay in layers:
+            if lay.get("name") or lay.get("type") in (None, "reuse") or "block" in lay:
+                continue
+            if maker.next(LAYERS[lay["type"]].keras_class) != lay.get("_keras_name"):
+                lay["name"] = lay["_keras_name"]
+                break
+        else:
+            return
+
+
 def _fold_dropouts(layers: list[dict[str, Any]], consumers: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """A Dropout right after a layer that takes the annotation, and used only there, becomes it."""
+    """A Dropout right after a layer that takes the annotation, and used only there, becomes it,
+    when compiling names the annotation's Dropout as Keras had it: `<layer>_dropout` after a named
+    layer, the name a fresh Keras gives after an unnamed one."""
     out: list[dict[str, Any]] = []
     for lay in layers:
         prev = out[-1] if out else None
+        named_as_annotation = (lay.get("name") is None if prev is None or not prev.get("name")
+                               else lay.get("name") == dropout_name(prev.get("name")))
         if (lay.get("type") == "dropout" and prev is not None and set(lay) <= {"type", "rate", "name", "_keras_name"}
                 and "inputs" not in lay and "type" in prev and "dropout" in LAYERS[prev["type"]].annotations
                 and "dropout" not in prev
                 and consumers.get(prev.get("_keras_name", ""), [lay.get("_keras_name")]) == [lay.get("_keras_name")]
-                and (lay.get("name") is None or lay.get("name") == dropout_name(prev.get("name")))):
+                and named_as_annotation):
             prev["dropout"] = lay["rate"]
             continue
         out.append(lay)

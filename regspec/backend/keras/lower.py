@@ -16,6 +16,7 @@ from typing import Any
 from regspec.ir.graph import Program
 from regspec.lang.compile import LOSSES, OPTIMIZERS, CompileSection, Crossentropy
 from regspec.lang.keras_form import LAYERS_MODULE, KerasValue
+from regspec.lang.keras_names import NameMaker
 from regspec.lang.layers import Layer
 from regspec.lang.layers.operations import Operation
 from regspec.lang.registry import Registered
@@ -48,6 +49,8 @@ class LoweredLayer:
     constant: float | None = None
     #: A `reuse`: the id of the layer called again (its config is that layer's).
     shares: str | None = None
+    #: The Keras name: the spec's, or the one a fresh Keras process would give (see NameMaker).
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,15 +101,21 @@ def program(prog: Program) -> LoweredModel:
     inputs = tuple(LoweredInput(i.id, i.shape, i.dtype, i.path) for i in prog.inputs)
     layers = []
     policy = prog.training.mixed_precision
+    # Unnamed layers get the names a fresh Keras process would give them, whatever this process
+    # built before: a sweep's trials, a round trip through import and a report all agree.
+    names = NameMaker({n.layer.name for n in prog.nodes if n.layer.name} | {i.id for i in prog.inputs})
     for node in prog.nodes:
         lowered = layer(node.layer)
+        name = None if node.shares is not None else node.layer.name or names.next(node.layer.keras_class)
+        if name is not None and not isinstance(node.layer, Operation):
+            lowered["config"]["name"] = name
         if policy and not isinstance(node.layer, Operation):
             # The outputs stay float32 (Keras' mixed-precision guide): a softmax in 16 bits is not stable.
             lowered["config"]["dtype"] = "float32" if node.id in prog.outputs else policy
         op = node.layer if isinstance(node.layer, Operation) else None
         layers.append(LoweredLayer(node.id, lowered["class_name"], lowered["config"], node.inputs, node.path, node.type,
                                    node.layer.call, node.layer.output_names(), op.function if op else None,
-                                   op.second_operand() if op else None, node.shares))
+                                   op.second_operand() if op else None, node.shares, name))
     return LoweredModel(prog.name, inputs, tuple(layers), prog.outputs, prog.is_stack)
 
 
