@@ -15,6 +15,26 @@ L, R = k.layers, k.regularizers
 
 # (spec layer, input shape, the hand-written Keras layer)
 CASES = {
+    # Categorical and text preprocessing (lang/layers/lookup.py); given a vocabulary, they build without data.
+    "string_lookup": ({"type": "string_lookup", "vocabulary": ["a", "b", "c"], "output_mode": "one_hot"}, [1],
+                      lambda: L.StringLookup(vocabulary=["a", "b", "c"], output_mode="one_hot"), "string"),
+    "string_lookup_instance": ({"type": "string_lookup", "max_tokens": 50, "num_oov_indices": 2}, [3],
+                          lambda: L.StringLookup(max_tokens=50, num_oov_indices=2), "string"),
+    "integer_lookup": ({"type": "integer_lookup", "vocabulary": [3, 7, 9], "output_mode": "multi_hot", "mask_token": 0},
+                       [4], lambda: L.IntegerLookup(vocabulary=[3, 7, 9], output_mode="multi_hot", mask_token=0), "int64"),
+    "hashing": ({"type": "hashing", "num_bins": 8, "output_mode": "one_hot", "salt": 3}, [1],
+                lambda: L.Hashing(8, output_mode="one_hot", salt=3), "string"),
+    "category_encoding": ({"type": "category_encoding", "num_tokens": 6, "output_mode": "count"}, [4],
+                          lambda: L.CategoryEncoding(6, output_mode="count"), "int32"),
+    "discretization": ({"type": "discretization", "bin_boundaries": [0.0, 1.5, 3.0], "output_mode": "one_hot"}, [1],
+                       lambda: L.Discretization(bin_boundaries=[0.0, 1.5, 3.0], output_mode="one_hot")),
+    "discretization_adapted": ({"type": "discretization", "num_bins": 4}, [3], lambda: L.Discretization(num_bins=4)),
+    "text_vectorization": ({"type": "text_vectorization", "max_tokens": 100, "output_sequence_length": 12}, [1],
+                           lambda: L.TextVectorization(max_tokens=100, output_sequence_length=12), "string"),
+    "text_vectorization_instance": ({"type": "text_vectorization", "vocabulary": ["the", "cat", "sat"],
+                                      "output_mode": "multi_hot", "standardize": "lower", "ngrams": 2}, [],
+                                     lambda: L.TextVectorization(vocabulary=["the", "cat", "sat"], output_mode="multi_hot",
+                                                                 standardize="lower", ngrams=2), "string"),
     "dense": ({"type": "dense", "units": 7, "activation": "relu", "kernel_regularizer": {"l1": 0.001},
                "bias_regularizer": {"l2": 0.01}, "activity_regularizer": {"l1": 0.002, "l2": 0.003}},
               [5], lambda: L.Dense(7, activation="relu", kernel_regularizer=R.l1(0.001), bias_regularizer=R.l2(0.01),
@@ -153,8 +173,9 @@ def kind_of(case: str) -> str:
     return next((case[: -len(v)] for v in ("_adapted", "_instance", "_ellipsis") if case.endswith(v)), case)
 
 
-def spec_for(layer: dict, shape: list) -> object:
-    data = {"regspec": 1, "name": "t", "input": {"shape": shape}, "layers": [layer], "compile": {"loss": "mse"}}
+def spec_for(layer: dict, shape: list, dtype: str = "float32") -> object:
+    data = {"regspec": 1, "name": "t", "input": {"shape": shape, "dtype": dtype}, "layers": [layer],
+            "compile": {"loss": "mse"}}
     return from_document(Document("t.yaml", data))
 
 
@@ -239,11 +260,11 @@ def test_multi_input_layer_compiles_like_hand_written_keras(kind):
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_layer_compiles_like_hand_written_keras(kind):
-    layer, shape, hand = CASES[kind]
-    spec = spec_for(layer, shape)
+    layer, shape, hand, *dtype = CASES[kind]  # a fourth item: the input's dtype (strings, integers)
+    spec = spec_for(layer, shape, *dtype)
     built = build_model(spec.program)
     ours = built.layers[-1]
-    theirs_model = k.Sequential([k.Input(shape=tuple(shape)), hand()])
+    theirs_model = k.Sequential([k.Input(shape=tuple(shape), dtype=(dtype or ["float32"])[0]), hand()])
     theirs = theirs_model.layers[-1]
     assert type(ours) is type(theirs)
     assert config(ours) == config(theirs)

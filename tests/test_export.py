@@ -80,8 +80,8 @@ def test_every_layer_kind_exports_to_the_same_layer(kind):
 
     from .test_compile_layers import spec_for
 
-    layer, shape, _ = LAYER_CASES[kind]
-    spec = spec_for(layer, shape)
+    layer, shape, _, *dtype = LAYER_CASES[kind]
+    spec = spec_for(layer, shape, *dtype)
     namespace: dict = {}
     exec("\n".join(["import keras", "from keras import layers, regularizers", *model_source(spec.program)]), namespace)
     assert differences(namespace["build_model"](), build_model(spec.program)) == []

@@ -181,8 +181,8 @@ def test_json_configs_import_too(tmp_path):
 def test_every_layer_kinds_hand_written_twin_imports(kind, tmp_path):
     """Each kind's hand-written Keras layer (tests/test_compile_layers.py) reads back as a spec
     that builds the same model: the way in, for every kind, including a wrapper's inner layer."""
-    _, shape, hand = LAYER_CASES[kind]
-    model = k.Sequential([k.Input(shape=tuple(shape)), hand()])
+    _, shape, hand, *dtype = LAYER_CASES[kind]
+    model = k.Sequential([k.Input(shape=tuple(shape), dtype=(dtype or ["float32"])[0]), hand()])
     back = round_trip(model, tmp_path)
     assert differences(build_model(back.program), model) == []
 

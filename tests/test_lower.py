@@ -56,8 +56,8 @@ def same(ours, theirs, where: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_lowered_config_equals_what_keras_builds(kind):
-    layer, shape, _ = CASES[kind]
-    spec = spec_for(layer, shape)
+    layer, shape, _, *dtype = CASES[kind]
+    spec = spec_for(layer, shape, *dtype)
     lowered = lower.layer(spec.program.nodes[-1].layer)
     built = build_model(spec.program).layers[-1]
     assert lowered["class_name"] == type(built).__name__

@@ -99,8 +99,9 @@ class PreprocessingRecord(Record):
     FILE: ClassVar[str] = layout.PREPROCESSING
     format: Literal[1] = 1
     source: str
-    raw_shape: Annotated[tuple[Dim, ...], Strict(False), Field(min_length=1, max_length=8)]  # one example as the data gives it
-    input_shape: Annotated[tuple[Dim | None, ...], Strict(False), Field(min_length=1, max_length=8)]  # ... as the model takes it
+    # One example as the data gives it, and as the model takes it ([] for a scalar: one string).
+    raw_shape: Annotated[tuple[Dim, ...], Strict(False), Field(max_length=8)]
+    input_shape: Annotated[tuple[Dim | None, ...], Strict(False), Field(max_length=8)]
     features: Names | None = None  # column names, in order (None: positional)
     label: str | None = None
     classes: Names | None = None  # class names by class id (None: the ids are the names)

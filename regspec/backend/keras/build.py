@@ -59,6 +59,8 @@ def materialize(v: Any) -> Any:
         if v.get("module") == LAYERS_MODULE:
             return from_config(v)
         return getattr(namespace(v.get("module", "")), v["class_name"])(**v["config"])
+    if isinstance(v, lower.DataList):
+        return list(v)  # a vocabulary or bin boundaries: the list Keras code passes
     if isinstance(v, list):
         return tuple(materialize(x) for x in v)
     return v

@@ -140,6 +140,21 @@ def output_units(program: Program) -> int | None:
     return out.output_shape[-1] if out is not None and out.output_shape else None
 
 
+def _as_input(program: Program, x: np.ndarray, split: str, scale: float | None) -> np.ndarray:
+    """Examples as the model's input takes them: numbers as float32 (rescaled), or, into an
+    integer or string input (a lookup's), its own dtype."""
+    dtype = program.inputs[0].dtype if len(program.inputs) == 1 else "float32"
+    if dtype == "string" or dtype.startswith(("int", "uint")):
+        if scale:
+            raise fail(program, "rescale", f"rescales numbers; the model's input takes {dtype} values")
+        try:
+            typed = np.asarray(x).astype(str if dtype == "string" else dtype)
+        except (TypeError, ValueError) as exc:
+            raise fail(program, "", f"{split} examples are not {dtype} values ({short(str(exc))})") from None
+        return _fit_shape(program, typed, split)
+    return _fit_shape(program, np.asarray(x, dtype="float32") * (scale or 1.0), split)
+
+
 def _fit_shape(program: Program, x: np.ndarray, split: str) -> np.ndarray:
     """Reshape examples to the model's input shape when the element counts agree."""
     want = model_input_shape(program)
@@ -195,9 +210,8 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     assert data is not None
     scale = getattr(data, "rescale", None)
     raw_shape = list(np.shape(x)[1:])
-    x = _fit_shape(program, np.asarray(x, dtype="float32") * (scale or 1.0), "train")
-    xt = _fit_shape(program, np.asarray(xt, dtype="float32") * (scale or 1.0), "test")
-    for split, arr in (("train", x), ("test", xt)):
+    x, xt = _as_input(program, x, "train", scale), _as_input(program, xt, "test", scale)
+    for split, arr in (("train", x), ("test", xt)) if x.dtype.kind == "f" else ():
         if not np.all(np.isfinite(arr)):
             bad = int(np.argwhere(~np.isfinite(arr.reshape(len(arr), -1)))[0][0])
             raise fail(program, "", f"{split} example {bad} has a NaN or infinite value",

@@ -25,6 +25,8 @@ def py(v: Any) -> str:
     if isinstance(v, dict) and "class_name" in v:
         args = ", ".join(f"{k}={py(x)}" for k, x in v["config"].items())
         return f"{source_prefix(v.get('module', ''))}.{v['class_name']}({args})"
+    if isinstance(v, lower.DataList):  # a vocabulary: a list, as the build passes it
+        return "[" + ", ".join(py(x) for x in v) + "]"
     if isinstance(v, list):  # a tuple, as the build passes it (Keras keeps what it is given in its config)
         return "(" + ", ".join(py(x) for x in v) + ("," if len(v) == 1 else "") + ")"
     if isinstance(v, dict):

@@ -364,10 +364,12 @@ class _Importer:
         self.blocks[name] = {"layers": [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers]}
         return {"block": name, "name": name, "_keras_name": name}
 
-    def _keras_defaults(self, cls: str, cfg: dict[str, Any]) -> dict[str, Any]:
-        """What Keras' own constructor gives for every argument but the required ones."""
+    def _keras_defaults(self, cls: str, cfg: dict[str, Any], tag: str) -> dict[str, Any]:
+        """What Keras' own constructor gives for every argument but the required ones (Keras',
+        and those the kind requires: CategoryEncoding's num_tokens defaults to a refusal)."""
         kcls = getattr(keras().layers, cls)
-        required = {}
+        required = {f: cfg[f] for f, info in LAYERS[tag].model_fields.items() if info.is_required() and f in cfg
+                    and f != "type"}
         for p in list(inspect.signature(kcls.__init__).parameters.values())[1:]:
             if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 required[p.name] = cfg[p.name]
@@ -376,14 +378,18 @@ class _Importer:
             if "layer" in required:  # wrappers: the wrapped layer, built from its own config
                 inner = required["layer"]
                 required["layer"] = getattr(keras().layers, inner["class_name"]).from_config(inner["config"])
-            self._defaults[key] = kcls(**required).get_config()
+            try:
+                self._defaults[key] = kcls(**required).get_config()
+            except ValueError:  # needs one of several arguments (Discretization: bins or boundaries)
+                given = {f: cfg[f] for f in LAYERS[tag].model_fields if f != "type" and cfg.get(f) is not None}
+                self._defaults[key] = kcls(**{**given, **required}).get_config()
         return self._defaults[key]
 
     def _arguments(self, name: str, tag: str, cls: str, cfg: dict[str, Any]) -> dict[str, Any] | None:
         spec_cls = LAYERS[tag]
         fields = spec_cls.model_fields
         try:
-            keras_defaults = self._keras_defaults(cls, cfg)
+            keras_defaults = self._keras_defaults(cls, cfg, tag)
         except Exception as exc:  # noqa: BLE001 - a config this Keras cannot even rebuild
             self.problem(name, f"Keras cannot rebuild its {cls} config ({type(exc).__name__}: {exc})")
             return None
@@ -406,6 +412,8 @@ class _Importer:
                 continue
             if key == "backward_layer" and tag == "bidirectional":
                 continue  # rebuilt from `layer` by Keras
+            if key in spec_cls.keras_state:
+                continue
             if key not in fields or key in spec_cls.own_keys:
                 if _same(value, keras_defaults.get(key)):
                     continue

@@ -79,6 +79,11 @@ def value(v: Any, brief: bool = False) -> Any:
 OMIT_IF_NONE = frozenset({"seed", "activity_regularizer"})
 
 
+class DataList(list[Any]):
+    """A list argument that is data (a vocabulary, bin boundaries), passed to Keras as a list:
+    other list arguments (kernel sizes, factors) are passed as tuples."""
+
+
 def layer(spec_layer: Layer, *, brief: bool = False) -> dict[str, Any]:
     """``{"class_name": "Dense", "config": {"units": 3, ...}}`` for one layer.
 
@@ -93,7 +98,7 @@ def layer(spec_layer: Layer, *, brief: bool = False) -> dict[str, Any]:
             continue
         if brief and k in spec_layer.implied_arguments():
             continue
-        config[k] = value(v, brief)
+        config[k] = DataList(v) if k in spec_layer.data_arguments and isinstance(v, list) else value(v, brief)
     return {"class_name": spec_layer.keras_class, "config": config}
 
 

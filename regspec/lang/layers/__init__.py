@@ -5,6 +5,7 @@ from regspec.lang.layers import (  # noqa: F401  # importing a module registers 
     attention,
     conv,
     core,
+    lookup,
     merge,
     normalization,
     operations,

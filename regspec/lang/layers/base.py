@@ -53,6 +53,10 @@ class Layer(Registered):
     annotations: ClassVar[frozenset[str]] = frozenset()
     #: Regspec-only keys that never reach Keras: BASE_KEYS and the annotations (set per class).
     own_keys: ClassVar[frozenset[str]] = BASE_KEYS
+    #: Arguments whose list is data (a vocabulary), passed to Keras as a list, not a tuple.
+    data_arguments: ClassVar[frozenset[str]] = frozenset()
+    #: Keys of Keras' config that are state, not arguments (an import skips them).
+    keras_state: ClassVar[frozenset[str]] = frozenset()
     #: How the functional API calls it with several inputs: layer([a, b]) or layer(a, b).
     call: ClassVar[str] = "list"
     #: May appear in ``data.augmentation`` (random transforms on training batches).
