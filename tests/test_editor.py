@@ -54,6 +54,7 @@ class Client:
         self.diagnostics: dict[str, list[dict]] = {}
         self.lock = threading.Lock()
         self.next_id = 0
+        self.published = 0
         self.replies: dict[int, Any] = {}
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -94,6 +95,7 @@ class Client:
             elif method == "textDocument/publishDiagnostics":
                 with self.lock:
                     self.diagnostics[message["params"]["uri"]] = message["params"]["diagnostics"]
+                    self.published += 1
             elif method == "workspace/configuration":  # the server pulls its settings, section by section
                 items = message["params"]["items"]
                 result = [self.settings.get(item.get("section", ""), None) for item in items]
@@ -113,9 +115,12 @@ class Client:
                     break
             assert time.time() < deadline, [str(f) for f in files if f.as_uri() not in self.diagnostics][:5]
             time.sleep(0.05)
-        time.sleep(1.0)  # a schema loaded late republishes: take the last word
-        with self.lock:
-            return {f: self.diagnostics[f.as_uri()] for f in files}
+        while True:  # a schema loaded late republishes: take the last word (quiet for 0.3 s)
+            seen = self.published
+            time.sleep(0.3)
+            with self.lock:
+                if self.published == seen:
+                    return {f: self.diagnostics[f.as_uri()] for f in files}
 
     def close(self) -> None:
         try:

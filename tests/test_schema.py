@@ -1,5 +1,6 @@
 """The checked-in JSON Schema is generated from the models, and agrees with them."""
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -31,8 +32,10 @@ def test_sweep_files_pass_the_sweep_schema():
     assert not validator.is_valid({"regspec-sweep": 1, "name": "x", "base": "b.yaml", "axes": {"a": []}})
 
 
+@functools.lru_cache(maxsize=1)
 def strict_validator():
-    """jsonschema with the models' strictness: 3.0 is not an integer, inf/nan are not numbers."""
+    """jsonschema with the models' strictness: 3.0 is not an integer, inf/nan are not numbers
+    (made once: the schema is large)."""
     base = jsonschema.Draft202012Validator
     checker = base.TYPE_CHECKER.redefine_many({
         "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
