@@ -55,3 +55,16 @@ def test_a_held_lock_is_not_taken_twice(tmp_path):
         assert backup.take_lock(path) is None
     finally:
         first.close()
+
+
+def test_a_full_sweep_database_says_to_free_space_not_to_move_it_away():
+    """SQLite's "disk is full" is not damage: the rerun goes on once there is space (a real
+    full disk is in tests/test_crash_points.py; WAL mode kept committing there)."""
+    import sqlite3
+
+    from regspec.sweep.store import _store_error
+
+    full = _store_error("runs/s/sweep.db", sqlite3.OperationalError("database or disk is full"))
+    assert "free some space" in str(full) and "move it away" not in str(full)
+    damaged = _store_error("runs/s/sweep.db", sqlite3.DatabaseError("file is not a database"))
+    assert "move it away" in str(damaged)
