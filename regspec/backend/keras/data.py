@@ -254,9 +254,16 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
         standardize = Standardize(mean=tuple(got.mean.astype(float).tolist()), scale=tuple(got.scale.astype(float).tolist()))
     record = preprocessing_record(program, raw_shape=raw_shape, features=got.features, label=got.label,
                                   classes=got.classes, rescale=scale, standardize=standardize)
+    # Arrays in memory: the pipeline only slices, shuffles and batches, which threads do not speed
+    # up, while tf.data's own pool and its autotuning compete with training for the cores (two
+    # sweep workers on two cores: 1.24 s a trial with them, 0.89 s without; bench/bench_sweep.py).
+    quiet = tf.data.Options()
+    quiet.threading.private_threadpool_size = 1
+    quiet.threading.max_intra_op_parallelism = 1
+    quiet.autotune.enabled = False
     return Datasets(
-        train=train.prefetch(tf.data.AUTOTUNE), train_eval=batches(x, y), validation=validation,
-        test=batches(xt, yt), preprocessing=record,
+        train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
+        validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet), preprocessing=record,
     )
 
 
