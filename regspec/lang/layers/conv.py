@@ -2,11 +2,11 @@
 
 
 import math
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from regspec.lang.layers.base import BiasArguments, KernelArguments, Shape, ShapeError, WeightedLayer, channels, need_rank
 from regspec.lang.regularizers import Regularizer
-from regspec.lang.types import Activation, Constraint, Initializer, Padding, PositiveInt, Size1, Size2, Size2OrZero, Size3
+from regspec.lang.types import Activation, Constraint, Initializer, Padding, PositiveInt, Size1, Size2, Size2OrZero, Size3, Strict
 
 
 def as_tuple(value: int | list[int], rank: int) -> tuple[int, ...]:
@@ -34,27 +34,52 @@ def deconv_length(n: int | None, k: int, stride: int, padding: str, output_paddi
     return (n - 1) * stride + k - 2 * pad + output_padding
 
 
+class Window1D(Strict):
+    """A convolution window's sizes over 1 spatial axis (2 and 3 below): declared once per rank,
+    shared by the convolutions, separable and depthwise ones, their transposes and ConvLSTMs."""
+
+    rank: ClassVar[int] = 1
+    kernel_size: Size1
+    strides: Size1 = 1
+    dilation_rate: Size1 = 1
+
+
+class Window2D(Strict):
+    rank: ClassVar[int] = 2
+    kernel_size: Size2
+    strides: Size2 = 1
+    dilation_rate: Size2 = 1
+
+
+class Window3D(Strict):
+    rank: ClassVar[int] = 3
+    kernel_size: Size3
+    strides: Size3 = 1
+    dilation_rate: Size3 = 1
+
+
+def window(layer: Any) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(kernel_size, strides, dilation_rate) of a layer with a Window mixin, one number per axis."""
+    return (as_tuple(layer.kernel_size, layer.rank), as_tuple(layer.strides, layer.rank),
+            as_tuple(layer.dilation_rate, layer.rank))
+
+
 class _Filters(KernelArguments, BiasArguments, WeightedLayer):
     """What every convolution with `filters` takes (Conv1D/2D/3D and their transposes)."""
 
+    rank: ClassVar[int]  # from its Window mixin
     filters: PositiveInt
     padding: Padding = "valid"
     activation: Activation | None = None
-
-    @classmethod
-    def _rank(cls) -> int:
-        return int(next(c for c in cls.keras_class if c.isdigit()))  # Conv1D, Conv1DTranspose -> 1
 
 
 class _Conv(_Filters):
     groups: PositiveInt = 1
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
-        r = self._rank()
-        need_rank(self, shape, r + 1)
+        need_rank(self, shape, self.rank + 1)
         cin = channels(self, shape)
-        args = self.keras_arguments()  # kernel_size, strides and dilation_rate are declared per rank
-        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
+        ks, st, dl = window(self)
         if cin % self.groups or self.filters % self.groups:
             raise ShapeError(f"groups={self.groups} must divide the input channels ({cin}) and filters ({self.filters})")
         try:
@@ -68,72 +93,43 @@ class _Conv(_Filters):
         cin = shape[-1] if shape else None
         if cin is None:
             return None
-        ks = as_tuple(self.keras_arguments()["kernel_size"], self._rank())
+        ks = window(self)[0]
         kernel = ("kernel", (*ks, cin // self.groups, self.filters))
         return [kernel] + ([("bias", (self.filters,))] if self.use_bias else [])
 
 
 
-class Conv1D(_Conv):
+class Conv1D(Window1D, _Conv):
     keras_class = "Conv1D"
     type: Literal["conv1d"]
-    kernel_size: Size1
-    strides: Size1 = 1
     padding: Literal["valid", "same", "causal"] = "valid"  # type: ignore[assignment]  # only Conv1D has causal
-    dilation_rate: Size1 = 1
 
 
-class Conv2D(_Conv):
+class Conv2D(Window2D, _Conv):
     """2D convolution (spatial convolution over images)."""
 
     keras_class = "Conv2D"
     type: Literal["conv2d"]
-    kernel_size: Size2
-    strides: Size2 = 1
-    dilation_rate: Size2 = 1
 
 
-class Conv3D(_Conv):
+class Conv3D(Window3D, _Conv):
     keras_class = "Conv3D"
     type: Literal["conv3d"]
-    kernel_size: Size3
-    strides: Size3 = 1
-    dilation_rate: Size3 = 1
 
 
 class _Window(BiasArguments, WeightedLayer):
     """Arguments shared by the convolutions outside Conv's own family (their kernel_size,
-    strides and dilation_rate are declared per rank; the rank is the Keras class's digit)."""
+    strides and dilation_rate come from a Window mixin)."""
 
+    rank: ClassVar[int]  # from its Window mixin
     padding: Padding = "valid"
     activation: Activation | None = None
 
     def _window(self, shape: Shape) -> tuple[Shape, tuple[int, ...], int]:
-        r = int(next(c for c in self.keras_class if c.isdigit()))
-        need_rank(self, shape, r + 1)
-        args = self.keras_arguments()
-        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
+        need_rank(self, shape, self.rank + 1)
+        ks, st, dl = window(self)
         out = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[:-1], ks, st, dl))
         return out, ks, channels(self, shape)
-
-
-class Conv2DTranspose(KernelArguments, _Window):
-    keras_class = "Conv2DTranspose"
-    type: Literal["conv2d_transpose"]
-    filters: PositiveInt
-    kernel_size: Size2
-    strides: Size2 = 1
-    dilation_rate: Size2 = 1
-    output_padding: Size2OrZero | None = None
-
-    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
-        need_rank(self, shape, 3)
-        cin = channels(self, shape)
-        ks, st, dl = (as_tuple(v, 2) for v in (self.kernel_size, self.strides, self.dilation_rate))
-        op = as_tuple(self.output_padding, 2) if self.output_padding is not None else (None, None)
-        out = tuple(deconv_length(n, k, s, self.padding, p, d) for n, k, s, p, d in zip(shape[:2], ks, st, op, dl))
-        params = ks[0] * ks[1] * cin * self.filters + (self.filters if self.use_bias else 0)
-        return out + (self.filters,), params, 0
 
 
 class _Depthwise(_Window):
@@ -158,20 +154,14 @@ class _Separable(_Depthwise):
         return out + (self.filters,), params, 0
 
 
-class SeparableConv1D(_Separable):
+class SeparableConv1D(Window1D, _Separable):
     keras_class = "SeparableConv1D"
     type: Literal["separable_conv1d"]
-    kernel_size: Size1
-    strides: Size1 = 1
-    dilation_rate: Size1 = 1
 
 
-class SeparableConv2D(_Separable):
+class SeparableConv2D(Window2D, _Separable):
     keras_class = "SeparableConv2D"
     type: Literal["separable_conv2d"]
-    kernel_size: Size2
-    strides: Size2 = 1
-    dilation_rate: Size2 = 1
 
 
 class _DepthwiseOnly(_Depthwise):
@@ -181,50 +171,42 @@ class _DepthwiseOnly(_Depthwise):
         return out + (cout,), math.prod(ks) * cout + (cout if self.use_bias else 0), 0
 
 
-class DepthwiseConv1D(_DepthwiseOnly):
+class DepthwiseConv1D(Window1D, _DepthwiseOnly):
     keras_class = "DepthwiseConv1D"
     type: Literal["depthwise_conv1d"]
-    kernel_size: Size1
-    strides: Size1 = 1
-    dilation_rate: Size1 = 1
 
 
-class DepthwiseConv2D(_DepthwiseOnly):
+class DepthwiseConv2D(Window2D, _DepthwiseOnly):
     keras_class = "DepthwiseConv2D"
     type: Literal["depthwise_conv2d"]
-    kernel_size: Size2
-    strides: Size2 = 1
-    dilation_rate: Size2 = 1
 
 
 class _ConvTranspose(_Filters):
     output_padding: Size1 | None = None
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
-        r = self._rank()
+        r = self.rank
         need_rank(self, shape, r + 1)
         cin = channels(self, shape)
-        args = self.keras_arguments()
-        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
+        ks, st, dl = window(self)
         op = as_tuple(self.output_padding, r) if self.output_padding is not None else (None,) * r
         out = tuple(deconv_length(n, k, s, self.padding, p, d) for n, k, s, p, d in zip(shape[:-1], ks, st, op, dl))
         params = math.prod(ks) * cin * self.filters + (self.filters if self.use_bias else 0)
         return out + (self.filters,), params, 0
 
 
-
-class Conv1DTranspose(_ConvTranspose):
+class Conv1DTranspose(Window1D, _ConvTranspose):
     keras_class = "Conv1DTranspose"
     type: Literal["conv1d_transpose"]
-    kernel_size: Size1
-    strides: Size1 = 1
-    dilation_rate: Size1 = 1
 
 
-class Conv3DTranspose(_ConvTranspose):
+class Conv2DTranspose(Window2D, _ConvTranspose):
+    keras_class = "Conv2DTranspose"
+    type: Literal["conv2d_transpose"]
+    output_padding: Size2OrZero | None = None
+
+
+class Conv3DTranspose(Window3D, _ConvTranspose):
     keras_class = "Conv3DTranspose"
     type: Literal["conv3d_transpose"]
-    kernel_size: Size3
-    strides: Size3 = 1
-    dilation_rate: Size3 = 1
     output_padding: Size3 | None = None

@@ -18,8 +18,8 @@ from regspec.lang.layers.base import (
     channels,
     need_rank,
 )
-from regspec.lang.layers.conv import as_tuple, conv_length
-from regspec.lang.types import ADDED_LATER, Activation, Padding, PositiveInt, Rate, Seed, Size1, Size2, Size3
+from regspec.lang.layers.conv import Window1D, Window2D, Window3D, conv_length, window
+from regspec.lang.types import ADDED_LATER, Activation, Padding, PositiveInt, Rate, Seed
 
 
 class _Sequence(KernelArguments, RecurrentArguments, BiasArguments, ActivityArguments, Layer):
@@ -132,17 +132,16 @@ class _ConvLSTM(_Sequence):
     spatial axes of each time step: takes `(time, *space, channels)`."""
 
     states = ("state_h", "state_c")
+    rank: ClassVar[int]  # from its Window mixin
     filters: PositiveInt
     padding: Padding = "valid"
     recurrent_activation: Activation = "sigmoid"
     unit_forget_bias: bool = True
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
-        r = int(self.keras_class[-2])
-        need_rank(self, shape, r + 2)
+        need_rank(self, shape, self.rank + 2)
         cin = channels(self, shape)
-        args = self.keras_arguments()  # kernel_size, strides and dilation_rate are declared per rank
-        ks, st, dl = (as_tuple(args[k], r) for k in ("kernel_size", "strides", "dilation_rate"))
+        ks, st, dl = window(self)
         space = tuple(conv_length(n, k, s, self.padding, d) for n, k, s, d in zip(shape[1:-1], ks, st, dl))
         f = self.filters
         params = 4 * math.prod(ks) * f * (cin + f) + (4 * f if self.use_bias else 0)
@@ -150,28 +149,19 @@ class _ConvLSTM(_Sequence):
         return ((shape[0], *out) if self.return_sequences else out), params, 0
 
 
-class ConvLSTM1D(_ConvLSTM):
+class ConvLSTM1D(Window1D, _ConvLSTM):
     keras_class = "ConvLSTM1D"
     type: Literal["conv_lstm1d"]
-    kernel_size: Size1
-    strides: Size1 = 1
-    dilation_rate: Size1 = 1
 
 
-class ConvLSTM2D(_ConvLSTM):
+class ConvLSTM2D(Window2D, _ConvLSTM):
     """An LSTM whose input and recurrent transformations are 2D convolutions: takes
     `(time, rows, cols, channels)`."""
 
     keras_class = "ConvLSTM2D"
     type: Literal["conv_lstm2d"]
-    kernel_size: Size2
-    strides: Size2 = 1
-    dilation_rate: Size2 = 1
 
 
-class ConvLSTM3D(_ConvLSTM):
+class ConvLSTM3D(Window3D, _ConvLSTM):
     keras_class = "ConvLSTM3D"
     type: Literal["conv_lstm3d"]
-    kernel_size: Size3
-    strides: Size3 = 1
-    dilation_rate: Size3 = 1
