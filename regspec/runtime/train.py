@@ -155,14 +155,15 @@ def _why_nothing(spec: Spec, out: str) -> str:
     return f"no interrupted run of this spec in {out}"
 
 
-def _done(run_dir: str) -> RunResult | None:
-    """The result of a run whose run.json says it is done (finished or diverged), else None."""
+def _done(run_dir: str, spec_hash: str | None = None) -> RunResult | None:
+    """The result of a run whose run.json says it is done (finished or diverged), else None;
+    with ``spec_hash``, only a run of that spec."""
     try:
         info = records.read(run_dir, records.RunRecord)
+        if info.status not in layout.DONE or spec_hash not in (None, info.spec_hash):
+            return None
         metrics = records.read(run_dir, records.Metrics)
     except records.RecordError:
-        return None
-    if info.status not in layout.DONE:
         return None
     return RunResult(run_dir, info.status, metrics.model_dump(mode="json", exclude_none=True))
 
@@ -172,9 +173,8 @@ def finished_run(spec: Spec, out: str) -> RunResult | None:
     run directory but not the sweep's store (a kill, a full disk) is not trained again."""
     pattern = os.path.join(glob.escape(out), f"{glob.escape(spec.name)}-*", layout.RUN)
     for record in sorted(glob.glob(pattern)):
-        run_dir = os.path.dirname(record)
-        done = _done(run_dir)
-        if done is not None and records.read(run_dir, records.RunRecord).spec_hash == spec.hash:
+        done = _done(os.path.dirname(record), spec.hash)
+        if done is not None:
             return done
     return None
 
