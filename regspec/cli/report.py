@@ -61,8 +61,6 @@ def _draw_missing(run_dirs: list[str]) -> None:
 def _sweep_seeds(folder: str) -> tuple[str | None, str | None]:
     """(training.seed, the first trial's name) for a sweep folder whose sweep has a seed axis
     beside others; (None, None) otherwise."""
-    import os
-
     from regspec.diagnostics import RegspecError
     from regspec.report.sweep import SEED
     from regspec.rundir import layout

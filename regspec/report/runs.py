@@ -3,6 +3,8 @@ Reads run directories through ``rundir``; never imports TensorFlow."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import os
 from typing import Any
@@ -13,11 +15,20 @@ from regspec.rundir.read import ACCURACY_KEYS, RunDirError, RunSummary, accuracy
 
 
 def _user_spec(run_dir: str) -> dict[str, Any]:
-    """The run's resolved spec as the user wrote it (report.diff.user_view), without its name."""
+    """The run's resolved spec as the user wrote it (report.diff.user_view), without its name:
+    a copy, the caller's to change. Each file is read once (grouping, pairing by seed and the
+    baseline all ask for it, per run and per metric)."""
+    path = layout.path(run_dir, layout.SPEC)
+    mtime = os.stat(path).st_mtime_ns if os.path.isfile(path) else -1  # missing: the reader says so
+    return copy.deepcopy(_read_user_spec(path, mtime))
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_user_spec(path: str, mtime_ns: int) -> dict[str, Any]:
     from regspec.frontend.source import read_file
     from regspec.report.diff import user_view
 
-    data = read_file(layout.path(run_dir, layout.SPEC)).data
+    data = read_file(path).data
     view = user_view(data) if isinstance(data, dict) else {}
     view.pop("name", None)
     view.pop("description", None)
