@@ -26,6 +26,13 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
 
         p = plan(sweep_file)
         axes = list(p.sweep.axes)
+        if dry_run and p.sweep.search is not None:
+            s = p.sweep.search
+            click.echo(f"a search: {s.trials} trials by sampler {s.sampler} (seed {s.seed}), pruner {s.pruner}; "
+                       "the study chooses the points as it goes")
+            for path, axis in p.sweep.axes.items():
+                click.echo(f"  {path}: {axis if isinstance(axis, list) else axis.model_dump(exclude_none=True)}")
+            return 0
         if dry_run:
             for t in p.trials:
                 click.echo(f"{t.name}  {t.key[:12]}  " + ", ".join(f"{k}={v}" for k, v in t.overrides.items()))
@@ -66,7 +73,7 @@ class _ProgressBar:
             self.bar.stop()
 
     def update(self, counts: dict[str, int], total: int, running: list[str]) -> None:
-        done = sum(counts.get(s, 0) for s in ("finished", "diverged", "failed"))
+        done = sum(counts.get(s, 0) for s in ("finished", "diverged", "pruned", "failed"))
         if self.bar is None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 

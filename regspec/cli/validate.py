@@ -31,7 +31,8 @@ def command(files: tuple[str, ...], fmt: str, sets: tuple[str, ...]) -> None:
                     from regspec.sweep.plan import plan
 
                     p = plan(f)
-                    ok.append({"file": f, "name": p.sweep.name, "trials": len(p.trials)})
+                    trials = p.sweep.search.trials if p.sweep.search else len(p.trials)
+                    ok.append({"file": f, "name": p.sweep.name, "trials": trials})
                     continue
                 spec = load_spec(f, sets)
             except SpecError as exc:

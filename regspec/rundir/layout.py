@@ -27,8 +27,9 @@ SWEEP_DB = "sweep.db"  # a sweep folder's trial store
 SWEEP_FILE = "sweep.yaml"  # the sweep file it was planned from
 SWEEP_RESULTS = "results.csv"
 
-Status = Literal["running", "interrupted", "failed", "finished", "diverged"]
-DONE: tuple[Status, ...] = ("finished", "diverged")  # results written: nothing left to run
+Status = Literal["running", "interrupted", "failed", "finished", "diverged", "pruned"]
+#: Results written: nothing left to run (`pruned`: a search's pruner stopped it early, for good).
+DONE: tuple[Status, ...] = ("finished", "diverged", "pruned")
 
 
 def path(run_dir: str, name: str) -> str:

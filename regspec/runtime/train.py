@@ -22,6 +22,7 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +58,9 @@ class RunResult:
 class RunError(SpecError):
     pass
 
+
+#: A search's pruner, told each epoch's number (from 0) and logs: True stops the run (`pruned`).
+Prune = Callable[[int, dict[str, float]], bool]
 
 MAX_ECHO = 300  # characters of an exception message kept in run.json and shown
 
@@ -238,7 +242,8 @@ def _strategy(name: str) -> Any:
 
 def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool = False,
           verbose: int | str = "auto", strict_resume: bool = False, figures: tuple[str, ...] = RUN_FIGURES,
-          weights_every_epoch: bool = False, lines_every: int | None = None) -> RunResult:
+          weights_every_epoch: bool = False, lines_every: int | None = None,
+          prune: Prune | None = None) -> RunResult:
     """Train ``spec`` into a new run directory under ``out`` (or resume its interrupted one).
 
     ``verbose`` is Keras' (its bar, for a terminal); ``lines_every`` N prints one line every N
@@ -247,7 +252,8 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     ``figures``: the run's figures training draws (a sweep's worker leaves them to its runner,
     which draws while the worker trains the next trial). ``weights_every_epoch`` appends the
     weight statistics of every epoch to weights_history.jsonl (norms and near-zero fractions
-    per layer and weight)."""
+    per layer and weight). ``prune``, told each epoch's number (from 0) and logs, stops training
+    when it returns True: the run is then `pruned` (a search's pruner)."""
     from regspec.backend.keras.adapt import adapt_layers
     from regspec.backend.keras.build import compile_model
     from regspec.backend.keras.data import load_data
@@ -280,7 +286,8 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
         return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started,
-                               verbose if lines_every is None else 0, figures, weights_every_epoch, lines_every)
+                               verbose if lines_every is None else 0, figures, weights_every_epoch, lines_every,
+                               prune)
     finally:
         lock.close()
 
@@ -288,14 +295,15 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
                     figures: tuple[str, ...], weights_every_epoch: bool = False,
-                    lines_every: int | None = None) -> RunResult:
+                    lines_every: int | None = None, prune: Prune | None = None) -> RunResult:
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
                                  status="running", started=_now(), versions=_versions(),
                                  steps_per_execution=int(model.steps_per_execution))
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
-                                  resumed_dir is not None, started, verbose, figures, weights_every_epoch, lines_every)
+                                  resumed_dir is not None, started, verbose, figures, weights_every_epoch, lines_every,
+                                  prune)
     except OSError as exc:
         # A full disk (or a folder gone) at any write: the run is `failed` with the reason, not
         # left `running`, and no temporary file keeps the space. The backup stays: `--resume`
@@ -310,7 +318,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                        bdir: str, run_dir: str, run_info: records.RunRecord, resumed: bool, started: float,
                        verbose: int | str, figures: tuple[str, ...], weights_every_epoch: bool,
-                       lines_every: int | None) -> RunResult:
+                       lines_every: int | None, prune: Prune | None) -> RunResult:
     from regspec.backend.keras.callbacks import BackupError, atomic_backup_class, build_callbacks, restored_epoch
     from regspec.backend.keras.env import keras
 
@@ -342,8 +350,12 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
                               key=lambda k_: (k_.startswith("val_"), k_.removeprefix("val_") != "loss"))
                 shown = " - ".join(f"{k_} {row[k_]:.4g}" for k_ in keys)
                 print(f"epoch {epoch + 1}/{training.epochs}: {shown}", flush=True)
+            if prune is not None and prune(epoch, logs or {}) and epoch + 1 < training.epochs:
+                self.model.stop_training = True
+                saver.pruned = True  # said in the finished backup: a resume records the run as pruned
 
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
+    saver = next(cb for cb in callbacks if isinstance(cb, atomic_backup_class()))
     if weights_every_epoch:
         callbacks.insert(0, _weights_log(k, layout.path(run_dir, layout.WEIGHTS_LOG), _layer_labels(program, built)))
     trained = False
@@ -357,9 +369,8 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
               + (" (training had ended: writing its results)" if trained else ""))
     try:
         if trained:
-            backup_cb = next(cb for cb in callbacks if isinstance(cb, atomic_backup_class()))
-            backup_cb.set_model(model)
-            backup_cb.on_train_begin()  # loads the trained weights, through the checks a resume uses
+            saver.set_model(model)
+            saver.on_train_begin()  # loads the trained weights, through the checks a resume uses
         else:
             model.fit(
                 datasets.train, epochs=training.epochs, steps_per_epoch=training.steps_per_epoch,
@@ -392,8 +403,9 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
     faults.reached("trained", run_dir)
     best = _backup_metadata(bdir).get("restored_epoch") if trained else restored_epoch(callbacks)
+    pruned = _backup_metadata(bdir).get("pruned") is True if trained else saver.pruned
     return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, figures, bdir,
-                   best if isinstance(best, int) and best > 0 else None)
+                   best if isinstance(best, int) and best > 0 else None, pruned)
 
 
 def _write_status(run_dir: str, record: records.RunRecord) -> None:
@@ -416,7 +428,7 @@ def _write_status(run_dir: str, record: records.RunRecord) -> None:
 
 def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
             run_info: records.RunRecord, history_path: str, started: float, figures: tuple[str, ...], bdir: str,
-            restored_epoch: int | None = None) -> RunResult:
+            restored_epoch: int | None = None, pruned: bool = False) -> RunResult:
     """Evaluate, save and write the run directory's results (training is over)."""
     from regspec.backend.keras.build import save_model
     from regspec.backend.keras.weights import weight_stats
@@ -445,7 +457,7 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
                               restored_epoch=restored_epoch)
     records.write(run_dir, metrics)
     faults.reached("metrics_written", run_dir)
-    status: layout.Status = "diverged" if diverged else "finished"
+    status: layout.Status = "diverged" if diverged else "pruned" if pruned else "finished"
     records.write(run_dir, run_info.model_copy(update={"status": status, "finished": _now(), "error": None}))
     faults.reached("run_done", run_dir)
     _drop_backup(bdir)  # done: nothing left to resume

@@ -16,7 +16,7 @@ from regspec.api import Spec, load
 from regspec.diagnostics import Collector, Diagnostic, SpecError
 from regspec.frontend.source import Document, read_file
 from regspec.frontend.validate import validate_document
-from regspec.lang.sweep import SweepModel
+from regspec.lang.sweep import Range, SweepModel
 from regspec.sweep.variants import gc_paused, labels, variant_name
 
 
@@ -42,8 +42,49 @@ def read_sweep(path: str) -> tuple[Document, SweepModel]:
     return doc, sweep
 
 
+def _search_problems(sweep: SweepModel, at: Any) -> None:
+    """What a search needs: ranges only with `search:`, no enumeration settings with it, the
+    sampler's packages installed."""
+    from importlib.util import find_spec
+
+    search = sweep.search
+    for axis, values in sweep.axes.items():
+        if isinstance(values, Range) and search is None:
+            at(("axes", axis), "a range needs `search:` (a grid cannot enumerate it)",
+               "add `search: {sampler: tpe, trials: 40}`, or list the values")
+        elif isinstance(values, Range) and search is not None and search.sampler == "grid":
+            at(("axes", axis), "sampler: grid needs a list of values here, not a range", "list the values")
+    if search is None:
+        return
+    if "mode" in sweep.model_fields_set:
+        at(("mode",), "mode does not apply with `search:` (the sampler chooses the points)", "remove `mode`")
+    if sweep.samples is not None:
+        at(("samples",), "samples does not apply with `search:`", "use search.trials")
+    if search.trials > sweep.max_trials:
+        at(("search", "trials"), f"{search.trials:,} trials is over max_trials ({sweep.max_trials:,})", "raise max_trials")
+    needs = {"optuna": "optuna", "gp": "torch", "cmaes": "cmaes"}
+    for what in ("optuna", search.sampler):
+        module = needs.get(what)
+        if module is not None and find_spec(module) is None:
+            at(("search", "sampler") if what != "optuna" else ("search",),
+               f"{'a search' if what == 'optuna' else f'sampler: {what}'} needs the {module} package",
+               "pip install 'regspec[search]'" if what != "gp" else "pip install torch, or use sampler: tpe")
+
+
+def _range_ends(axis: Range) -> list[Any]:
+    """The values a range's checks try: its ends, as a search would draw them."""
+    if axis.integer:
+        return [int(axis.low), int(axis.low) + (int(axis.high) - int(axis.low)) // int(axis.step or 1) * int(axis.step or 1)]
+    return [float(axis.low), float(axis.high)]
+
+
+def _lists(sweep: SweepModel) -> dict[str, list[Any]]:
+    """The axes as lists (enumerating modes: a range there is refused before)."""
+    return {axis: values for axis, values in sweep.axes.items() if isinstance(values, list)}
+
+
 def _points(sweep: SweepModel) -> list[tuple[int, ...]]:
-    sizes = [len(v) for v in sweep.axes.values()]
+    sizes = [len(v) for v in _lists(sweep).values()]
     if sweep.mode == "zip":
         return [(i,) * len(sizes) for i in range(sizes[0])]
     if sweep.mode == "random":
@@ -65,7 +106,9 @@ def _unflatten(flat: int, sizes: list[int]) -> tuple[int, ...]:
 
 
 def _size(sweep: SweepModel) -> int:
-    sizes = [len(v) for v in sweep.axes.values()]
+    if sweep.search is not None:
+        return sweep.search.trials
+    sizes = [len(v) for v in _lists(sweep).values()]
     if sweep.mode == "zip":
         return sizes[0]
     total = 1
@@ -81,14 +124,16 @@ def plan(path: str) -> Plan:
     problems, at = found.found, found.add
 
     axes = sweep.axes
-    if sweep.mode == "zip" and len({len(v) for v in axes.values()}) > 1:
-        at(("axes",), f"zip needs axes of one length (got {', '.join(str(len(v)) for v in axes.values())})")
-    if sweep.mode == "random" and sweep.samples is None:
+    _search_problems(sweep, at)
+    lists = _lists(sweep)
+    if sweep.search is None and sweep.mode == "zip" and len({len(v) for v in lists.values()}) > 1:
+        at(("axes",), f"zip needs axes of one length (got {', '.join(str(len(v)) for v in lists.values())})")
+    if sweep.search is None and sweep.mode == "random" and sweep.samples is None:
         at(("mode",), "random needs `samples`")
-    if sweep.mode != "random" and sweep.samples is not None:
+    if sweep.search is None and sweep.mode != "random" and sweep.samples is not None:
         at(("samples",), "samples only applies to mode: random")
     size = _size(sweep) if not problems else 0
-    if size > sweep.max_trials:
+    if size > sweep.max_trials and sweep.search is None:
         at(("axes",), f"the sweep has {size:,} trials, over max_trials ({sweep.max_trials:,})",
            "use fewer values, mode: random with samples, or raise max_trials")
     base_path = os.path.normpath(os.path.join(os.path.dirname(path), sweep.base))
@@ -107,13 +152,18 @@ def plan(path: str) -> Plan:
     fixed = dict(sweep.set)
     names = list(axes)
     for axis in names:
-        for i, value in enumerate(axes[axis]):
+        values = axes[axis]
+        ends = isinstance(values, Range)
+        for i, value in enumerate(_range_ends(values) if isinstance(values, Range) else values):
             try:
-                base.with_overrides({**fixed, axis: value}, source=doc, origin=_origin(axis, i))
+                base.with_overrides({**fixed, axis: value}, source=doc,
+                                    origin=_origin_range(axis, ("low", "high")[i]) if ends else _origin(axis, i))
             except SpecError as exc:
                 problems += exc.diagnostics
     if problems:
         raise SpecError(_unique(problems))
+    if sweep.search is not None:
+        return Plan(path, sweep, base, [])  # the study chooses the points as it goes
 
     axis_labels = labels(names)
     trials: list[Trial] = []
@@ -127,7 +177,7 @@ def plan(path: str) -> Plan:
 
 def _expand(sweep: SweepModel, base: Spec, doc: Document, fixed: dict, names: list[str], axis_labels: dict,
             trials: list[Trial], seen: dict[str, str], problems: list[Diagnostic]) -> None:
-    axes = sweep.axes
+    axes = _lists(sweep)
     for point in _points(sweep):
         assignment = {axis: axes[axis][i] for axis, i in zip(names, point)}
         name = variant_name(sweep.name, assignment, axis_labels)
@@ -159,6 +209,10 @@ def _check_metric(sweep: SweepModel, base: Spec, at: Any) -> None:
 
 def _origin(axis: str, index: int) -> Any:
     return lambda text: ("axes", axis, index) if text == axis else ("set", text)
+
+
+def _origin_range(axis: str, end: str) -> Any:
+    return lambda text: ("axes", axis, end) if text == axis else ("set", text)
 
 
 def _origin_point(names: list[str], point: tuple[int, ...]) -> Any:

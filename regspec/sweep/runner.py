@@ -64,6 +64,8 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
     try:
         shutil.copyfile(p.file, layout.path(folder, layout.SWEEP_FILE))
         store = Store(layout.path(folder, layout.SWEEP_DB))
+        if p.sweep.search is not None:
+            return _run_search(p, store, folder, n_jobs=jobs or p.sweep.jobs, engine=engine, progress=progress)
         planned = [(t.key, t.name, t.overrides) for t in p.trials]
         store.add(planned)
         damaged = store.set_aside_damaged({key: (name, overrides) for key, name, overrides in planned})
@@ -99,20 +101,56 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
         lock.close()
 
 
-def _run_local(store: Store, base_path: str, runs: str, jobs: int,
-               progress: Progress | None) -> None:
+def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str,
+                progress: Progress | None) -> SweepResult:
+    """A sweep with `search:` (see sweep/search.py): the study asks, the local workers train."""
+    from regspec.sweep.search import Searcher, worker_config
+
+    if engine != "local":
+        raise SpecError([Diagnostic(p.file, 1, 1, ("search",), "a search runs on the local engine for now",
+                                    "drop --engine ray (Ray runs sweeps without `search:`)")])
+    store.recover(None)
+    before = {r.key for r in store.rows() if r.status in layout.DONE}
+    searcher = Searcher(p, store, folder, max(1, n_jobs))
+    base_path = os.path.abspath(p.base.file)
+    try:
+        if searcher.step():
+            _run_local(store, base_path, os.path.join(folder, "runs"), max(1, n_jobs), progress,
+                       feed=searcher.step, total=searcher.total(), prune=worker_config(p, folder))
+            searcher.step()  # tells the trials of a worker that died
+        _draw_missing_figures(store, None)
+    finally:
+        for r in store.rows():
+            if r.status == "running":
+                store.finish(r.id, "interrupted", error="the sweep runner stopped during this trial")
+        searcher.close()
+    rows = [r for r in store.rows() if r.status not in ("removed", "damaged")]
+    store.close()
+    return SweepResult(folder, rows, sum(1 for r in rows if r.key in before),
+                       sum(1 for r in rows if r.key not in before and r.status in layout.DONE + ("failed",)))
+
+
+def _run_local(store: Store, base_path: str, runs: str, jobs: int, progress: Progress | None, *,
+               feed: Callable[[], bool] | None = None, total: int | None = None,
+               prune: dict[str, Any] | None = None) -> None:
+    """Workers train the pending rows; ``feed`` (a search) adds rows while it returns True."""
     from regspec.sweep.worker import worker_main
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     ctx = mp.get_context("fork") if _can_fork() else mp.get_context("spawn")
     log = os.path.join(os.path.dirname(store.path), WORKERS_LOG)
-    procs = [ctx.Process(target=worker_main, args=(store.path, base_path, runs, threads, f"w{i}-{os.getpid()}", log),
-                         daemon=True) for i in range(jobs)]
+    more = ctx.Event()  # set while a search may still add rows: an idle worker waits instead of leaving
+    if feed is not None:
+        more.set()
+    procs = [ctx.Process(target=worker_main, args=(store.path, base_path, runs, threads, f"w{i}-{os.getpid()}", log,
+                                                   more, prune), daemon=True) for i in range(jobs)]
     for proc in procs:
         proc.start()
-    total = store.count()
+    total = total or store.count()
     drawn: set[int] = set()
     while any(proc.is_alive() for proc in procs):
+        if feed is not None and more.is_set() and not feed():
+            more.clear()
         if progress:
             progress(store.counts(), total, store.running_names())
         # This process would only wait: it draws the finished trials' curves meanwhile (a figure
@@ -175,6 +213,7 @@ def _last_val(run_dir: str, name: str) -> float | None:
 
 
 def ranked(rows: list[Row], metric: str, goal: str) -> list[tuple[Row, float | None]]:
+    """Best first; pruned trials after the others (their training was cut short: not comparable)."""
     scored = [(r, metric_value(r, metric)) for r in rows]
     sign = -1 if goal == "max" else 1
-    return sorted(scored, key=lambda x: (x[1] is None, sign * (x[1] or 0.0)))
+    return sorted(scored, key=lambda x: (x[1] is None, x[0].status == "pruned", sign * (x[1] or 0.0)))

@@ -34,9 +34,13 @@ CREATE TABLE IF NOT EXISTS trials (
     started REAL,
     finished REAL,
     seconds REAL,
-    train_seconds REAL
+    train_seconds REAL,
+    search_trial INTEGER,
+    search_params TEXT
 );
 """
+#: Columns added after the first stores were written: an older sweep.db gets them on open.
+ADDED_COLUMNS = {"search_trial": "INTEGER", "search_params": "TEXT"}
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Row:
     error: str | None
     seconds: float | None
     train_seconds: float | None
+    search_trial: int | None = None  # the Optuna trial (number) this row's result is told to
+    search_params: dict[str, Any] | None = None  # what the study suggested, to ask the same point again
 
 
 T = TypeVar("T")
@@ -93,6 +99,10 @@ class Store:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA busy_timeout=60000")
             self.db.executescript(SCHEMA)
+            have = {r[1] for r in self.db.execute("PRAGMA table_info(trials)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    self.db.execute(f"ALTER TABLE trials ADD COLUMN {column} {kind}")
             self.db.execute("SELECT id, key, name, overrides, status FROM trials LIMIT 1").fetchall()
         except (sqlite3.DatabaseError, ValueError) as exc:  # ValueError: text that is not UTF-8
             self.db.close()
@@ -111,6 +121,31 @@ class Store:
                 [(k, n, json.dumps(o, sort_keys=True)) for k, n, o in trials],
             )
         return self.count() - before
+
+    @_guarded
+    def add_suggested(self, key: str, name: str, overrides: dict, number: int, params: dict) -> Row:
+        """A point a search suggested, as study trial ``number``: a new pending row, or the row the
+        point already has (told to this trial from now on, and pending again unless done or running)."""
+        with self._tx():
+            self.db.execute("INSERT OR IGNORE INTO trials (key, name, overrides) VALUES (?, ?, ?)",
+                            (key, name, json.dumps(overrides, sort_keys=True)))
+            self.db.execute("UPDATE trials SET search_trial=?, search_params=?, "
+                            "status=CASE WHEN status IN ('queued', 'failed', 'interrupted') THEN 'pending' ELSE status END "
+                            "WHERE key=?", (number, json.dumps(params, sort_keys=True), key))
+        return self._row(self.db.execute(f"SELECT {self._cols} FROM trials WHERE key=?", (key,)).fetchone())
+
+    @_guarded
+    def queue_pending(self) -> list[Row]:
+        """Pending rows wait, `queued`, until a search asks for their point again (and links them
+        to its new trial): no worker trains a point no trial will be told about."""
+        with self._tx():
+            self.db.execute("UPDATE trials SET status='queued', worker=NULL WHERE status='pending'")
+        return [self._row(r) for r in self.db.execute(f"SELECT {self._cols} FROM trials WHERE status='queued' ORDER BY id")]
+
+    @_guarded
+    def by_key(self, key: str) -> Row | None:
+        r = self.db.execute(f"SELECT {self._cols} FROM trials WHERE key=?", (key,)).fetchone()
+        return None if r is None else self._row(r)
 
     @_guarded
     def set_aside_damaged(self, planned: dict[str, tuple[str, dict]]) -> list[tuple[int, str]]:
@@ -139,7 +174,7 @@ class Store:
         with ``keys``, pending points not among them (removed from the sweep file) are set aside."""
         with self._tx():
             cur = self.db.execute("UPDATE trials SET status='pending', worker=NULL "
-                                  "WHERE status IN ('running', 'failed', 'interrupted', 'removed')")
+                                  "WHERE status IN ('running', 'failed', 'interrupted', 'removed', 'queued')")
             if keys is not None:
                 wanted = set(keys)
                 stale = [(r,) for (r, k) in self.db.execute("SELECT id, key FROM trials WHERE status='pending'")
@@ -190,12 +225,13 @@ class Store:
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
 
-    _cols = "id, key, name, overrides, status, attempts, run_dir, metrics, error, seconds, train_seconds"
+    _cols = ("id, key, name, overrides, status, attempts, run_dir, metrics, error, seconds, train_seconds, "
+             "search_trial, search_params")
 
     @staticmethod
     def _row(r: tuple) -> Row:
         return Row(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], json.loads(r[7]) if r[7] else None,
-                   r[8], r[9], r[10])
+                   r[8], r[9], r[10], r[11], json.loads(r[12]) if r[12] else None)
 
     def _tx(self) -> _Tx:
         return _Tx(self.db)

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from regspec.rundir.figures import SWEEP_FIGURES
@@ -23,7 +24,8 @@ def _die_with_parent() -> None:
 
 
 def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict,
-              key: str | None = None, figures: tuple[str, ...] = SWEEP_FIGURES) -> dict[str, Any]:
+              key: str | None = None, figures: tuple[str, ...] = SWEEP_FIGURES,
+              prune: Callable[[int, dict[str, float]], bool] | None = None) -> dict[str, Any]:
     """Train one point; returns what the store records. Shared by the local and Ray engines
     (the local runner draws each trial's curves itself, while the worker trains the next)."""
     from regspec.api import load
@@ -40,7 +42,7 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
             return {"status": "failed", "seconds": time.time() - started,
                     "error": "the base spec changed since the sweep was planned; run `regspec sweep` again to replan"}
         t0 = time.time()
-        result = finished_run(spec, out) or train(spec, out, resume=True, verbose=0, figures=figures)
+        result = finished_run(spec, out) or train(spec, out, resume=True, verbose=0, figures=figures, prune=prune)
         train_seconds = time.time() - t0
         return {"status": result.status, "run_dir": result.run_dir, "metrics": result.metrics,
                 "seconds": time.time() - started, "train_seconds": train_seconds}
@@ -52,7 +54,10 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
                 "seconds": time.time() - started}
 
 
-def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id: str, log: str | None = None) -> None:
+def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id: str, log: str | None = None,
+                more: Any = None, prune: dict[str, Any] | None = None) -> None:
+    """Claim and train pending rows until none is left (and ``more``, an Event a search holds set
+    while it may add rows, is clear). ``prune``: a search's pruner settings (sweep/search.py)."""
     _die_with_parent()
     if log is not None:  # its messages go to the sweep's log, not across the runner's progress bar
         sys.stdout.flush()
@@ -83,8 +88,16 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
         while True:
             row = store.claim(worker_id)
             if row is None:
+                if more is not None and more.is_set():
+                    time.sleep(0.05)
+                    continue
                 break
-            result = run_trial(base_path, row.overrides, row.name, out, cache, row.key, figures=())
+            pruner = None
+            if prune is not None and row.search_trial is not None:
+                from regspec.sweep.search import EpochPruner
+
+                pruner = EpochPruner(prune, row.search_trial)
+            result = run_trial(base_path, row.overrides, row.name, out, cache, row.key, figures=(), prune=pruner)
             store.finish(row.id, result.pop("status"), **result)
     except RegspecError as exc:  # the store cannot be written (a full disk): the runner says so
         print("\n".join(exc.lines()), file=sys.stderr)

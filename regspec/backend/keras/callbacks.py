@@ -52,6 +52,7 @@ def atomic_backup_class() -> Any:
         every = BACKUP_SECONDS
         _saved_at = 0.0
         _stoppers: tuple[Any, ...] = ()  # the run's EarlyStopping callbacks (build_callbacks)
+        pruned = False  # a search's pruner stopped the run: kept in the finished backup, for a resume
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             try:
@@ -89,7 +90,8 @@ def atomic_backup_class() -> Any:
                 self.model.save_weights(filepath=tmp_weights, overwrite=True)
                 _fsync(tmp_weights)
                 faults.reached("backup_weights_written", self.backup_dir)
-                done = {"finished": True, "restored_epoch": self.restored_epoch()} if finished else {}
+                done = ({"finished": True, "restored_epoch": self.restored_epoch(), "pruned": self.pruned}
+                        if finished else {})
                 with open(tmp_meta, "w", encoding="utf-8") as fh:
                     fh.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen, **done}))
                     fh.flush()
