@@ -165,6 +165,7 @@ search: {sampler: random, trials: 8, seed: 1, pruner: median, startup_trials: 1,
     assert "0 run, 0 failed" in rerun.stdout
     assert [(r["status"], r["run_dir"], r["attempts"]) for r in rows(out)] == [
         (r["status"], r["run_dir"], r["attempts"]) for r in first]
+    _hparams_are_read_by_tensorboard(out / "search" / "tensorboard", rows(out))
     table = rerun.stdout.splitlines()
     statuses = [line.split()[2] for line in table if line[:1].isdigit()]
     assert statuses.index("pruned") > max(i for i, s in enumerate(statuses) if s == "finished")
@@ -211,3 +212,26 @@ search: {sampler: tpe, trials: 6, seed: 2}
         history = [json.loads(line) for line in open(os.path.join(r["run_dir"], "history.jsonl"))]
         assert [h["epoch"] for h in history] == list(range(1, 16))  # every epoch once, a resumed run too
     assert sorted(os.listdir(out / "search" / "runs")) == sorted(os.path.basename(r["run_dir"]) for r in after)
+
+
+def _hparams_are_read_by_tensorboard(logdir: Path, trials: list[dict]) -> None:
+    """TensorBoard's own reader (what `tensorboard --logdir` loads) finds the experiment, each
+    trial's hparams and its final metrics."""
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+    from tensorboard.plugins.hparams import metadata
+
+    mux = plugin_event_multiplexer.EventMultiplexer()
+    mux.AddRunsFromDirectory(str(logdir))
+    mux.Reload()
+    content = mux.PluginRunToTagToContent(metadata.PLUGIN_NAME)
+    experiment = metadata.parse_experiment_plugin_data(content["."][metadata.EXPERIMENT_TAG])
+    assert [h.name for h in experiment.hparam_infos] == ["layers.fc1.activity_regularizer.l1", "training.seed", "status"]
+    assert {"train/loss", "test/accuracy", "epochs_run"} <= {m.name.tag for m in experiment.metric_infos}
+    for r in trials:
+        start = metadata.parse_session_start_info_plugin_data(content[r["name"]][metadata.SESSION_START_INFO_TAG])
+        overrides = json.loads(r["overrides"])
+        assert start.hparams["training.seed"].number_value == overrides["training.seed"]
+        assert start.hparams["status"].string_value == r["status"]
+        loss = mux.Tensors(r["name"], "train/loss")[0].tensor_proto.float_val[0]
+        assert loss == pytest.approx(json.loads(r["metrics"])["train"]["loss"], rel=1e-6)
+        assert len(mux.Tensors(r["name"], "epoch/loss")) == json.loads(r["metrics"])["epochs_run"]

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from regspec.cli.edge import EXIT_DIVERGED, SET_OPTION, load_spec, run
+from regspec.cli.edge import EXIT_DIVERGED, SET_OPTION, TRACK_OPTIONS, load_spec, run
 
 
 @click.command("compile")
@@ -22,11 +22,14 @@ from regspec.cli.edge import EXIT_DIVERGED, SET_OPTION, load_spec, run
               help="Into a log or a pipe: a line for every epoch (else one every tenth of the epochs).")
 @click.option("--weights-every-epoch", is_flag=True,
               help="Also record the weight statistics of every epoch (weights_history.jsonl).")
+@TRACK_OPTIONS
 def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: bool, restart: bool, quiet: bool,
-            every_epoch: bool, weights_every_epoch: bool) -> None:
+            every_epoch: bool, weights_every_epoch: bool, track: str | None, tracking_uri: str | None) -> None:
     """Build the Keras model (and with --train, train and report it)."""
 
     def go() -> int:
+        if track and not train:
+            raise click.UsageError("--track needs --train (it logs a training's results)")
         s = load_spec(spec, sets)
         if train:
             from regspec.runtime.train import train as run_train
@@ -38,6 +41,12 @@ def command(spec: str, train: bool, out: str, sets: tuple[str, ...], resume: boo
             result = run_train(s, out, resume=resume, restart=restart, verbose=0 if quiet or not terminal else "auto",
                                strict_resume=True, weights_every_epoch=weights_every_epoch, lines_every=every)
             click.echo(result.line(s.name))
+            if track == "mlflow":
+                from regspec.report.tracking import Tracker, default_uri
+
+                uri = tracking_uri or default_uri(out)
+                run_id = Tracker(uri, out).log_run(result.run_dir)
+                click.echo(f"mlflow: run {run_id} in {uri}")
             return EXIT_DIVERGED if result.status == "diverged" else 0
         from regspec.backend.keras.build import compile_model, save_model
 

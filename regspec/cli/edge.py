@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -88,3 +88,11 @@ def emit(text: str, output: str) -> None:
 
 
 SET_OPTION = click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field (repeatable).")
+
+
+def TRACK_OPTIONS(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--track mlflow [--tracking-uri URI]`: log the results to MLflow too."""
+    fn = click.option("--tracking-uri", default=None, metavar="URI",
+                      help="MLflow tracking URI (default: sqlite:///<out>/mlflow.db).")(fn)
+    return click.option("--track", type=click.Choice(["mlflow"]), default=None,
+                        help="Also log params, metrics and artifacts to MLflow (pip install 'regspec[mlflow]').")(fn)

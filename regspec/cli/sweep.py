@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from regspec.cli.edge import run
+from regspec.cli.edge import TRACK_OPTIONS, run
 
 
 @click.command("sweep")
@@ -16,7 +16,9 @@ from regspec.cli.edge import run
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--address", default=None, help="Ray cluster address (with --engine ray); default: a local Ray.")
 @click.option("--dry-run", is_flag=True, help="Validate and list the trials; train nothing.")
-def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: str | None, dry_run: bool) -> None:
+@TRACK_OPTIONS
+def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: str | None, dry_run: bool,
+            track: str | None, tracking_uri: str | None) -> None:
     """Train every variant of a sweep file; rerun to finish what did not."""
 
     def go() -> int:
@@ -47,13 +49,35 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
             click.echo("\nover the seeds, against the first point of the other axes (95% CI):\n" + verdicts, nl=False)
         failed = [r for r in result.rows if r.status == "failed"]
         files = "results.csv, axes.png" + (", verdicts.csv" if verdicts else "")
+        try:
+            from regspec.report.hparams import write_hparams
+
+            write_hparams(result.sweep_dir, result.rows, axes)
+            files += ", tensorboard/"
+        except ImportError:  # TensorBoard comes with TensorFlow: only a spec-only install lacks it
+            pass
         click.echo(f"{len(result.rows)} trials: {result.skipped} already done, {result.ran} run, {len(failed)} failed"
                    f" -> {result.sweep_dir} ({files}; `regspec compare {result.sweep_dir}`)")
+        if track == "mlflow":
+            from regspec.report.tracking import Tracker, default_uri
+
+            uri = tracking_uri or default_uri(out)
+            done = [r.run_dir for r in result.rows if r.run_dir and r.status in ("finished", "diverged", "pruned")]
+            parent, _ = Tracker(uri, out).log_sweep(result.sweep_dir, done, _sweep_params(p))
+            click.echo(f"mlflow: sweep run {parent} with {len(done)} nested runs in {uri}")
         for r in failed:
             click.echo(f"failed: {r.name}: {(r.error or '').splitlines()[0] if r.error else ''}", err=True)
         return 1 if failed else 0
 
     run(go, interrupted="run the same command to continue: finished trials are kept")
+
+
+def _sweep_params(p: Any) -> dict[str, Any]:
+    """The sweep's own settings, as its parent run's params."""
+    search = p.sweep.search.model_dump() if p.sweep.search else {}
+    return {"base": p.sweep.base, "mode": "search" if search else p.sweep.mode, "metric": p.sweep.metric,
+            "goal": p.sweep.goal, **{f"search.{k}": v for k, v in search.items()},
+            **{f"axes.{k}": v if isinstance(v, list) else v.model_dump(exclude_none=True) for k, v in p.sweep.axes.items()}}
 
 
 class _ProgressBar:
