@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +83,65 @@ def run_with_ray(store: Store, base_path: str, runs: str, jobs: int, address: st
         tuner.fit()
     finally:
         # Anything claimed but not recorded (a dead driver never gets here) goes back to pending.
+        for r in store.rows():
+            if r.status == "running":
+                store.finish(r.id, "failed", error="not completed by Ray")
+        ray.shutdown()
+
+
+def _search_trial(base: str, overrides: dict[str, Any], name: str, out: str, key: str,
+                  number: int | None, prune: dict[str, Any] | None) -> dict[str, Any]:
+    """One trial of a search, in a Ray worker: reports each epoch to the study (on the shared
+    filesystem) and stops when its pruner says so, as a local worker does."""
+    from regspec.sweep.search import EpochPruner
+    from regspec.sweep.worker import run_trial
+
+    pruner = EpochPruner(prune, number) if prune is not None and number is not None else None
+    return run_trial(base, overrides, name, out, {}, key, prune=pruner)
+
+
+def run_search_with_ray(store: Store, feed: Callable[[], bool], base_path: str, runs: str, jobs: int,
+                        address: str | None, prune: dict[str, Any] | None,
+                        progress: Callable[..., None] | None, total: int) -> None:
+    """A search on Ray: the study still asks and is told in this process (sweep/search.py); Ray
+    only places the trials. Tune's own searcher and scheduler are not used: its scheduler stops a
+    trial by ending its actor mid-epoch, which leaves a run directory with nothing recorded, where
+    regspec's pruned trial keeps its history, its evaluation and its curves."""
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("--engine ray needs Ray: pip install 'regspec[ray]'") from None
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    env = {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": env}, configure_logging=False)
+    task = ray.remote(num_cpus=threads, max_retries=0)(_search_trial)
+    flying: dict[Any, int] = {}  # Ray object ref -> row id
+    try:
+        more = True
+        while more or flying:
+            more = more and feed()
+            while len(flying) < jobs and (row := store.claim("ray")) is not None:
+                ref = task.remote(base_path, row.overrides, row.name, runs, row.key, row.search_trial, prune)
+                flying[ref] = row.id
+            if progress:
+                progress(store.counts(), total, store.running_names())
+            if not flying:
+                if not more:
+                    break
+                time.sleep(0.05)
+                continue
+            done, _ = ray.wait(list(flying), num_returns=1, timeout=0.2)
+            for ref in done:
+                row_id = flying.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 - the task died (its node, its process)
+                    result = {"status": "failed", "error": f"the Ray task failed: {type(exc).__name__}: {exc}"}
+                store.finish(row_id, result.pop("status"), **result)
+        feed()  # tells the last results
+    finally:
         for r in store.rows():
             if r.status == "running":
                 store.finish(r.id, "failed", error="not completed by Ray")

@@ -65,7 +65,8 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
         shutil.copyfile(p.file, layout.path(folder, layout.SWEEP_FILE))
         store = Store(layout.path(folder, layout.SWEEP_DB))
         if p.sweep.search is not None:
-            return _run_search(p, store, folder, n_jobs=jobs or p.sweep.jobs, engine=engine, progress=progress)
+            return _run_search(p, store, folder, n_jobs=jobs or p.sweep.jobs, engine=engine, address=address,
+                               progress=progress)
         planned = [(t.key, t.name, t.overrides) for t in p.trials]
         store.add(planned)
         damaged = store.set_aside_damaged({key: (name, overrides) for key, name, overrides in planned})
@@ -101,21 +102,24 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
         lock.close()
 
 
-def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str,
+def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str, address: str | None,
                 progress: Progress | None) -> SweepResult:
     """A sweep with `search:` (see sweep/search.py): the study asks, the local workers train."""
     from regspec.sweep.search import Searcher, worker_config
 
-    if engine != "local":
-        raise SpecError([Diagnostic(p.file, 1, 1, ("search",), "a search runs on the local engine for now",
-                                    "drop --engine ray (Ray runs sweeps without `search:`)")])
     store.recover(None)
     before = {r.key for r in store.rows() if r.status in layout.DONE}
     searcher = Searcher(p, store, folder, max(1, n_jobs))
     base_path = os.path.abspath(p.base.file)
+    runs = os.path.join(folder, "runs")
     try:
-        if searcher.step():
-            _run_local(store, base_path, os.path.join(folder, "runs"), max(1, n_jobs), progress,
+        if engine == "ray":
+            from regspec.sweep.ray_engine import run_search_with_ray
+
+            run_search_with_ray(store, searcher.step, base_path, runs, max(1, n_jobs), address,
+                                worker_config(p, folder), progress, searcher.total())
+        elif searcher.step():
+            _run_local(store, base_path, runs, max(1, n_jobs), progress,
                        feed=searcher.step, total=searcher.total(), prune=worker_config(p, folder))
             searcher.step()  # tells the trials of a worker that died
         _draw_missing_figures(store, None)
