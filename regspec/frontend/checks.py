@@ -82,6 +82,7 @@ def check(spec: SpecModel, doc: Document) -> list[Diagnostic]:
     _compile_keys(spec, err)
     _static_training(spec, err)
     _data_paths(spec, err)
+    _data_wiring(spec, err)
 
     data = spec.data
     batch = getattr(data, "batch_size", None)
@@ -132,13 +133,107 @@ def _data_paths(spec: SpecModel, err: Callable[..., None]) -> None:
                 continue
             # Worded as the loader words it, and without the header: the file may be anything (a
             # spec naming /etc/passwd as its data must not print it).
-            if data.label not in header:
-                err(("data", "label"), f"column {data.label!r} not in the header of {value}",
-                    "the file's first line names its columns")
+            for output, column in data.label_columns().items():
+                if column not in header:
+                    err(("data", "outputs", output) if output else ("data", "label"),
+                        f"column {column!r} not in the header of {value}", "the file's first line names its columns")
             missing = [c for c in data.features or [] if c not in header]
             if missing:
                 err(("data", "features"), f"columns {missing[:8]} not in the header of {value}",
                     "the file's first line names its columns")
+            _csv_inputs(spec, data, value, header, err)
+
+
+def model_inputs(spec: SpecModel) -> dict[str, str]:
+    """The model's inputs, name -> dtype (the one input of a stack named `input`)."""
+    if spec.inputs:
+        return {i.name: i.dtype for i in spec.inputs}
+    return {"input": spec.input.dtype if spec.input is not None else "float32"}
+
+
+def _data_wiring(spec: SpecModel, err: Callable[..., None]) -> None:
+    """Named data feeds every model input and output, and names nothing else."""
+    data = spec.data
+    if not isinstance(data, CsvData):
+        return
+    inputs, outputs = model_inputs(spec), output_names(spec)
+    if data.inputs is not None:
+        for name in data.inputs:
+            if name not in inputs:
+                close = difflib.get_close_matches(name, list(inputs), n=1)
+                err(("data", "inputs", name), f"{name!r} is not a model input",
+                    f"did you mean {close[0]!r}?" if close else f"inputs: {', '.join(inputs)}", key=True)
+        unfed = [n for n in inputs if n not in data.inputs]
+        if unfed:
+            err(("data", "inputs"), f"model input(s) {', '.join(map(repr, unfed))} have no column",
+                "map every model input to its column(s)")
+    elif len(inputs) > 1:
+        err(("data",), f"the model has {len(inputs)} inputs ({', '.join(inputs)}): columns feed one input",
+            "map each input to its column(s) in data.inputs")
+    if data.outputs is not None and outputs:
+        for name in data.outputs:
+            if name not in outputs:
+                close = difflib.get_close_matches(name, outputs, n=1)
+                err(("data", "outputs", name), f"{name!r} is not a model output",
+                    f"did you mean {close[0]!r}?" if close else f"outputs: {', '.join(outputs)}", key=True)
+        for name in outputs:
+            if name not in data.outputs:
+                err(("data", "outputs"), f"output {name!r} has no label column", "map every output to its label column")
+    elif data.label is not None and len(outputs) > 1:
+        err(("data", "label"), f"the model has {len(outputs)} outputs ({', '.join(outputs)}): one label column feeds one",
+            "map each output to its label column in data.outputs")
+
+
+SAMPLE_ROWS = 200  # rows validate reads to tell text columns from numbers
+
+
+def _csv_inputs(spec: SpecModel, data: CsvData, path: str, header: list[str], err: Callable[..., None]) -> None:
+    """Each input's columns are in the header, and a numeric input is fed numbers (the first
+    rows tell: the loader checks every cell)."""
+    columns = data.input_columns()
+    if columns is None:
+        return
+    dtypes = model_inputs(spec)
+    sample = csv_sample(path, data.delimiter, os.path.getmtime(path))
+    for name, cols in columns.items():
+        missing = [c for c in cols if c not in header]
+        if missing:
+            err(("data", "inputs", name), f"columns {missing[:8]} not in the header of {path}",
+                "the file's first line names its columns")
+            continue
+        dtype = dtypes.get(name)
+        if dtype is None or dtype == "string" or not sample:
+            continue
+        for c in cols:
+            i = header.index(c)
+            line = next((n for n, row in enumerate(sample, start=2) if i < len(row) and not _is_number(row[i])), None)
+            if line is not None:
+                err(("data", "inputs", name), f"column {c!r} holds text ({path}:{line}); input {name!r} takes {dtype}",
+                    "text goes into an input with dtype: string (then a text_vectorization or string_lookup layer)")
+                break
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=16)
+def csv_sample(path: str, delimiter: str, mtime: float) -> list[list[str]]:
+    """The first rows after a CSV file's header ([] when it cannot be read: the loader says why)."""
+    import csv
+    import itertools
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            next(reader, None)
+            return list(itertools.islice(reader, SAMPLE_ROWS))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
 
 
 @functools.lru_cache(maxsize=64)

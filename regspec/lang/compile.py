@@ -302,3 +302,11 @@ class CompileSection(Strict):
     def task(self) -> Task:
         loss = next(iter(self.loss.values())) if isinstance(self.loss, dict) else self.loss
         return Task(self.loss_name, bool(getattr(loss, "from_logits", False)))
+
+    def task_of(self, output: str | None) -> Task:
+        """What output ``output`` is trained to do (None: the one output)."""
+        loss = self.loss.get(output or "") if isinstance(self.loss, dict) and output is not None else (
+            next(iter(self.loss.values())) if isinstance(self.loss, dict) else self.loss)
+        if loss is None:
+            return Task("")
+        return Task(loss if isinstance(loss, str) else loss.type, bool(getattr(loss, "from_logits", False)))

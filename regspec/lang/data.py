@@ -100,18 +100,54 @@ class SyntheticData(DataSource):
         return out
 
 
+Column = Annotated[str, Field(min_length=1, max_length=256)]
+ModelName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
 class CsvData(DataSource):
-    """A CSV file with a header row; the `label` column holds integer class labels or targets."""
+    """A CSV file with a header row. One input and one label: `label` (and `features`, default:
+    every other column). Named inputs and outputs: `inputs` maps each model input to its column
+    (a scalar, a number or a string) or columns (a vector), `outputs` each output to its label
+    column."""
 
     always_test = True
     type: Literal["csv"]
     train: RelPath
     test: RelPath | None = None
-    label: Annotated[str, Field(min_length=1)]
-    features: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = None
+    label: Column | None = Field(None, description="The label column (one output); or give `outputs`.")
+    features: Annotated[list[Column], Field(min_length=1)] | None = None
+    inputs: Annotated[dict[ModelName, Column | Annotated[list[Column], Field(min_length=1, max_length=100_000)]],
+                      Field(min_length=1, max_length=256)] | None = Field(
+        None, description="Model input -> its column, or its columns (one vector). Cells of a string input stay text.")
+    outputs: Annotated[dict[ModelName, Column], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="Model output -> its label column.")
     test_size: Fraction = 0.25
     standardize: bool = False
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "CsvData":
+        if (self.label is None) == (self.outputs is None):
+            raise ValueError("give `label` (one output) or `outputs` (output -> label column), not both" if self.label
+                             else "give `label` (the label column) or `outputs` (output -> label column)")
+        if self.features is not None and self.inputs is not None:
+            raise ValueError("give `features` (one input) or `inputs` (input -> columns), not both")
+        if self.standardize and self.inputs is not None:
+            raise ValueError("standardize scales the one input's features; with `inputs`, put a normalization layer "
+                             "after a numeric input (it adapts to the train split)")
+        return self
+
+    def label_columns(self) -> dict[str | None, str]:
+        """Output name (None: the one output) -> its label column."""
+        if self.outputs:
+            return {k: v for k, v in self.outputs.items()}
+        return {None: self.label or ""}
+
+    def input_columns(self) -> dict[str, list[str]] | None:
+        """Model input -> its columns, when the inputs are named."""
+        if self.inputs is None:
+            return None
+        return {k: [v] if isinstance(v, str) else list(v) for k, v in self.inputs.items()}
 
 
 class NpzData(DataSource):

@@ -93,6 +93,30 @@ class ImageRecord(Record):
         return {"grayscale": 1, "rgb": 3, "rgba": 4}[self.color_mode]
 
 
+class NamedInput(Record):
+    columns: Names  # the CSV columns that feed it, in order
+    dtype: Annotated[str, Field(pattern=r"^(string|float16|float32|float64|bfloat16|u?int(8|16|32|64)|bool)$")]
+    shape: Annotated[tuple[Dim | None, ...], Strict(False), Field(max_length=8)]
+
+
+class NamedOutput(Record):
+    label: str  # its label column
+    classes: Names | None = None  # class names by class id (None: the ids are the names)
+    loss: str = ""
+    from_logits: bool = False
+
+    @property
+    def task(self) -> Task:
+        return Task(self.loss, self.from_logits)
+
+
+class NamedRecord(Record):
+    """Named inputs and outputs (data.inputs, data.outputs): what feeds each, what each predicts."""
+
+    inputs: Annotated[dict[str, NamedInput], Field(min_length=1, max_length=256)]
+    outputs: Annotated[dict[str, NamedOutput], Field(min_length=1, max_length=64)]
+
+
 class PreprocessingRecord(Record):
     """preprocessing.json: what new data must go through to reach the model as the training data did."""
 
@@ -110,6 +134,7 @@ class PreprocessingRecord(Record):
     image: ImageRecord | None = None
     loss: str = ""
     from_logits: bool = False
+    named: NamedRecord | None = None  # several inputs or outputs, fed by name (raw_shape and input_shape: [])
 
     @model_validator(mode="after")
     def _consistent(self) -> PreprocessingRecord:

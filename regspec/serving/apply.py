@@ -41,6 +41,13 @@ def predict(run_dir: str, data: list[str]) -> Predictions:
     from regspec.serving.model import load_trained, serving_model
 
     run = open_run(run_dir)
+    if run.prep.named is not None:
+        from regspec.serving.named import by_output, dataset, prediction_columns, read_named
+
+        named = read_named(data, run.prep.named, labels=False)
+        trained = load_trained(run)
+        outputs = by_output(trained, trained.predict(dataset(named.x, batch=BATCH), verbose=0))
+        return Predictions(*prediction_columns(run, named, outputs))
     new = read_data(data, run.prep, labels=False)  # the data is checked before the model is loaded
     model = serving_model(run, load_trained(run))
     out = np.asarray(model.predict(new.x, batch_size=BATCH, verbose=0))
@@ -53,23 +60,31 @@ def _rows(prep: PreprocessingRecord, new: NewData, out: np.ndarray) -> Predictio
     if not prep.classifier:
         names = ["prediction"] if units == 1 else [f"prediction_{i}" for i in range(units)]
         return Predictions([new.identified_by, *names], [[e, *map(float, row)] for e, row in zip(new.examples, out)])
-    binary = prep.loss == "binary_crossentropy"
-    if prep.from_logits:  # the model ends in logits: probabilities are what a user reads
+    labels, probs, classes = class_probabilities(out, prep.loss, prep.from_logits, prep.classes)
+    head = [new.identified_by, "prediction", *[f"probability_{c}" for c in classes]]
+    return Predictions(head, [[e, label, *map(float, p)] for e, label, p in zip(new.examples, labels, probs)])
+
+
+def class_probabilities(out: np.ndarray, loss: str, from_logits: bool, names: tuple[str, ...] | None
+                        ) -> tuple[list[str], np.ndarray, list[str]]:
+    """A classifier's outputs (n, units) as each example's class, the class probabilities, and
+    the class names."""
+    units = out.shape[1]
+    binary = loss == "binary_crossentropy"
+    if from_logits:  # the model ends in logits: probabilities are what a user reads
         out = 1 / (1 + np.exp(-out)) if binary else _softmax(out)
     if binary and units == 1:  # one sigmoid unit: the probability of class 1
         out = np.concatenate([1 - out, out], axis=1)
-    classes = list(prep.classes) if prep.classes is not None else [str(i) for i in range(out.shape[1])]
+    classes = list(names) if names is not None else [str(i) for i in range(out.shape[1])]
     if len(classes) != out.shape[1]:
         classes = [str(i) for i in range(out.shape[1])]  # the record and the model disagree: ids are honest
-    head = [new.identified_by, "prediction", *[f"probability_{c}" for c in classes]]
-    rows = []
-    for e, p in zip(new.examples, out):
+    labels = []
+    for p in out:
         if binary and units > 1:  # multi-label: every class at 0.5 or more
-            label = ";".join(c for c, v in zip(classes, p) if v >= 0.5)
+            labels.append(";".join(c for c, v in zip(classes, p) if v >= 0.5))
         else:
-            label = classes[int(np.argmax(p))]
-        rows.append([e, label, *map(float, p)])
-    return Predictions(head, rows)
+            labels.append(classes[int(np.argmax(p))])
+    return labels, out, classes
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -82,18 +97,31 @@ def evaluate(run_dir: str, data: list[str], label_column: str | None = None) -> 
     from regspec.serving.model import load_trained, preprocessor
 
     run = open_run(run_dir)
-    new = read_data(data, run.prep, labels=True, label_column=label_column)
-    model = load_trained(run)
-    if not getattr(model, "compiled", False):
-        raise refuse(run.model_path, "the saved model has no loss to evaluate with")
-    y = _encode(run, new, model, data[0])
-    x = preprocessor(run).predict(new.x, batch_size=BATCH, verbose=0)
-    scores = model.evaluate(x, y, batch_size=BATCH, return_dict=True, verbose=0)
+    if run.prep.named is not None:
+        from regspec.serving.named import dataset, encoded_labels, read_named
+
+        named = read_named(data, run.prep.named, labels=True)
+        model = load_trained(run)
+        if not getattr(model, "compiled", False):
+            raise refuse(run.model_path, "the saved model has no loss to evaluate with")
+        y_named = encoded_labels(run, named, model, data[0])
+        y_any: Any = y_named if len(y_named) > 1 else next(iter(y_named.values()))
+        scores = model.evaluate(dataset(named.x, y_any, BATCH), return_dict=True, verbose=0)
+        examples = len(named.examples)
+    else:
+        new = read_data(data, run.prep, labels=True, label_column=label_column)
+        model = load_trained(run)
+        if not getattr(model, "compiled", False):
+            raise refuse(run.model_path, "the saved model has no loss to evaluate with")
+        y = _encode(run, new, model, data[0])
+        x = preprocessor(run).predict(new.x, batch_size=BATCH, verbose=0)
+        scores = model.evaluate(x, y, batch_size=BATCH, return_dict=True, verbose=0)
+        examples = len(new.x)
     try:
         test = read_json(layout.path(run.run_dir, layout.METRICS)).get("test") or {}
     except (OSError, ValueError, AttributeError):
         test = {}
-    return {"run": run.run_dir, "name": run.name, "data": [os.path.abspath(d) for d in data], "examples": len(new.x),
+    return {"run": run.run_dir, "name": run.name, "data": [os.path.abspath(d) for d in data], "examples": examples,
             "metrics": with_penalty({k: float(v) for k, v in scores.items()}),
             "run_test": {k: float(v) for k, v in test.items() if isinstance(v, (int, float))}}
 

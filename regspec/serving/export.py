@@ -70,7 +70,11 @@ def _write(model: Any, path: str, keras_format: str) -> None:
     if keras_format == "keras":
         model.save(path)
         return
-    model(np.zeros((1, *model.inputs[0].shape[1:]), dtype="float32"))  # the ONNX exporter wants a called model
+    if isinstance(model.input, dict):  # named inputs: one example of each, strings empty
+        model({k: np.zeros((1, *t.shape[1:]), dtype=str if t.dtype == "string" else t.dtype)
+               for k, t in model.input.items()})
+    else:
+        model(np.zeros((1, *model.inputs[0].shape[1:]), dtype="float32"))  # the ONNX exporter wants a called model
     # The converters print pages of progress; the command says what it wrote in one line.
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -79,6 +83,9 @@ def _write(model: Any, path: str, keras_format: str) -> None:
 
 def describe(run: Run, model: Any) -> str:
     prep = run.prep
+    if prep.named is not None:
+        ins = ", ".join(f"{k} [batch, {', '.join(map(str, i.shape))}] {i.dtype}" for k, i in prep.named.inputs.items())
+        return f"input: a dict of raw {ins}; output: a dict of {', '.join(prep.named.outputs)}"
     what = "pixels" if prep.image is not None else "features"
     steps = (["standardize"] if prep.mean is not None else []) + ([f"x{prep.rescale:g}"] if prep.rescale else [])
     out = list(model.outputs[0].shape[1:])

@@ -40,12 +40,14 @@ def read_data(paths: list[str], prep: PreprocessingRecord, *, labels: bool, labe
     """The examples (and labels) in ``paths``, or a refusal naming the file."""
     if not paths:
         raise refuse("-", "no data given")
+    if prep.named is not None:
+        raise refuse(paths[0], "this run was trained on named columns: serving.named reads its data")
     if prep.image is not None and not (len(paths) == 1 and paths[0].lower().endswith(".npz")):
         return _images(paths, prep, labels=labels)
     if len(paths) != 1:
         raise refuse(paths[1], "give one data file (a .csv or an .npz) for this run")
     path = paths[0]
-    _regular_file(path)
+    regular_file(path)
     if path.lower().endswith(".npz"):
         return _npz(path, prep, labels=labels)
     if prep.image is not None:
@@ -53,7 +55,7 @@ def read_data(paths: list[str], prep: PreprocessingRecord, *, labels: bool, labe
     return _csv(path, prep, labels=labels, label_column=label_column)
 
 
-def _regular_file(path: str) -> None:
+def regular_file(path: str) -> None:
     """Before anything opens it: a FIFO or a device would block or never end."""
     try:
         st = os.stat(path)
@@ -154,7 +156,11 @@ def _labels_from_cells(path: str, cells: list[tuple[int, str]], column: int, pre
 
 
 def class_id(text: str, prep: PreprocessingRecord, path: str, line: int = 1, column: int = 1) -> int:
-    names = prep.classes
+    return class_id_in(text, prep.classes, path, line, column)
+
+
+def class_id_in(text: str, names: tuple[str, ...] | None, path: str, line: int = 1, column: int = 1) -> int:
+    """A label's class id: a class name of the run, or an id below the number of classes."""
     if names is not None and text in names:
         return names.index(text)
     n = len(names) if names is not None else None
@@ -277,7 +283,7 @@ def _load_image(path: str, prep: PreprocessingRecord) -> np.ndarray:
     from regspec.backend.keras.sources.image_directory import image_problem
 
     assert prep.image is not None
-    _regular_file(path)
+    regular_file(path)
     problem = image_problem(path)
     if problem:
         raise refuse(path, problem, "remove or replace the file")

@@ -24,6 +24,12 @@ def load_trained(run: Run) -> Any:
     except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file: name it, no traceback
         raise refuse(run.model_path, f"cannot be loaded ({type(exc).__name__}: {safe(' '.join(str(exc).split()), 160)})",
                      "Keras safe mode refuses code in model files; a damaged file needs a new training") from None
+    if run.prep.named is not None:
+        names = sorted(t.name.split(":")[0] for t in model.inputs)
+        if names != sorted(run.prep.named.inputs) or sorted(model.output_names) != sorted(run.prep.named.outputs):
+            raise refuse(run.model_path, f"the model's inputs {names} and outputs {sorted(model.output_names)} are not "
+                         "those preprocessing.json names", "the run directory was edited: train it again")
+        return model
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise refuse(run.model_path, f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
                      "predict, evaluate and export take models with one of each",
@@ -63,9 +69,14 @@ def preprocessing_layers(run: Run) -> list[Any]:
 
 
 def serving_model(run: Run, trained: Any) -> Any:
-    """Raw examples in (features as read, pixels as decoded), the trained model's output out."""
+    """Raw examples in (features as read, pixels as decoded), the trained model's output out;
+    for named inputs, a dict of them in and a dict of named outputs out."""
     from regspec.backend.keras.env import keras
 
+    if run.prep.named is not None:
+        from regspec.serving.named import dict_model
+
+        return dict_model(trained)
     raw, x = _preprocessed(run, "pixels" if run.prep.image is not None else "features")
     return keras().Model(raw, trained(x), name=f"{trained.name}_serving")
 

@@ -23,7 +23,7 @@ from regspec.backend.keras.build import build_layer, refusal
 from regspec.diagnostics import SpecError
 from regspec.ir.graph import Program
 from regspec.ir.shapes import infer_rows
-from regspec.rundir.records import ImageRecord, PreprocessingRecord, Standardize
+from regspec.rundir.records import ImageRecord, NamedInput, NamedOutput, NamedRecord, PreprocessingRecord, Standardize
 
 MAX_ECHO = 80  # characters of a data file's content shown in a message
 
@@ -51,6 +51,20 @@ class Loaded:
     classes: list[str] | None = None  # class names by class id
     mean: np.ndarray | None = None  # standardization fitted on the train split
     scale: np.ndarray | None = None
+
+
+@dataclass
+class Named:
+    """Arrays by model input and labels by output name ("": the one output), from a source that
+    names them (data.inputs, data.outputs)."""
+
+    x: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    x_test: dict[str, np.ndarray]
+    y_test: dict[str, np.ndarray]
+    columns: dict[str, list[str]]  # model input -> the columns that feed it
+    labels: dict[str, str]  # output -> its label column
+    classes: dict[str, list[str] | None]  # output -> class names by id (None: the ids are the names)
 
 
 class DataError(SpecError):
@@ -95,6 +109,8 @@ def load_data(program: Program, seed: int | None) -> Datasets:
         got = module.load(program, data, seed)
     if isinstance(got, Datasets):
         return got
+    if isinstance(got, Named):
+        return _from_named(program, got, seed)
     return _from_arrays(program, got, seed=seed)
 
 
@@ -132,11 +148,12 @@ def model_input_shape(program: Program) -> tuple[int | None, ...]:
     return program.inputs[0].shape
 
 
-def output_units(program: Program) -> int | None:
-    if len(program.outputs) != 1:
-        raise fail(program, "", f"array data has one label per example; this model has {len(program.outputs)} outputs")
+def output_units(program: Program, output: str | None = None) -> int | None:
+    if output is None and len(program.outputs) != 1:
+        raise fail(program, "", f"array data has one label per example; this model has {len(program.outputs)} outputs",
+                   "name each output's label column: data.outputs")
     rows = {r.id: r for r in infer_rows(program)}
-    out = rows.get(program.outputs[0])
+    out = rows.get(output or program.outputs[0])
     return out.output_shape[-1] if out is not None and out.output_shape else None
 
 
@@ -167,12 +184,16 @@ def _fit_shape(program: Program, x: np.ndarray, split: str) -> np.ndarray:
                 "set input.shape to the data's shape")
 
 
-def _labels(program: Program, y: np.ndarray, split: str, num_classes: int | None) -> np.ndarray:
-    """Check the labels fit the loss and the output layer, and encode them for the loss."""
-    loss = program.compile.loss_name
+def _labels(program: Program, y: np.ndarray, split: str, num_classes: int | None,
+            output: str | None = None) -> np.ndarray:
+    """Check the labels fit the loss and the output layer, and encode them for the loss
+    (``output``: of that output; None: of the one output)."""
+    loss = program.compile.task_of(output).loss if output else program.compile.loss_name
     if y.ndim == 2 and y.shape[1] == 1 and np.issubdtype(y.dtype, np.integer):
         y = y.ravel()  # CIFAR's labels come as (n, 1)
-    units = output_units(program)
+    units = output_units(program, output)
+    if output:
+        split = f"{split} {output!r}"
     if loss in ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"):
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
             if y.ndim == 2 and loss != "sparse_categorical_crossentropy":
@@ -265,6 +286,117 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
         train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
         validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet), preprocessing=record,
     )
+
+
+def _named_input(program: Program, name: str, x: np.ndarray, split: str) -> np.ndarray:
+    """One named input's column(s) as the input takes them: a scalar input one column, a vector
+    input as many columns as its size."""
+    node = next(i for i in program.inputs if i.id == name)
+    want = node.shape
+    if want == () and x.ndim == 2 and x.shape[1] == 1:
+        return x.reshape(len(x))
+    if None in want or x.shape[1:] == want:
+        return x
+    dims = [int(d) for d in want if d is not None]
+    if math.prod(x.shape[1:]) == math.prod(dims):
+        return x.reshape((len(x), *dims))
+    raise fail(program, f"inputs.{name}", f"{split}: input {name!r} has shape {list(want)}, "
+                                          f"its {x.shape[1] if x.ndim == 2 else 1} column(s) give {list(x.shape[1:])}",
+               f"give {math.prod(dims)} column(s), or set the input's shape")
+
+
+def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
+    """Named inputs and outputs (dicts of arrays) into tf.data pipelines of (inputs, labels)."""
+    import tensorflow as tf
+
+    names = [i.id for i in program.inputs]
+    missing = [n for n in names if n not in got.x]
+    if missing:
+        raise fail(program, "inputs", f"model input(s) {', '.join(map(repr, missing))} have no column",
+                   "map every model input to its column(s) in data.inputs")
+    for name in got.x:
+        if name not in names:
+            raise fail(program, f"inputs.{name}", f"{name!r} is not a model input", f"inputs: {', '.join(names)}")
+    outputs = list(program.outputs)
+    if "" in got.y:  # `label`: the one output
+        if len(outputs) != 1:
+            raise fail(program, "label", f"the model has {len(outputs)} outputs; one label column feeds one",
+                       "name each output's label column in data.outputs")
+        got.y, got.y_test = {outputs[0]: got.y[""]}, {outputs[0]: got.y_test[""]}
+        got.classes = {outputs[0]: got.classes.get("")}
+    for o in outputs:
+        if o not in got.y:
+            raise fail(program, "outputs", f"output {o!r} has no label column", "map every output in data.outputs")
+    for o in got.y:
+        if o not in outputs:
+            raise fail(program, f"outputs.{o}", f"{o!r} is not a model output", f"outputs: {', '.join(outputs)}")
+    n, nt = len(next(iter(got.y.values()))), len(next(iter(got.y_test.values())))
+    if n == 0:
+        raise fail(program, "", "the train split is empty")
+    if nt == 0:
+        raise fail(program, "", "the test split is empty")
+    x = {k: _named_input(program, k, v, "train") for k, v in got.x.items()}
+    xt = {k: _named_input(program, k, v, "test") for k, v in got.x_test.items()}
+    y_named = {o: _labels(program, got.y[o], "train", _n_classes(got, o), o) for o in outputs}
+    yt_named = {o: _labels(program, got.y_test[o], "test", _n_classes(got, o), o) for o in outputs}
+    # Keras takes one output's labels as an array
+    y: Any = y_named[outputs[0]] if len(outputs) == 1 else y_named
+    yt: Any = yt_named[outputs[0]] if len(outputs) == 1 else yt_named
+    data = program.data
+    assert data is not None
+    bs = program.training.batch_size
+    val = None
+    if data.validation_split:
+        n_val = int(round(n * data.validation_split))
+        if n_val == 0 or n_val == n:
+            raise fail(program, "validation_split", f"leaves an empty split ({n} training examples)")
+        head, tail = slice(None, -n_val), slice(-n_val, None)
+        val = (_take(x, tail), _take(y, tail))
+        x, y = _take(x, head), _take(y, head)
+    if len(_first(y)) < bs:
+        print(f"warning: {len(_first(y))} training examples, fewer than one batch ({bs}): "
+              "every step sees the whole training set", file=sys.stderr)
+
+    def batches(xs: Any, ys: Any) -> Any:
+        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(bs)
+
+    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(_first(y)), seed=seed,
+                                                               reshuffle_each_iteration=True).batch(bs)
+    if program.training.steps_per_epoch:
+        train = train.repeat()
+    validation = batches(*val) if val is not None else batches(xt, yt)
+    quiet = tf.data.Options()  # as for one input (see _from_arrays)
+    quiet.threading.private_threadpool_size = 1
+    quiet.threading.max_intra_op_parallelism = 1
+    quiet.autotune.enabled = False
+    by_id = {i.id: i for i in program.inputs}
+    named = NamedRecord(
+        inputs={k: NamedInput(columns=tuple(got.columns.get(k, ())), dtype=by_id[k].dtype, shape=by_id[k].shape)
+                for k in names},
+        outputs={o: NamedOutput(label=got.labels.get(o, got.labels.get("", "")),
+                                classes=None if got.classes.get(o) is None else tuple(got.classes[o] or ()),
+                                loss=program.compile.task_of(o).loss, from_logits=program.compile.task_of(o).from_logits)
+                 for o in outputs})
+    record = PreprocessingRecord(source=data.tag, raw_shape=(), input_shape=(), named=named,
+                                 loss=program.compile.task_of(outputs[0]).loss)
+    return Datasets(train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
+                    validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet),
+                    preprocessing=record)
+
+
+def _n_classes(got: Named, output: str) -> int | None:
+    ys = (got.y[output], got.y_test[output])
+    if all(np.issubdtype(a.dtype, np.integer) and a.size for a in ys):
+        return int(max(a.max() for a in ys) + 1)
+    return None
+
+
+def _take(arrays: Any, part: slice) -> Any:
+    return {k: v[part] for k, v in arrays.items()} if isinstance(arrays, dict) else arrays[part]
+
+
+def _first(arrays: Any) -> np.ndarray:
+    return next(iter(arrays.values())) if isinstance(arrays, dict) else arrays
 
 
 def preprocessing_record(program: Program, *, raw_shape: list[int], features: list[str] | None = None,

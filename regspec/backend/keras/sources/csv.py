@@ -11,15 +11,17 @@ import math
 
 import numpy as np
 
-from regspec.backend.keras.data import Loaded, check_path, fail, short, split_arrays, standardize
+from regspec.backend.keras.data import Loaded, Named, check_path, fail, short, split_arrays, standardize
 from regspec.backend.keras.sources import INDENT, Exported, split_lines, standardize_lines
 from regspec.ir.graph import Program
 from regspec.lang.data import CsvData
 from regspec.tabular import numbers
 
 
-def load(program: Program, data: CsvData, seed: int | None) -> Loaded:
+def load(program: Program, data: CsvData, seed: int | None) -> Loaded | Named:
     check_path(program, "train", data.train, folder=False)
+    if data.inputs is not None or data.outputs is not None:
+        return _load_named(program, data, seed)
     x, labels, features = _read_csv(program, data, "train", data.train)
     classifier = program.compile.task.classifier
     y, classes = _encode_labels(program, "train", data.train, labels, None, classifier=classifier)
@@ -72,6 +74,95 @@ def _numbers(labels: list[tuple[int, str]]) -> np.ndarray | None:
             return None
         out[r] = v
     return out
+
+
+def _read_table(program: Program, data: CsvData, key: str, path: str) -> tuple[list[str], list[list[str]]]:
+    """The header and the rows (each as long as the header), or a refusal naming the line."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh, delimiter=data.delimiter)
+            header = next(reader, None)
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise fail(program, key, f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise fail(program, key, f"{path} is not a CSV file ({exc})") from None
+    if not header:
+        raise fail(program, key, f"{path} has no header row")
+    if not rows:
+        raise fail(program, key, f"{path} has a header but no rows")
+    for r, row in enumerate(rows):
+        if len(row) != len(header):
+            raise fail(program, key, f"{path}:{r + 2}: {len(row)} fields, the header has {len(header)}")
+    return header, rows
+
+
+def _column_index(program: Program, header: list[str], path: str, where: tuple[str, ...], column: str) -> int:
+    if column not in header:
+        raise fail(program, ".".join(where), f"column {short(column)!r} not in the header of {path}",
+                   "the file's first line names its columns")
+    return header.index(column)
+
+
+def _named_split(program: Program, data: CsvData, key: str, path: str, classes: dict[str, list[str] | None] | None
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, list[str] | None]]:
+    """One file's inputs (by model input) and labels (by output; "" for the one output)."""
+    header, rows = _read_table(program, data, key, path)
+    by_id = {i.id: i for i in program.inputs}
+    columns = data.input_columns()
+    if columns is None:  # one input: every column but the labels, or `features`
+        labels = set(data.label_columns().values())
+        columns = {program.inputs[0].id: data.features or [c for c in header if c not in labels]}
+    x: dict[str, np.ndarray] = {}
+    for name, cols in columns.items():
+        idx = [_column_index(program, header, path, ("inputs", name), c) for c in cols]
+        node = by_id.get(name)
+        dtype = node.dtype if node is not None else "float32"
+        if dtype == "string":
+            x[name] = np.array([[row[i] for i in idx] for row in rows], dtype=object).astype(str)
+        else:
+            values, bad = numbers(rows, idx)
+            if bad is not None:
+                r, col, _ = bad
+                _cell(program, key, path, r + 2, header[col], rows[r][col])  # raises, naming the cell
+            if dtype.startswith(("int", "uint")):
+                if not np.all(values == np.round(values)):
+                    r = int(np.argwhere(values != np.round(values))[0][0])
+                    raise fail(program, key, f"{path}:{r + 2}: input {name!r} takes {dtype} values; a cell is not "
+                                             "a whole number")
+                values = values.astype(dtype)
+            x[name] = values
+    y: dict[str, np.ndarray] = {}
+    found: dict[str, list[str] | None] = {}
+    for output, column in data.label_columns().items():
+        li = _column_index(program, header, path, ("outputs", output) if output else ("label",), column)
+        cells = [(r + 2, row[li]) for r, row in enumerate(rows)]
+        for line, text in cells:
+            if _number(text) is not None:
+                _cell(program, key, path, line, column, text)
+        task = program.compile.task_of(output)
+        y[output or ""], found[output or ""] = _encode_labels(program, key, path, cells,
+                                                             (classes or {}).get(output or ""),
+                                                             classifier=task.classifier)
+    return x, y, found
+
+
+def _load_named(program: Program, data: CsvData, seed: int | None) -> Named:
+    """Columns to named model inputs and label columns to named outputs (data.inputs, data.outputs)."""
+    x, y, classes = _named_split(program, data, "train", data.train, None)
+    if data.test:
+        check_path(program, "test", data.test, folder=False)
+        xt, yt, _ = _named_split(program, data, "test", data.test, classes)
+    else:
+        from sklearn.model_selection import train_test_split
+
+        n = len(next(iter(y.values())))
+        keep, held = train_test_split(np.arange(n), test_size=data.test_size, random_state=seed)
+        x, xt = {k: v[keep] for k, v in x.items()}, {k: v[held] for k, v in x.items()}
+        y, yt = {k: v[keep] for k, v in y.items()}, {k: v[held] for k, v in y.items()}
+    columns = data.input_columns() or {program.inputs[0].id: data.features or []}
+    return Named(x, y, xt, yt, columns=columns, labels={k or "": v for k, v in data.label_columns().items()},
+                 classes=classes)
 
 
 def _read_csv(program: Program, data: CsvData, key: str, path: str

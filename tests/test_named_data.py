@@ -1,0 +1,152 @@
+"""Several inputs and outputs fed from named CSV columns: checked against the model at validate time,
+trained end to end with preprocessing adapted on the train split only, served from raw rows by
+predict, evaluate and a SavedModel that takes a dict of raw strings."""
+
+import csv
+import json
+import runpy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from regspec.cli import main
+from tests.conftest import SPECS
+
+ROOT = SPECS.parent
+TICKETS = SPECS / "tickets" / "tickets.yaml"
+CENSUS = SPECS / "wide_deep" / "census.yaml"
+
+
+def tickets_in(tmp_path: Path, rows: int = 160, extra: str = "") -> Path:
+    """The tickets spec beside a small CSV this test makes (the shipped script's generator)."""
+    make = runpy.run_path(str(ROOT / "scripts" / "make_tickets_data.py"))
+    with open(tmp_path / "tickets.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["title", "body", *(f"tag_{i}" for i in range(12)), "priority", "department"])
+        w.writerows(make["rows"](rows, 3))
+    spec = tmp_path / "tickets.yaml"
+    spec.write_text(TICKETS.read_text().replace("epochs: 10", "epochs: 2") + extra)
+    return spec
+
+
+def validate(path: Path) -> list[str]:
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    return [line.replace(str(path.parent) + "/", "") for line in result.output.splitlines()]
+
+
+def test_the_data_is_checked_against_the_model_at_its_lines(tmp_path):
+    spec = tickets_in(tmp_path, rows=20)
+    assert validate(spec)[0].startswith("ok: tickets.yaml")
+    text = spec.read_text()
+    bad = (text.replace("    title: title\n", "    titel: title\n")
+               .replace("    body: body\n", "    body: bodyy\n")
+               .replace("{priority: priority, department: department}", "{priority: priority, departement: department}")
+               .replace("  - {name: tags, shape: [12]}", "  - {name: tags, shape: [12]}\n  - {name: extra, shape: [1]}"))
+    spec.write_text(bad)
+    assert validate(spec) == [
+        "tickets.yaml:33:5: error: data.inputs.titel: 'titel' is not a model input (did you mean 'title'?)",
+        "tickets.yaml:33:5: error: data.inputs: model input(s) 'title', 'extra' have no column "
+        "(map every model input to its column(s))",
+        "tickets.yaml:34:11: error: data.inputs.body: columns ['bodyy'] not in the header of tickets.csv "
+        "(the file's first line names its columns)",
+        "tickets.yaml:36:12: error: data.outputs: output 'department' has no label column "
+        "(map every output to its label column)",
+        "tickets.yaml:36:33: error: data.outputs.departement: 'departement' is not a model output "
+        "(did you mean 'department'?)",
+    ]
+
+
+def test_a_text_column_into_a_number_input_and_labels_for_one_of_two_outputs(tmp_path):
+    spec = tickets_in(tmp_path, rows=20)
+    spec.write_text(spec.read_text()
+                    .replace("tags: [tag_0, tag_1", "tags: [title, tag_1")
+                    .replace("  outputs: {priority: priority, department: department}", "  label: priority"))
+    assert validate(spec) == [
+        "tickets.yaml:34:11: error: data.inputs.tags: column 'title' holds text (tickets.csv:2); input 'tags' takes "
+        "float32 (text goes into an input with dtype: string (then a text_vectorization or string_lookup layer))",
+        "tickets.yaml:35:10: error: data.label: the model has 2 outputs (priority, department): one label column "
+        "feeds one (map each output to its label column in data.outputs)",
+    ]
+
+
+@pytest.mark.tf
+def test_tickets_train_from_raw_text_and_serve_the_same_outputs(tmp_path):
+    spec = tickets_in(tmp_path)
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    run = next(out.glob("tickets-text-*"))
+    metrics = json.loads((run / "metrics.json").read_text())
+    # Per output: each output's loss and metric, on train and test.
+    assert {"loss", "priority_loss", "department_loss", "priority_accuracy", "department_accuracy"} <= set(metrics["test"])
+    history = json.loads((run / "history.json").read_text())
+    assert len(history["val_department_accuracy"]) == 2
+    listing = CliRunner().invoke(main, ["compare", str(out)])
+    assert "test department_accuracy" in listing.output
+
+    # New raw rows, without labels: predict reads the trained columns by name (in another order).
+    rows = list(csv.reader(open(tmp_path / "tickets.csv")))
+    header = rows[0]
+    keep = ["body", *(f"tag_{i}" for i in range(12)), "title"]
+    with open(tmp_path / "new.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(keep)
+        for r in rows[1:9]:
+            w.writerow([r[header.index(c)] for c in keep])
+    predicted = CliRunner().invoke(main, ["predict", str(run), str(tmp_path / "new.csv"), "--format", "json"])
+    assert predicted.exit_code == 0, predicted.output
+    table = json.loads(predicted.output)
+    assert len(table) == 8 and table[0]["line"] == 2
+    assert table[0]["department"] in {"account", "billing", "shipping", "technical"}
+    assert set(table[0]) >= {"priority", "priority_probability_1", "department_probability_billing"}
+
+    evaluated = CliRunner().invoke(main, ["evaluate", str(run), str(tmp_path / "tickets.csv"), "--format", "json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert {"priority_loss", "department_accuracy"} <= set(json.loads(evaluated.output)["metrics"])
+
+    # A SavedModel that takes a dict of raw strings gives what predict gave.
+    exported = CliRunner().invoke(main, ["export", str(run), "--format", "saved_model"])
+    assert exported.exit_code == 0, exported.output
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(run / "export" / "saved_model"))
+    cols = {c: [r[header.index(c)] for r in rows[1:9]] for c in header}
+    raw = {"title": tf.constant([[t] for t in cols["title"]]), "body": tf.constant([[t] for t in cols["body"]]),
+           "tags": tf.constant([[float(cols[f"tag_{i}"][j]) for i in range(12)] for j in range(8)])}
+    served = loaded.serve(raw)
+    np.testing.assert_allclose(np.asarray(served["department"])[:, 1],
+                               [r["department_probability_billing"] for r in table], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(served["priority"])[:, 0],
+                               [r["priority_probability_1"] for r in table], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.tf
+def test_wide_and_deep_fits_its_vocabularies_on_the_train_split_only(tmp_path):
+    for name in ("census.yaml", "census_train.csv", "census_test.csv"):
+        shutil.copy(CENSUS.parent / name, tmp_path / name)
+    spec = tmp_path / "census.yaml"
+    spec.write_text(spec.read_text().replace("epochs: 20", "epochs: 2"))
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    run = next(out.glob("census-wide-deep-*"))
+    import keras
+
+    model = keras.saving.load_model(run / "model.keras", safe_mode=True)
+    lookup = model.get_layer("workclass_onehot")
+    vocabulary = lookup.get_vocabulary()
+    assert "private" in vocabulary and "never_worked" not in vocabulary  # only in the test split
+    # The test-only value maps to the out-of-vocabulary id (0): its one-hot column is the first.
+    np.testing.assert_array_equal(np.asarray(lookup(np.array([["never_worked"], ["private"]]))).argmax(axis=1),
+                                  [0, vocabulary.index("private")])
+    region = model.get_layer("region_onehot").get_vocabulary()
+    assert sorted(int(v) for v in region[1:]) == [1, 2, 3, 4, 5, 6]
+    # The normalization saw the train split's ages and hours only.
+    train = np.loadtxt(tmp_path / "census_train.csv", delimiter=",", skiprows=1, usecols=(0, 1))
+    np.testing.assert_allclose(np.asarray(model.get_layer("numeric_norm").mean).ravel(), train.mean(axis=0), rtol=1e-5)
+    predicted = CliRunner().invoke(main, ["predict", str(run), str(tmp_path / "census_test.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    assert predicted.output.splitlines()[0] == "line,income,income_probability_<=50k,income_probability_>50k"
