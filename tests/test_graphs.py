@@ -91,6 +91,9 @@ def configs(model) -> list[tuple[str, dict]]:
         c = layer.get_config()
         if type(layer).__name__ != "InputLayer":
             c.pop("name")  # generated names differ; input names are part of the model
+            for wrapped in ("layer", "backward_layer"):  # a wrapper's (bidirectional's) layers too
+                if isinstance(c.get(wrapped), dict):
+                    c[wrapped]["config"].pop("name", None)
         out.append((type(layer).__name__, c))
     return out
 

@@ -150,3 +150,93 @@ def test_wide_and_deep_fits_its_vocabularies_on_the_train_split_only(tmp_path):
     predicted = CliRunner().invoke(main, ["predict", str(run), str(tmp_path / "census_test.csv")])
     assert predicted.exit_code == 0, predicted.output
     assert predicted.output.splitlines()[0] == "line,income,income_probability_<=50k,income_probability_>50k"
+
+
+def _text_copy(tmp_path: Path, *names: str) -> None:
+    for name in names:
+        shutil.copy(SPECS / "text" / name, tmp_path / name)
+
+
+@pytest.mark.tf
+def test_a_text_classifier_on_raw_strings_trains_and_predicts_raw_text(tmp_path):
+    make = runpy.run_path(str(ROOT / "scripts" / "make_reviews_data.py"))
+    with open(tmp_path / "reviews.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["review", "sentiment"])
+        w.writerows(make["reviews"](200, 5))
+    _text_copy(tmp_path, "reviews.yaml")
+    spec = tmp_path / "reviews.yaml"
+    spec.write_text(spec.read_text().replace("epochs: 8", "epochs: 2"))
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    run = next(out.glob("reviews-text-cnn-*"))
+    (tmp_path / "new.csv").write_text("review\nA wonderful brilliant film.\nThe worst and most boring movie.\n")
+    predicted = CliRunner().invoke(main, ["predict", str(run), str(tmp_path / "new.csv"), "--format", "json"])
+    assert predicted.exit_code == 0, predicted.output
+    rows = json.loads(predicted.output)
+    assert [r["line"] for r in rows] == [2, 3] and all(0 <= r["sentiment_probability_1"] <= 1 for r in rows)
+
+
+@pytest.mark.tf
+def test_an_imdb_style_sequence_classifier_trains_on_a_local_copy(tmp_path):
+    # A local copy in imdb's layout, as the test writes it: ids by frequency from 4, 1 starts, 0 pads.
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 40, size=120)
+    y = rng.integers(0, 2, size=120)
+    x = np.zeros((120, 40), dtype="int32")
+    for i, (n, label) in enumerate(zip(lengths, y)):
+        words = rng.integers(4, 900, size=n)
+        words[: n // 3] = 4 + label  # the label's word, often
+        x[i, -n - 1:] = [1, *words]
+    np.savez(tmp_path / "imdb_small.npz", x_train=x[:90], y_train=y[:90], x_test=x[90:], y_test=y[90:])
+    _text_copy(tmp_path, "imdb.yaml", "imdb_small.yaml")
+    spec = tmp_path / "imdb_small.yaml"
+    spec.write_text(spec.read_text().replace("training.epochs: 4", "training.epochs: 1"))
+    from regspec.api import load
+    from regspec.backend.keras.data import load_data
+
+    loaded = load(spec)
+    data = load_data(loaded.program, 1)
+    words, _ = next(iter(data.train_eval))
+    assert words.shape[1] == 60 and words.dtype.name == "int32"
+    assert int(np.max(words)) < 500 and 2 in np.asarray(words)  # ids past num_words: the out-of-vocabulary id
+    first = np.asarray(words)[0]
+    assert first[0] == 0 and first[-1] != 0  # padded at the start, as keras.utils.pad_sequences does
+    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(tmp_path / "runs"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "imdb-small-bilstm: finished" in result.output
+
+
+@pytest.mark.tf
+def test_the_imdb_bilstm_is_what_keras_io_builds_by_hand():
+    from regspec.api import load
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import described
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    ours = build_model(load(SPECS / "text" / "imdb.yaml").program)
+    # keras-io examples/nlp/bidirectional_lstm_imdb.py
+    inputs = k.Input(shape=(None,), dtype="int32")
+    x = k.layers.Embedding(20000, 128)(inputs)
+    x = k.layers.Bidirectional(k.layers.LSTM(64, return_sequences=True))(x)
+    x = k.layers.Bidirectional(k.layers.LSTM(64))(x)
+    theirs = k.Model(inputs, k.layers.Dense(1, activation="sigmoid")(x))
+    assert ours.count_params() == theirs.count_params() == 2_757_761
+    assert described(ours) == described(theirs)
+
+
+def test_imdb_needs_maxlen_and_image_sets_take_no_text_settings(tmp_path):
+    from regspec.api import load
+    from regspec.diagnostics import SpecError
+
+    spec = tmp_path / "m.yaml"
+    spec.write_text((SPECS / "text" / "imdb.yaml").read_text().replace("  maxlen: 200\n", ""))
+    with pytest.raises(SpecError) as info:
+        load(spec)
+    assert "imdb's sequences differ in length: set maxlen (e.g. 200)" in info.value.diagnostics[0].message
+    spec.write_text((SPECS / "text" / "imdb.yaml").read_text().replace("name: imdb\n", "name: mnist\n"))
+    with pytest.raises(SpecError) as info:
+        load(spec)
+    assert "num_words and maxlen apply to imdb and reuters, not mnist" in info.value.diagnostics[0].message

@@ -106,6 +106,12 @@ def _anchor_data_paths(doc: Document) -> None:
         anchor(data, PATH_FIELDS)
     for item in layer_items(doc.data):
         anchor(item, ("weights",))
+    # `overrides:` written in this file names paths relative to it too: `data: {path: x.npz}` or `data.path: x.npz`.
+    overrides = doc.data.get("overrides")
+    if isinstance(overrides, dict):
+        if isinstance(overrides.get("data"), dict):
+            anchor(overrides["data"], PATH_FIELDS)
+        anchor(overrides, tuple(f"data.{key}" for key in PATH_FIELDS))
 
 
 

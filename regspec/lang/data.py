@@ -162,14 +162,33 @@ class NpzData(DataSource):
 
 
 class KerasData(DataSource):
-    """A keras.datasets dataset: downloaded once into Keras' cache, or read from `path`."""
+    """A keras.datasets dataset: downloaded once into Keras' cache, or read from `path`. The text
+    sets (imdb, reuters) are word-id sequences, padded or cut to `maxlen` as Keras' examples do."""
 
     always_test = True
+    TEXT: ClassVar[tuple[str, ...]] = ("imdb", "reuters")
     type: Literal["keras"]
-    name: Literal["mnist", "fashion_mnist", "cifar10", "cifar100"]
-    path: RelPath | None = Field(None, description="A local copy of the dataset file (e.g. mnist.npz); no download.")
+    name: Literal["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters"]
+    path: RelPath | None = Field(None, description="A local copy of the dataset file (e.g. mnist.npz); no download. "
+                                 "For imdb and reuters: an .npz of x_train/y_train (x_test/y_test) id arrays, "
+                                 "padded with 0, never pickled.")
     rescale: float | None = None
+    num_words: Annotated[int, Field(ge=4, le=10_000_000)] | None = Field(
+        None, description="imdb, reuters: keep the most frequent words; rarer ones become the out-of-vocabulary id 2.")
+    maxlen: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        None, description="imdb, reuters: pad (with 0) or cut every sequence to this length, at its start.")
     augmentation: AugmentationList = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _text_settings(self) -> "KerasData":
+        text = self.name in self.TEXT
+        if text and self.maxlen is None:
+            raise ValueError(f"{self.name}'s sequences differ in length: set maxlen (e.g. 200)")
+        if not text and (self.maxlen is not None or self.num_words is not None):
+            raise ValueError(f"num_words and maxlen apply to imdb and reuters, not {self.name}")
+        if text and (self.rescale is not None or self.augmentation):
+            raise ValueError(f"{self.name} holds word ids: rescale and augmentation do not apply")
+        return self
 
 
 class ImageDirectoryData(DataSource):

@@ -25,10 +25,12 @@ def load_trained(run: Run) -> Any:
         raise refuse(run.model_path, f"cannot be loaded ({type(exc).__name__}: {safe(' '.join(str(exc).split()), 160)})",
                      "Keras safe mode refuses code in model files; a damaged file needs a new training") from None
     if run.prep.named is not None:
-        names = sorted(t.name.split(":")[0] for t in model.inputs)
-        if names != sorted(run.prep.named.inputs) or sorted(model.output_names) != sorted(run.prep.named.outputs):
-            raise refuse(run.model_path, f"the model's inputs {names} and outputs {sorted(model.output_names)} are not "
-                         "those preprocessing.json names", "the run directory was edited: train it again")
+        from regspec.serving.named import input_names, output_names
+
+        ins, outs = sorted(input_names(model)), sorted(output_names(model))
+        if ins != sorted(run.prep.named.inputs) or outs != sorted(run.prep.named.outputs):
+            raise refuse(run.model_path, f"the model's inputs {ins} and outputs {outs} are not those "
+                         "preprocessing.json names", "the run directory was edited: train it again")
         return model
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise refuse(run.model_path, f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "

@@ -86,10 +86,22 @@ def read_named(paths: list[str], named: NamedRecord, *, labels: bool) -> NamedDa
 
 
 def dataset(x: dict[str, np.ndarray], y: Any = None, batch: int = 1024) -> Any:
-    """The examples as tf.data batches: Keras' array adapter takes no string arrays."""
+    """The examples as tf.data batches (Keras' array adapter takes no string arrays); one input
+    as its array (a Sequential takes no dict)."""
     import tensorflow as tf
 
-    return tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch)
+    xs: Any = next(iter(x.values())) if len(x) == 1 else x
+    return tf.data.Dataset.from_tensor_slices(xs if y is None else (xs, y)).batch(batch)
+
+
+def output_names(model: Any) -> list[str]:
+    """The model's output names (a Sequential's one output: its last layer's)."""
+    names = getattr(model, "output_names", None)
+    return list(names) if names else [model.layers[-1].name]
+
+
+def input_names(model: Any) -> list[str]:
+    return [t.name.split(":")[0] for t in model.inputs]
 
 
 def _shaped(arr: np.ndarray, shape: tuple[int | None, ...]) -> np.ndarray:
@@ -105,7 +117,7 @@ def by_output(model: Any, out: Any) -> dict[str, np.ndarray]:
     if isinstance(out, dict):
         return {k: np.asarray(v) for k, v in out.items()}
     outs = out if isinstance(out, list | tuple) else [out]
-    return {name: np.asarray(v) for name, v in zip(model.output_names, outs)}
+    return {name: np.asarray(v) for name, v in zip(output_names(model), outs)}
 
 
 def prediction_columns(run: Run, new: NamedData, outputs: dict[str, np.ndarray]) -> tuple[list[str], list[list[Any]]]:
@@ -131,7 +143,7 @@ def prediction_columns(run: Run, new: NamedData, outputs: dict[str, np.ndarray])
 def encoded_labels(run: Run, new: NamedData, model: Any, source: str) -> dict[str, np.ndarray]:
     """Each output's labels as its loss takes them."""
     assert run.prep.named is not None and new.y is not None
-    units = {name: int(t.shape[-1]) for name, t in zip(model.output_names, model.outputs)}
+    units = {name: int(t.shape[-1]) for name, t in zip(output_names(model), model.outputs)}
     out = {}
     for name, spec in run.prep.named.outputs.items():
         y = new.y[name]
@@ -154,9 +166,9 @@ def dict_model(trained: Any) -> Any:
     from regspec.backend.keras.env import keras
 
     k = keras()
-    inputs = {t.name.split(":")[0]: k.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name.split(":")[0])
-              for t in trained.inputs}
-    outs = trained(inputs)
+    inputs = {name: k.Input(shape=t.shape[1:], dtype=t.dtype, name=name)
+              for name, t in zip(input_names(trained), trained.inputs)}
+    outs = trained(inputs if len(inputs) > 1 else next(iter(inputs.values())))
     if not isinstance(outs, dict):
-        outs = dict(zip(trained.output_names, outs if isinstance(outs, list | tuple) else [outs]))
+        outs = dict(zip(output_names(trained), outs if isinstance(outs, list | tuple) else [outs]))
     return k.Model(inputs, outs, name=f"{trained.name}_serving")

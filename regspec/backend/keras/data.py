@@ -335,13 +335,15 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
         raise fail(program, "", "the train split is empty")
     if nt == 0:
         raise fail(program, "", "the test split is empty")
-    x = {k: _named_input(program, k, v, "train") for k, v in got.x.items()}
-    xt = {k: _named_input(program, k, v, "test") for k, v in got.x_test.items()}
+    x: Any = {k: _named_input(program, k, v, "train") for k, v in got.x.items()}
+    xt: Any = {k: _named_input(program, k, v, "test") for k, v in got.x_test.items()}
     y_named = {o: _labels(program, got.y[o], "train", _n_classes(got, o), o) for o in outputs}
     yt_named = {o: _labels(program, got.y_test[o], "test", _n_classes(got, o), o) for o in outputs}
     # Keras takes one output's labels as an array
     y: Any = y_named[outputs[0]] if len(outputs) == 1 else y_named
     yt: Any = yt_named[outputs[0]] if len(outputs) == 1 else yt_named
+    if len(names) == 1:  # one input (a Sequential among them) takes its array, not a dict
+        x, xt = x[names[0]], xt[names[0]]
     data = program.data
     assert data is not None
     bs = program.training.batch_size
