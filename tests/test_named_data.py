@@ -240,3 +240,50 @@ def test_imdb_needs_maxlen_and_image_sets_take_no_text_settings(tmp_path):
     with pytest.raises(SpecError) as info:
         load(spec)
     assert "num_words and maxlen apply to imdb and reuters, not mnist" in info.value.diagnostics[0].message
+
+
+TWO_BY_TWO = """regspec: 1
+name: two-by-two
+inputs:
+  - {name: a, shape: [3]}
+  - {name: b, shape: [2]}
+layers:
+  - {type: concatenate, name: ab, inputs: [a, b]}
+  - {type: dense, name: hidden, units: 8, activation: relu}
+  - {type: dense, name: kind, inputs: hidden, units: 3, activation: softmax}
+  - {type: dense, name: amount, inputs: hidden, units: 1}
+outputs: [kind, amount]
+compile:
+  loss: {kind: sparse_categorical_crossentropy, amount: mse}
+  metrics: {kind: [accuracy], amount: [mae]}
+data: {type: npz, path: arrays.npz, inputs: {a: left, b: right}, outputs: {kind: kind, amount: size}}
+training: {epochs: 2, batch_size: 16, seed: 1}
+"""
+
+
+@pytest.mark.tf
+def test_named_arrays_of_an_npz_feed_two_inputs_and_two_outputs(tmp_path):
+    rng = np.random.default_rng(0)
+    left, right = rng.normal(size=(80, 3)).astype("float32"), rng.normal(size=(80, 2)).astype("float32")
+    kind = (left[:, 0] > 0).astype("int64") + (right[:, 0] > 0)
+    np.savez(tmp_path / "arrays.npz", left_train=left[:60], right_train=right[:60], kind_train=kind[:60],
+             size_train=left[:60].sum(axis=1), left_test=left[60:], right_test=right[60:], kind_test=kind[60:],
+             size_test=left[60:].sum(axis=1))
+    (tmp_path / "m.yaml").write_text(TWO_BY_TWO)
+    assert validate(tmp_path / "m.yaml")[0].startswith("ok: m.yaml")
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(main, ["compile", str(tmp_path / "m.yaml"), "--train", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    run = next(out.glob("two-by-two-*"))
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"kind_loss", "kind_accuracy", "amount_loss", "amount_mae"} <= set(metrics["test"])
+    np.savez(tmp_path / "new.npz", left=left[:4], right=right[:4])
+    predicted = CliRunner().invoke(main, ["predict", str(run), str(tmp_path / "new.npz"), "--format", "json"])
+    assert predicted.exit_code == 0, predicted.output
+    rows = json.loads(predicted.output)
+    assert [r["index"] for r in rows] == [0, 1, 2, 3]
+    assert set(rows[0]) == {"index", "kind", "kind_probability_0", "kind_probability_1", "kind_probability_2", "amount"}
+    # An output without labels is refused at validate time, at its line.
+    (tmp_path / "m.yaml").write_text(TWO_BY_TWO.replace(", amount: size}", "}"))
+    assert validate(tmp_path / "m.yaml") == [
+        "m.yaml:15:75: error: data.outputs: output 'amount' has no label column (map every output to its label column)"]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from regspec.diagnostics import Collector, Diagnostic, ordered
 from regspec.frontend.source import Document
-from regspec.lang.data import PATH_FIELDS, CsvData
+from regspec.lang.data import PATH_FIELDS, CsvData, NpzData
 from regspec.lang.model import SpecModel
 from regspec.lang.penalty import DATA_LOSS, splits_loss
 
@@ -154,9 +154,10 @@ def model_inputs(spec: SpecModel) -> dict[str, str]:
 def _data_wiring(spec: SpecModel, err: Callable[..., None]) -> None:
     """Named data feeds every model input and output, and names nothing else."""
     data = spec.data
-    if not isinstance(data, CsvData):
+    if not isinstance(data, CsvData | NpzData):
         return
     inputs, outputs = model_inputs(spec), output_names(spec)
+    label = getattr(data, "label", None)
     if data.inputs is not None:
         for name in data.inputs:
             if name not in inputs:
@@ -179,9 +180,10 @@ def _data_wiring(spec: SpecModel, err: Callable[..., None]) -> None:
         for name in outputs:
             if name not in data.outputs:
                 err(("data", "outputs"), f"output {name!r} has no label column", "map every output to its label column")
-    elif data.label is not None and len(outputs) > 1:
-        err(("data", "label"), f"the model has {len(outputs)} outputs ({', '.join(outputs)}): one label column feeds one",
-            "map each output to its label column in data.outputs")
+    elif len(outputs) > 1:
+        err(("data", "label") if label is not None else ("data",),
+            f"the model has {len(outputs)} outputs ({', '.join(outputs)}): one label column feeds one",
+            "map each output to its labels in data.outputs")
 
 
 SAMPLE_ROWS = 200  # rows validate reads to tell text columns from numbers

@@ -151,14 +151,28 @@ class CsvData(DataSource):
 
 
 class NpzData(DataSource):
-    """A NumPy `.npz` file with arrays `x_train`, `y_train` and optionally `x_test`, `y_test` (never pickled)."""
+    """A NumPy `.npz` file (never pickled) with arrays `x_train`, `y_train` and optionally `x_test`,
+    `y_test`; or, with `inputs` and `outputs`, one array per model input and output: `<array>_train`
+    (and `<array>_test`) for each name the mappings give."""
 
     always_test = True
     type: Literal["npz"]
     path: RelPath
     test_size: Fraction = 0.25
     rescale: float | None = None
+    inputs: Annotated[dict[ModelName, ModelName], Field(min_length=1, max_length=256)] | None = Field(
+        None, description="Model input -> its array's name (arrays <name>_train, <name>_test).")
+    outputs: Annotated[dict[ModelName, ModelName], Field(min_length=1, max_length=64)] | None = Field(
+        None, description="Model output -> its labels' array name (arrays <name>_train, <name>_test).")
     augmentation: AugmentationList = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _named_together(self) -> "NpzData":
+        if (self.inputs is None) != (self.outputs is None):
+            raise ValueError("give both `inputs` and `outputs` (named arrays), or neither (x_train, y_train)")
+        if self.inputs is not None and (self.rescale is not None or self.augmentation):
+            raise ValueError("rescale and augmentation apply to x_train; with named arrays, put the layers in the model")
+        return self
 
 
 class KerasData(DataSource):

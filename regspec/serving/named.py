@@ -25,15 +25,17 @@ from regspec.tabular import numbers
 class NamedData:
     x: dict[str, np.ndarray]
     y: dict[str, np.ndarray] | None
-    examples: list[int]  # CSV lines
+    examples: list[int]  # CSV lines, or .npz indices
     identified_by: str = "line"
 
 
 def read_named(paths: list[str], named: NamedRecord, *, labels: bool) -> NamedData:
     if len(paths) != 1:
-        raise refuse(paths[0] if paths else "-", "give one CSV file for this run (it was trained on named columns)")
+        raise refuse(paths[0] if paths else "-", "give one CSV or .npz file for this run (it was trained on named data)")
     path = paths[0]
     regular_file(path)
+    if path.lower().endswith(".npz"):
+        return _named_npz(path, named, labels=labels)
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
@@ -83,6 +85,34 @@ def read_named(paths: list[str], named: NamedRecord, *, labels: bool) -> NamedDa
             else:
                 y[name] = numbers(rows, [li])[0].ravel()
     return NamedData(x, y, [r + 2 for r in range(len(rows))])
+
+
+def _named_npz(path: str, named: NamedRecord, *, labels: bool) -> NamedData:
+    """Arrays by the names training read (`<name>`, or `<name>_test`), one per input (and output)."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise refuse(path, f"cannot be read as .npz ({safe(str(exc), 80)})") from None
+
+    def array(base: str) -> np.ndarray:
+        for key in (base, f"{base}_test"):
+            if key in arrays:
+                return arrays[key]
+        raise refuse(path, f"has no array {safe(base, 60)!r} (or {safe(base, 60) + '_test'!r})",
+                     f"arrays: {safe(', '.join(arrays), 200) or 'none'}")
+
+    x = {}
+    for name, spec in named.inputs.items():
+        arr = array(spec.columns[0])
+        x[name] = arr.astype(str) if spec.dtype == "string" else arr.astype(spec.dtype)
+    y = {name: array(out.label) for name, out in named.outputs.items()} if labels else None
+    sizes = {len(a) for a in [*x.values(), *(y or {}).values()]}
+    if len(sizes) != 1:
+        raise refuse(path, f"its arrays hold different numbers of examples ({sorted(sizes)})")
+    return NamedData(x, y, list(range(sizes.pop())), "index")
 
 
 def dataset(x: dict[str, np.ndarray], y: Any = None, batch: int = 1024) -> Any:
