@@ -166,6 +166,7 @@ search: {sampler: random, trials: 8, seed: 1, pruner: median, startup_trials: 1,
     assert [(r["status"], r["run_dir"], r["attempts"]) for r in rows(out)] == [
         (r["status"], r["run_dir"], r["attempts"]) for r in first]
     _hparams_are_read_by_tensorboard(out / "search" / "tensorboard", rows(out))
+    assert (out / "search" / "axes.png").read_bytes()[:4] == b"\x89PNG"  # pruned trials hollow, seeds on a number line
     table = rerun.stdout.splitlines()
     statuses = [line.split()[2] for line in table if line[:1].isdigit()]
     assert statuses.index("pruned") > max(i for i, s in enumerate(statuses) if s == "finished")

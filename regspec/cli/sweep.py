@@ -44,7 +44,8 @@ def command(sweep_file: str, jobs: int | None, out: str, engine: str, address: s
             result = run_sweep(p, out, jobs=jobs, engine=engine, address=address, progress=bar.update)
         head, body = table(result.rows, axes, p.sweep.metric, p.sweep.goal)
         click.echo(format_text(head, body), nl=False)
-        verdicts = write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal)
+        scales = {a: "log" if v.log else "linear" for a, v in p.sweep.axes.items() if not isinstance(v, list)}
+        verdicts = write_reports(result.sweep_dir, result.rows, axes, p.sweep.metric, p.sweep.goal, scales)
         if verdicts:
             click.echo("\nover the seeds, against the first point of the other axes (95% CI):\n" + verdicts, nl=False)
         failed = [r for r in result.rows if r.status == "failed"]

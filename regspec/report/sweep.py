@@ -35,11 +35,13 @@ def format_text(head: list[str], body: list[list[str]]) -> str:
     return render_table(head, body, "text")
 
 
-def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, goal: str) -> str | None:
-    """results.csv and axes.png; with a seed axis beside others, verdicts.csv too (returned as text)."""
+def write_reports(folder: str, rows: list[Row], axes: list[str], metric: str, goal: str,
+                  scales: dict[str, str] | None = None) -> str | None:
+    """results.csv and axes.png; with a seed axis beside others, verdicts.csv too (returned as text).
+    ``scales``: the axes a search drew from ranges, "log" or "linear"."""
     head, body = table(rows, axes, metric, goal)
     write_text(layout.path(folder, layout.SWEEP_RESULTS), render_table(head, body, "csv"))
-    plot_axes(os.path.join(folder, "axes.png"), rows, axes, metric)
+    plot_axes(os.path.join(folder, "axes.png"), rows, axes, metric, scales)
     return write_verdicts(folder, rows, axes)
 
 
@@ -68,32 +70,54 @@ def write_verdicts(folder: str, rows: list[Row], axes: list[str]) -> str | None:
     return render_table(head, body, "text")
 
 
-def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str) -> None:
-    """One panel per axis: every trial's metric at that axis' value, and the mean per value."""
+def plot_axes(path: str, rows: list[Row], axes: list[str], metric: str, scales: dict[str, str] | None = None) -> None:
+    """One panel per axis: every trial's metric at that axis' value, and the mean per value; an
+    axis a search drew from a range (``scales``: "log" or "linear") on a number line. Pruned trials
+    are hollow: their metric is from a training cut short."""
     from regspec.rundir.plots import figure, save
     from regspec.sweep.runner import metric_value
 
+    scales = scales or {}
     fig = figure(5 * len(axes), 4)
     panels = fig.subplots(1, len(axes), squeeze=False)
+    pruned_shown = False
     for ax, axis in zip(panels[0], axes):
         def label(r: Row, axis: str = axis) -> str:
             v = r.overrides.get(axis)
             return "null" if v is None else _cell(v)
 
-        labels = sorted({label(r) for r in rows}, key=_sort_key)
-        points: dict[str, list[float]] = {lab: [] for lab in labels}
-        for r in rows:
-            value = metric_value(r, metric)
-            if value is not None:
-                points[label(r)].append(value)
-        for i, lab in enumerate(labels):
-            ax.scatter([i] * len(points[lab]), points[lab], color="C0", alpha=0.6)
-        means = [(i, sum(v) / len(v)) for i, v in enumerate(points.values()) if v]
-        if means:
-            ax.plot([m[0] for m in means], [m[1] for m in means], color="C3", marker="_", markersize=20,
-                    label="mean")
+        if axis in scales:
+            for pruned in (False, True):
+                xs = [(float(r.overrides[axis]), metric_value(r, metric)) for r in rows
+                      if (r.status == "pruned") == pruned and isinstance(r.overrides.get(axis), int | float)]
+                xs = [(x, y) for x, y in xs if y is not None]
+                if xs:
+                    ax.scatter([x for x, _ in xs], [y for _, y in xs], alpha=0.7, color="C0",
+                               facecolors="none" if pruned else "C0", label="pruned" if pruned else None)
+                    pruned_shown |= pruned
+            ax.set_xscale("log" if scales[axis] == "log" else "linear")
+        else:
+            labels = sorted({label(r) for r in rows}, key=_sort_key)
+            points: dict[str, list[float]] = {lab: [] for lab in labels}
+            for r in rows:
+                value = metric_value(r, metric)
+                if value is None:
+                    continue
+                if r.status == "pruned":
+                    ax.scatter([labels.index(label(r))], [value], color="C0", facecolors="none", alpha=0.6,
+                               label="pruned" if not pruned_shown else None)
+                    pruned_shown = True
+                else:
+                    points[label(r)].append(value)
+            for i, lab in enumerate(labels):
+                ax.scatter([i] * len(points[lab]), points[lab], color="C0", alpha=0.6)
+            means = [(i, sum(v) / len(v)) for i, v in enumerate(points.values()) if v]
+            if means:
+                ax.plot([m[0] for m in means], [m[1] for m in means], color="C3", marker="_", markersize=20,
+                        label="mean")
+            ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        if ax.get_legend_handles_labels()[0]:
             ax.legend()
-        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_xlabel(axis)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
