@@ -52,6 +52,23 @@ def stats(counts):
         {"name": "kernel", "zero_fraction": 0.125, "histogram": {"edges": edges, "counts": counts}}]}]}
 
 
+def test_each_output_of_a_multi_output_model_has_its_curves():
+    history = {"loss": [1.0, 0.6], "val_loss": [1.1, 0.7],
+               "priority_loss": [0.5, 0.1], "val_priority_loss": [0.6, 0.2], "priority_accuracy": [0.7, 0.9],
+               "val_priority_accuracy": [0.6, 0.8], "department_loss": [1.3, 1.1], "val_department_loss": [1.3, 1.2],
+               "department_accuracy": [0.4, 0.6], "val_department_accuracy": [0.4, 0.5]}
+    fig = curves_figure(history, "tickets")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == ["tickets: loss", "tickets: loss per output", "tickets: accuracy per output"]
+    per_loss = fig.axes[1]
+    assert sorted(per_loss.get_legend_handles_labels()[1]) == [
+        "department train", "department validation", "priority train", "priority validation"]
+    drawn = {line.get_label(): list(line.get_ydata()) for line in fig.axes[2].get_lines()}
+    assert drawn["priority validation"] == [0.6, 0.8] and drawn["department train"] == [0.4, 0.6]
+    # One output: no per-output panels (its loss is the loss).
+    assert len(curves_figure({"loss": [1.0], "val_loss": [1.1]}, "one").axes) == 2
+
+
 def test_weight_histograms_are_labelled_and_readable():
     fig = weights_figure(stats([1, 3, 5, 2, 1, 0, 4]), "run")  # a small layer: 16 weights
     ax = fig.axes[0]

@@ -60,8 +60,13 @@ def curves_figure(history: dict[str, list[float]], title: str, restored_epoch: i
     acc = accuracy_key(history)
     panels = [("loss", "loss")] + ([(acc, "accuracy")] if acc else [])
     gap = [(k, label) for k, label in panels if k in history and f"val_{k}" in history]
-    fig = figure(5 * (len(panels) + bool(gap)), 4, fast=True)
-    axes = fig.subplots(1, len(panels) + bool(gap), squeeze=False)[0]
+    outputs = per_output(history)
+    extra = [name for name in ("loss", "accuracy") if any(name in keys for keys in outputs.values())]
+    fig = figure(5 * (len(panels) + len(extra) + bool(gap)), 4, fast=True)
+    axes = fig.subplots(1, len(panels) + len(extra) + bool(gap), squeeze=False)[0]
+    for ax, name in zip(axes[len(panels):], extra):
+        _outputs_panel(ax, history, outputs, name, title)
+    panels_with_legend = len(panels) + len(extra)
     fig.subplots_adjust(left=0.07, right=0.95 if len(gap) > 1 else 0.98, bottom=0.13, top=0.9, wspace=0.32)
     for ax, (key, label) in zip(axes, panels):
         drawn = []
@@ -86,9 +91,43 @@ def curves_figure(history: dict[str, list[float]], title: str, restored_epoch: i
     for epoch, _, _, note in marks:  # the values, once, along the top of the first panel
         axes[0].annotate(note, (epoch, 0.98), xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
                          ha="right", va="top", color="0.35")
-    for ax in axes[:len(panels)]:
+    for ax in axes[:panels_with_legend]:
         ax.legend(fontsize="small", loc="best", framealpha=0.7)
     return fig
+
+
+def per_output(history: dict[str, list[float]]) -> dict[str, dict[str, str]]:
+    """A multi-output model's history keys by output: {output: {"loss": "<o>_loss", "accuracy": ...}}."""
+    out: dict[str, dict[str, str]] = {}
+    for key in history:
+        if key.startswith("val_") or not key.endswith("_loss") or key == "data_loss":
+            continue
+        name = key[: -len("_loss")]
+        out[name] = {"loss": key}
+        found = accuracy_key({k[len(name) + 1:]: 0 for k in history if k.startswith(name + "_")})
+        if found:
+            out[name]["accuracy"] = f"{name}_{found}"
+    return out
+
+
+def _outputs_panel(ax: Any, history: dict[str, list[float]], outputs: dict[str, dict[str, str]], name: str,
+                   title: str) -> None:
+    """Each output's loss (or accuracy): train solid, validation dashed, one colour per output."""
+    drawn = []
+    for i, (output, keys) in enumerate(outputs.items()):
+        key = keys.get(name)
+        if key is None:
+            continue
+        for k, style, which in ((key, "-", "train"), (f"val_{key}", "--", "validation")):
+            if k in history:
+                values = _drawable(history[k])
+                ax.plot(range(1, len(values) + 1), values, style, color=f"C{i + 4}", label=f"{output} {which}")
+                drawn.append(values)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(name)
+    ax.set_title(f"{title}: {name} per output", fontsize="medium")
+    _scale(ax, drawn)
+    ax.grid(alpha=0.3)
 
 
 def _gap_panel(ax: Any, history: dict[str, list[float]], gap: list[tuple[str, str]]) -> None:
