@@ -236,3 +236,19 @@ def _hparams_are_read_by_tensorboard(logdir: Path, trials: list[dict]) -> None:
         loss = mux.Tensors(r["name"], "train/loss")[0].tensor_proto.float_val[0]
         assert loss == pytest.approx(json.loads(r["metrics"])["train"]["loss"], rel=1e-6)
         assert len(mux.Tensors(r["name"], "epoch/loss")) == json.loads(r["metrics"])["epochs_run"]
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_a_grid_sampler_ends_when_every_point_is_tried(tmp_path):
+    path = write_sweep(tmp_path, """axes:
+  layers.fc1.units: [4, 8]
+set: {training.epochs: 2}
+search: {sampler: grid, trials: 5}
+""")
+    out = tmp_path / "runs"
+    done = subprocess.run(regspec_cmd("sweep", str(path), "--out", str(out)), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "the grid's every point is tried: the search ends there" in done.stderr
+    assert study_states(out) == ["COMPLETE", "COMPLETE"]
+    assert sorted(json.loads(r["overrides"])["layers.fc1.units"] for r in rows(out)) == [4, 8]

@@ -140,6 +140,7 @@ class Searcher:
         self.states = optuna.trial.TrialState
         self.flying: dict[int, _Flight] = {}  # trial number -> its row
         self.failures = 0
+        self.exhausted = False  # the sampler has no point left (a grid, every point tried)
         self.labels = labels(list(p.sweep.axes))
         self.notes: list[str] = []
         # A dead runner's trials: failed in the study, their points asked again first.
@@ -159,7 +160,7 @@ class Searcher:
     def step(self) -> bool:
         """Tell what finished, ask for more; returns whether any trial is still in flight."""
         self._tell_finished()
-        while (self.counted() < self.search.trials and self.failures < self.search.trials
+        while (not self.exhausted and self.counted() < self.search.trials and self.failures < self.search.trials
                and len({f.key for f in self.flying.values()}) < self.jobs):
             if not self._ask():
                 break
@@ -173,8 +174,8 @@ class Searcher:
         sweep: SweepModel = self.p.sweep
         try:
             assignment, params = suggest(trial, dict(sweep.axes))
-        except (ValueError, RuntimeError) as exc:  # a grid sampler with every point told
-            self.study.tell(trial, state=self.states.FAIL)
+        except (ValueError, RuntimeError) as exc:  # a sampler that cannot draw (an empty space)
+            self._told(trial.number, state=self.states.FAIL)
             self.notes.append(f"the sampler has no more points ({exc})")
             return False
         overrides = {**sweep.set, **assignment}
@@ -182,7 +183,7 @@ class Searcher:
         try:
             spec = self.p.base.with_overrides(overrides, name=name)
         except SpecError as exc:
-            self.study.tell(trial, state=self.states.FAIL)
+            self._told(trial.number, state=self.states.FAIL)
             self.failures += 1
             self.notes.append(f"{name}: not a valid spec: {exc.diagnostics[0].message if exc.diagnostics else exc}")
             return True
@@ -204,12 +205,24 @@ class Searcher:
         del self.flying[number]
         value = metric_value(row, self.p.sweep.metric) if row.status == "finished" else None
         if row.status == "pruned":
-            self.study.tell(number, state=self.states.PRUNED)
+            self._told(number, state=self.states.PRUNED)
         elif value is not None and math.isfinite(value):
-            self.study.tell(number, value)
+            self._told(number, value=value)
         else:  # failed or diverged: the sampler learns nothing from it; a failed row is retried on a rerun
             self.failures += row.status == "failed"
-            self.study.tell(number, state=self.states.FAIL)
+            self._told(number, state=self.states.FAIL)
+
+    def _told(self, number: int, *, value: float | None = None, state: Any = None) -> None:
+        """Tell the study; a grid sampler that has tried every point says so by stopping the study
+        (Optuna raises outside `optimize`, after recording the result): no more asking then."""
+        try:
+            self.study.tell(number, value, state=state)
+        except RuntimeError as exc:
+            if "stop" not in str(exc):
+                raise
+            if not self.exhausted:
+                self.notes.append("the grid's every point is tried: the search ends there")
+            self.exhausted = True
 
     def close(self) -> None:
         for note in self.notes:
