@@ -252,3 +252,15 @@ search: {sampler: grid, trials: 5}
     assert "the grid's every point is tried: the search ends there" in done.stderr
     assert study_states(out) == ["COMPLETE", "COMPLETE"]
     assert sorted(json.loads(r["overrides"])["layers.fc1.units"] for r in rows(out)) == [4, 8]
+
+
+def test_a_damaged_study_file_is_named(tmp_path):
+    path = write_sweep(tmp_path, "axes:\n  layers.fc1.units: [4, 8]\nsearch: {trials: 2}\n")
+    folder = tmp_path / "runs" / "search"
+    folder.mkdir(parents=True)
+    (folder / "optuna.db").write_text("not a database")
+    with pytest.raises(SpecError) as info:
+        run_sweep(str(path), str(tmp_path / "runs"))
+    (d,) = info.value.diagnostics
+    assert d.file == str(folder / "optuna.db") and d.message.startswith("not a usable Optuna study (DatabaseError")
+    assert d.hint == "move it away to start the search over (sweep.db keeps every trained point)"

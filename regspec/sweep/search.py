@@ -110,10 +110,16 @@ def open_study(folder: str, p: Plan) -> Any:
     quiet_optuna()
     assert p.sweep.search is not None
     direction: Literal["maximize", "minimize"] = "maximize" if p.sweep.goal == "max" else "minimize"
-    st = storage(folder)
-    study = optuna.create_study(study_name=p.sweep.name, storage=st, load_if_exists=True, direction=direction,
-                                sampler=_sampler(p.sweep.search, dict(p.sweep.axes)),
-                                pruner=pruner(p.sweep.search))
+    try:
+        study = optuna.create_study(study_name=p.sweep.name, storage=storage(folder), load_if_exists=True,
+                                    direction=direction, sampler=_sampler(p.sweep.search, dict(p.sweep.axes)),
+                                    pruner=pruner(p.sweep.search))
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy's and Optuna's own: a damaged or foreign file
+        path = os.path.join(folder, STUDY_DB)
+        raise SpecError([Diagnostic(path, 1, 1, (), f"not a usable Optuna study ({type(exc).__name__}: "
+                                    f"{' '.join(str(exc).split())[:160]})",
+                                    "move it away to start the search over (sweep.db keeps every trained point)")]
+                        ) from None
     if study.direction.name.lower() != direction:
         raise SpecError([Diagnostic(p.file, 1, 1, ("goal",), f"the study in {folder} {study.direction.name.lower()}s "
                                     f"{p.sweep.metric}, this file asks to {direction} it",
@@ -229,6 +235,9 @@ class Searcher:
             print(f"warning: {self.p.file}: {note}", file=sys.stderr)
 
 
+_STUDIES: dict[tuple[str, str], Any] = {}  # a worker's open studies
+
+
 class EpochPruner:
     """In a worker: reports each epoch's metric to the row's study trial and asks its pruner."""
 
@@ -241,9 +250,12 @@ class EpochPruner:
         import optuna
 
         quiet_optuna()
-        search = Search.model_validate(self.config["search"])
-        study = optuna.load_study(study_name=self.config["study"], storage=storage(self.config["folder"]),
-                                  pruner=pruner(search))
+        key = (self.config["folder"], self.config["study"])
+        study = _STUDIES.get(key)
+        if study is None:  # once per worker: a storage's engine costs tens of milliseconds
+            search = Search.model_validate(self.config["search"])
+            study = _STUDIES[key] = optuna.load_study(study_name=self.config["study"],
+                                                      storage=storage(self.config["folder"]), pruner=pruner(search))
         frozen = study._storage.get_trial(study._storage.get_trial_id_from_study_id_trial_number(
             study._study_id, self.number))
         if frozen.state != optuna.trial.TrialState.RUNNING:
