@@ -94,7 +94,7 @@ def regspec_side(spec_path: Path, epochs: int) -> tuple[float, list[float], int]
     data = load_data(program, 1)
     built: dict = {}
     model = compile_model(program, built, split_loss=True, steps_per_execution=_steps_per_execution(program, data))
-    adapt_layers(model, data.train_eval, program, built)
+    adapt_layers(model, data.train_eval, program, built, data.train_inputs)
     ready = time.perf_counter() - start
     timer = EpochTimes()
     model.fit(data.train, epochs=epochs, verbose=0, callbacks=[timer.callback()])

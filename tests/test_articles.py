@@ -155,7 +155,10 @@ def test_static_summary_totals_match_keras(path):
 
 def test_every_article_spec_is_tested():
     tested = {str(Path(n)) for n in ARTICLES}
-    article_specs = {str(p.relative_to(SPECS)) for p in ALL_SPECS if p.parent.name not in ("digits", "graphs", "applications")}
+    # digits: the articles' twins; graphs, applications, text, tickets, wide_deep: models people write,
+    # each against its hand-written Keras in test_graphs, test_applications and test_named_data.
+    others = ("digits", "graphs", "applications", "text", "tickets", "wide_deep")
+    article_specs = {str(p.relative_to(SPECS)) for p in ALL_SPECS if p.parent.name not in others}
     assert article_specs == tested
 
 

@@ -68,7 +68,7 @@ def test_a_text_column_into_a_number_input_and_labels_for_one_of_two_outputs(tmp
         "tickets.yaml:34:11: error: data.inputs.tags: column 'title' holds text (tickets.csv:2); input 'tags' takes "
         "float32 (text goes into an input with dtype: string (then a text_vectorization or string_lookup layer))",
         "tickets.yaml:35:10: error: data.label: the model has 2 outputs (priority, department): one label column "
-        "feeds one (map each output to its label column in data.outputs)",
+        "feeds one (map each output to its labels in data.outputs)",
     ]
 
 
@@ -287,3 +287,42 @@ def test_named_arrays_of_an_npz_feed_two_inputs_and_two_outputs(tmp_path):
     (tmp_path / "m.yaml").write_text(TWO_BY_TWO.replace(", amount: size}", "}"))
     assert validate(tmp_path / "m.yaml") == [
         "m.yaml:15:75: error: data.outputs: output 'amount' has no label column (map every output to its label column)"]
+
+
+@pytest.mark.tf
+def test_the_shipped_text_and_tabular_models_are_what_keras_by_hand_builds():
+    from regspec.api import load
+    from regspec.backend.keras.build import build_model
+    from regspec.backend.keras.compare import described
+    from regspec.backend.keras.env import keras
+
+    k, layers = keras(), keras().layers
+    # specs/text/reviews.yaml
+    review = k.Input((1,), dtype="string", name="review")
+    x = layers.TextVectorization(max_tokens=2000, output_sequence_length=80, name="tokens")(review)
+    x = layers.Embedding(2000, 32, name="embed")(x)
+    x = layers.Conv1D(32, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dropout(0.3)(layers.Dense(32, activation="relu")(x))
+    reviews = k.Model(review, layers.Dense(1, activation="sigmoid", name="sentiment")(x))
+    # specs/wide_deep/census.yaml
+    age, hours = k.Input((1,), name="age"), k.Input((1,), name="hours_per_week")
+    work, edu = k.Input((1,), dtype="string", name="workclass"), k.Input((1,), dtype="string", name="education")
+    region = k.Input((1,), dtype="int64", name="region")
+    work_1h = layers.StringLookup(output_mode="one_hot", max_tokens=8, pad_to_max_tokens=True, name="workclass_onehot")(work)
+    region_1h = layers.IntegerLookup(output_mode="one_hot", max_tokens=8, pad_to_max_tokens=True,
+                                     name="region_onehot")(region)
+    age_bins = layers.Discretization(num_bins=5, output_mode="one_hot", name="age_bins")(age)
+    edu_vec = layers.Flatten(name="education_vec")(layers.Embedding(8, 4, name="education_emb")(
+        layers.StringLookup(name="education_ids")(edu)))
+    numeric = layers.Normalization(name="numeric_norm")(layers.Concatenate(name="numeric")([age, hours]))
+    wide = layers.Concatenate(name="wide")([work_1h, region_1h, age_bins])
+    deep = layers.Concatenate(name="deep_in")([edu_vec, numeric, work_1h, region_1h])
+    deep = layers.Dropout(0.1, name="deep1_dropout")(layers.Dense(32, activation="relu", name="deep1")(deep))
+    deep = layers.Dense(16, activation="relu", name="deep2")(deep)
+    out = layers.Dense(1, activation="sigmoid", name="income")(layers.Concatenate(name="both")([wide, deep]))
+    census = k.Model([age, hours, work, edu, region], out)
+    for path, theirs in (("text/reviews.yaml", reviews), ("wide_deep/census.yaml", census)):
+        ours = build_model(load(SPECS / path).program)
+        assert ours.count_params() == theirs.count_params(), path
+        assert sorted(described(ours)) == sorted(described(theirs)), path

@@ -281,7 +281,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     steps = _steps_per_execution(program, datasets)
     with _strategy(training.distribution).scope():
         model = compile_model(program, built, split_loss=True, steps_per_execution=steps)
-    adapt_layers(model, datasets.train_eval, program, built)
+    adapt_layers(model, datasets.train_eval, program, built, datasets.train_inputs)
     bdir = backup_dir(out, spec)
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:

@@ -8,19 +8,29 @@ from typing import Any
 from regspec.ir.graph import Program
 
 
-def adapt_layers(model: Any, train_eval: Any, program: Program, built: dict[str, Any]) -> None:
+def adapt_layers(model: Any, train_eval: Any, program: Program, built: dict[str, Any],
+                 train_inputs: dict[str, Any] | None = None) -> None:
     """Adapt every layer whose kind says it adapts (``Layer.adapts``) to what reaches it in the
-    training split (never the test split)."""
+    training split (never the test split). ``train_inputs``: the training examples by model input,
+    in memory, when the source has them."""
     from regspec.backend.keras.env import keras
 
     for node in program.nodes:
         if node.layer.adapts:
             target = built[node.id]
-            upstream = keras().Model(model.inputs, target.input)
-            target.adapt(train_eval.map(lambda x, y, up=upstream: up(x, training=False)))
+            source = node.inputs[0] if len(node.inputs) == 1 else None
+            if train_inputs is not None and source in train_inputs:
+                # Fed by a model input: its examples as they are, without a pass through the
+                # batched pipeline and the model (80k rows, 7 lookups and a normalization: 1.6 s -> 0.05 s).
+                target.adapt(train_inputs[source])
+            else:
+                upstream = keras().Model(model.inputs, target.input)
+                target.adapt(train_eval.map(lambda x, y, up=upstream: up(x, training=False)).rebatch(ADAPT_BATCH))
             if hasattr(target, "adapt_variance"):  # a Normalization
                 _keep_constant_features(target, node.id)
 
+
+ADAPT_BATCH = 8192  # examples per step of an `adapt` through the model: its cost is per batch, the result the same
 
 #: Below this variance a feature is constant (float32 sums leave ~1e-14 where it is exactly 0).
 CONSTANT_VARIANCE = 1e-10

@@ -36,6 +36,9 @@ class Datasets:
     test: Any | None
     #: What was done to the examples on their way to the model (the run keeps it: see runtime.serving).
     preprocessing: PreprocessingRecord | None = None
+    #: The training examples in memory, by model input (array sources): what adapting layers read
+    #: when a model input feeds them, without a pass through the batched pipeline.
+    train_inputs: dict[str, np.ndarray] | None = None
 
 
 @dataclass
@@ -285,6 +288,7 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     return Datasets(
         train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
         validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet), preprocessing=record,
+        train_inputs={program.inputs[0].id: x},
     )
 
 
@@ -383,7 +387,7 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
                                  loss=program.compile.task_of(outputs[0]).loss)
     return Datasets(train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
                     validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet),
-                    preprocessing=record)
+                    preprocessing=record, train_inputs=x if isinstance(x, dict) else {names[0]: x})
 
 
 def _n_classes(got: Named, output: str) -> int | None:

@@ -113,38 +113,55 @@ def _named_split(program: Program, data: CsvData, key: str, path: str, classes: 
     if columns is None:  # one input: every column but the labels, or `features`
         labels = set(data.label_columns().values())
         columns = {program.inputs[0].id: data.features or [c for c in header if c not in labels]}
+    by_column = list(zip(*rows))  # column-major once: each column converts in one NumPy call
     x: dict[str, np.ndarray] = {}
     for name, cols in columns.items():
         idx = [_column_index(program, header, path, ("inputs", name), c) for c in cols]
         node = by_id.get(name)
         dtype = node.dtype if node is not None else "float32"
         if dtype == "string":
-            x[name] = np.array([[row[i] for i in idx] for row in rows], dtype=object).astype(str)
-        else:
-            values, bad = numbers(rows, idx)
-            if bad is not None:
-                r, col, _ = bad
-                _cell(program, key, path, r + 2, header[col], rows[r][col])  # raises, naming the cell
-            if dtype.startswith(("int", "uint")):
-                if not np.all(values == np.round(values)):
-                    r = int(np.argwhere(values != np.round(values))[0][0])
-                    raise fail(program, key, f"{path}:{r + 2}: input {name!r} takes {dtype} values; a cell is not "
-                                             "a whole number")
-                values = values.astype(dtype)
-            x[name] = values
+            x[name] = np.stack([np.asarray(by_column[i], dtype=str) for i in idx], axis=1)
+            continue
+        values = _parsed([by_column[i] for i in idx])
+        if values is None:
+            _, bad = numbers(rows, idx)  # walks the rows only to name the bad cell
+            assert bad is not None
+            r, col, _ = bad
+            _cell(program, key, path, r + 2, header[col], rows[r][col])  # raises
+        assert values is not None
+        if dtype.startswith(("int", "uint")):
+            if not np.all(values == np.round(values)):
+                r = int(np.argwhere(values != np.round(values))[0][0])
+                raise fail(program, key, f"{path}:{r + 2}: input {name!r} takes {dtype} values; a cell is not "
+                                         "a whole number")
+        x[name] = values.astype(dtype)
     y: dict[str, np.ndarray] = {}
     found: dict[str, list[str] | None] = {}
     for output, column in data.label_columns().items():
         li = _column_index(program, header, path, ("outputs", output) if output else ("label",), column)
-        cells = [(r + 2, row[li]) for r, row in enumerate(rows)]
-        for line, text in cells:
-            if _number(text) is not None:
-                _cell(program, key, path, line, column, text)
+        cells = [(r + 2, text) for r, text in enumerate(by_column[li])]
+        try:
+            label_numbers = np.asarray(by_column[li], dtype="float64")
+        except ValueError:
+            label_numbers = None  # class names (a number among them is checked where it is read)
+        if label_numbers is not None and not np.all(np.isfinite(label_numbers)):
+            r = int(np.argwhere(~np.isfinite(label_numbers))[0][0])
+            _cell(program, key, path, r + 2, column, by_column[li][r])  # raises
         task = program.compile.task_of(output)
         y[output or ""], found[output or ""] = _encode_labels(program, key, path, cells,
                                                              (classes or {}).get(output or ""),
                                                              classifier=task.classifier)
     return x, y, found
+
+
+def _parsed(columns: list[tuple[str, ...]]) -> np.ndarray | None:
+    """Columns of number cells as a (rows, columns) float64 matrix; None when a cell is not a
+    finite number (the caller names it)."""
+    try:
+        values = np.asarray(columns, dtype="float64").T
+    except ValueError:
+        return None
+    return values if np.all(np.isfinite(values)) else None
 
 
 def _load_named(program: Program, data: CsvData, seed: int | None) -> Named:
