@@ -187,7 +187,9 @@ class _Importer:
         referenced = {s for name, srcs in inbound.items() for s in srcs}
         inputs: list[dict[str, Any]] = []
         layers: list[dict[str, Any]] = []
-        previous: str | None = None
+        # What a layer without `inputs:` takes first: the first input in the model's order (the
+        # order `inputs:` is written in), not the first InputLayer Keras happened to save.
+        previous: str | None = input_names[0] if input_names else None
         available: set[str] = set()
         pending: list[tuple[str, int]] = []  # a shared layer's later calls, written once their inputs exist
 
@@ -220,7 +222,6 @@ class _Importer:
             name = item.get("name") or item["config"].get("name")
             if item.get("class_name") == "InputLayer":
                 inputs.append(self._input(item["config"], referenced=name in referenced))
-                previous = previous or name
                 available.add(name)
                 flush()
                 continue
@@ -395,6 +396,14 @@ class _Importer:
             return None
         out: dict[str, Any] = {}
         ok = True
+        inner = cfg.get("layer")
+        if tag == "bidirectional" and isinstance(inner, dict) and isinstance(inner.get("config"), dict):
+            # Bidirectional sets its layers' zero_output_for_mask to their return_sequences: Keras'
+            # state, not an argument (a layer given it otherwise keeps it, and is refused below).
+            wrapped = dict(inner["config"])
+            if wrapped.get("zero_output_for_mask") == wrapped.get("return_sequences", False):
+                wrapped.pop("zero_output_for_mask", None)
+            cfg = {**cfg, "layer": {**inner, "config": wrapped}}
         for key, value in cfg.items():
             if key == "name":
                 continue
