@@ -78,10 +78,10 @@ def main() -> None:
                 best, pruned, train_s = best_after(folder / "runs" / name / "sweep.db", counts)
                 results[config].append((best, pruned, train_s, wall))
                 print(f"seed {seed} {config:<20} best after {counts}: {[round(b, 4) for b in best]}  "
-                      f"pruned {pruned}  wall {wall:.0f} s", flush=True)
+                      f"pruned {pruned}  training {train_s:.0f} s  wall {wall:.0f} s", flush=True)
     print(f"\nbest test accuracy after n trials (mean [min-max] over {args.seeds} search seeds), {args.jobs} jobs")
-    head = "| search | " + " | ".join(f"after {n}" for n in counts) + " | pruned | sweep wall time |"
-    print(head + "\n|---|" + "---:|" * (len(counts) + 2))
+    head = "| search | " + " | ".join(f"after {n}" for n in counts) + " | pruned | trials' training time | sweep wall time |"
+    print(head + "\n|---|" + "---:|" * (len(counts) + 3))
     for config, runs in results.items():
         cells = []
         for j in range(len(counts)):
@@ -89,7 +89,8 @@ def main() -> None:
             cells.append(f"{statistics.mean(vals):.4f} [{min(vals):.4f}-{max(vals):.4f}]")
         pruned = statistics.mean(r[1] for r in runs)
         wall = statistics.mean(r[3] for r in runs)
-        print(f"| {config} | " + " | ".join(cells) + f" | {pruned:.1f} | {wall:.0f} s |")
+        train_s = statistics.mean(r[2] for r in runs)
+        print(f"| {config} | " + " | ".join(cells) + f" | {pruned:.1f} | {train_s:.0f} s | {wall:.0f} s |")
 
 
 if __name__ == "__main__":

@@ -326,3 +326,18 @@ def test_the_shipped_text_and_tabular_models_are_what_keras_by_hand_builds():
         ours = build_model(load(SPECS / path).program)
         assert ours.count_params() == theirs.count_params(), path
         assert sorted(described(ours)) == sorted(described(theirs)), path
+
+
+def test_a_sweep_ranks_by_one_outputs_metric(tmp_path):
+    from regspec.diagnostics import SpecError
+    from regspec.sweep.plan import plan
+
+    spec = tickets_in(tmp_path, rows=20)
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(f"regspec-sweep: 1\nname: t\nbase: {spec}\naxes:\n  layers.x.dropout: [0.0, 0.5]\n"
+                     "metric: test.department_accuracy\n")
+    assert len(plan(str(sweep)).trials) == 2
+    sweep.write_text(sweep.read_text().replace("test.department_accuracy", "test.departmnt_accuracy"))
+    with pytest.raises(SpecError) as info:
+        plan(str(sweep))
+    assert info.value.diagnostics[0].hint == "did you mean 'test.department_accuracy'?"
