@@ -63,15 +63,22 @@ def runner_overhead(tmp: Path) -> tuple[float, float, float]:
     return sum(overhead) / len(overhead), alone, sum(r.seconds for r in result.rows) / len(result.rows)
 
 
-def jobs_walls(tmp: Path) -> tuple[float, float]:
-    walls = []
+def jobs_walls(tmp: Path) -> tuple[float, float, float, float]:
+    """Whole processes (start-up included), and trials per hour once the workers run (from the
+    first trial's start to the last one's end, in sweep.db): what a long sweep sees."""
+    import sqlite3
+
+    walls, rates = [], []
     for jobs in (1, 2):
         path = sweep_file(tmp, 8, 60)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "regspec", "sweep", str(path), "--jobs", str(jobs),
                         "--out", str(tmp / f"jobs{jobs}")], check=True, capture_output=True)
         walls.append(time.perf_counter() - start)
-    return walls[0], walls[1]
+        first, last, n = sqlite3.connect(tmp / f"jobs{jobs}" / "bench" / "sweep.db").execute(
+            "SELECT MIN(started), MAX(finished), COUNT(*) FROM trials").fetchone()
+        rates.append(n / (last - first) * 3600)
+    return walls[0], walls[1], rates[0], rates[1]
 
 
 if __name__ == "__main__":
@@ -79,11 +86,13 @@ if __name__ == "__main__":
     gen = variants_10k()
     with tempfile.TemporaryDirectory() as tmp:
         overhead, alone, per_trial = runner_overhead(Path(tmp))
-        one, two = jobs_walls(Path(tmp))
+        one, two, rate_one, rate_two = jobs_walls(Path(tmp))
     report("sweeps", [
         ("generate + validate 10,000 model5 variants", f"{gen:.2f} s (target < 3 s)"),
         ("runner overhead per trial (claim, spec, record)", f"{overhead:.3f} s (target <= 0.5 s)"),
         ("iris 20 epochs: trial in the runner / plain CLI run", f"{per_trial:.2f} s / {alone:.2f} s"),
         ("8 iris trials (60 epochs), --jobs 1", f"{one:.1f} s"),
         ("8 iris trials (60 epochs), --jobs 2", f"{two:.1f} s ({one / two:.2f}x faster)"),
+        ("  trials per hour once running, --jobs 1 / --jobs 2",
+         f"{rate_one:,.0f} / {rate_two:,.0f} ({rate_two / rate_one:.2f}x)"),
     ])
