@@ -341,3 +341,19 @@ def test_a_sweep_ranks_by_one_outputs_metric(tmp_path):
     with pytest.raises(SpecError) as info:
         plan(str(sweep))
     assert info.value.diagnostics[0].hint == "did you mean 'test.department_accuracy'?"
+
+
+@pytest.mark.tf
+def test_text_cells_cost_their_own_length_not_the_longest(tmp_path):
+    from regspec.api import load
+    from regspec.backend.keras.data import load_data
+
+    spec = tickets_in(tmp_path, rows=40)
+    rows = list(csv.reader(open(tmp_path / "tickets.csv")))
+    rows[1][1] = "word " * 20_000  # one 100 KB body: fixed-width text would make every body 400 KB
+    with open(tmp_path / "tickets.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    data = load_data(load(spec).program, 1)
+    body = data.train_inputs["body"]
+    assert body.dtype == object and body.shape[1:] == (1,)
+    assert sum(len(v) for v in body.ravel()) < 120_000

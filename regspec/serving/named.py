@@ -65,7 +65,7 @@ def read_named(paths: list[str], named: NamedRecord, *, labels: bool) -> NamedDa
     for name, spec in named.inputs.items():
         idx = [header.index(c) for c in spec.columns]
         if spec.dtype == "string":
-            arr = np.array([[row[i] for i in idx] for row in rows], dtype=object).astype(str)
+            arr = np.array([[row[i] for i in idx] for row in rows], dtype=object)  # not fixed-width text
         else:
             arr, bad = numbers(rows, idx)
             if bad is not None:

@@ -120,7 +120,9 @@ def _named_split(program: Program, data: CsvData, key: str, path: str, classes: 
         node = by_id.get(name)
         dtype = node.dtype if node is not None else "float32"
         if dtype == "string":
-            x[name] = np.stack([np.asarray(by_column[i], dtype=str) for i in idx], axis=1)
+            # Python strings in an object array: NumPy's fixed-width text would size every cell as
+            # the longest (one 128 KB cell in 100k rows: 51 GB).
+            x[name] = np.array([by_column[i] for i in idx], dtype=object).T
             continue
         values = _parsed([by_column[i] for i in idx])
         if values is None:
