@@ -264,3 +264,28 @@ def test_a_damaged_study_file_is_named(tmp_path):
     (d,) = info.value.diagnostics
     assert d.file == str(folder / "optuna.db") and d.message.startswith("not a usable Optuna study (DatabaseError")
     assert d.hint == "move it away to start the search over (sweep.db keeps every trained point)"
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_a_result_recorded_after_the_runner_died_is_told_not_lost(tmp_path):
+    path = write_sweep(tmp_path, "axes:\n  layers.fc1.units: [4, 8]\nset: {training.epochs: 1}\n"
+                                 "search: {sampler: random, trials: 1}\n")
+    out = tmp_path / "runs"
+    run_sweep(str(path), str(out))
+    (row,) = rows(out)
+    # As if a runner asked trial 1 for the same point, its worker recorded the row, and the runner
+    # died before telling the study.
+    study = optuna.load_study(study_name="search", storage=f"sqlite:///{out}/search/optuna.db")
+    study.enqueue_trial(json.loads(row["search_params"]))
+    orphan = study.ask()
+    con = sqlite3.connect(out / "search" / "sweep.db")
+    con.execute("UPDATE trials SET search_trial=? WHERE id=?", (orphan.number, row["id"]))
+    con.commit()
+    con.close()
+    path.write_text(path.read_text().replace("trials: 1", "trials: 2"))
+    result = run_sweep(str(path), str(out))
+    assert study_states(out) == ["COMPLETE", "COMPLETE"]  # told from the row, not failed and asked again
+    told = optuna.load_study(study_name="search", storage=f"sqlite:///{out}/search/optuna.db").trials[1]
+    assert told.value == pytest.approx(json.loads(row["metrics"])["test"]["accuracy"])
+    assert result.ran == 0 and len(rows(out)) == 1

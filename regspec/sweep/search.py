@@ -149,9 +149,15 @@ class Searcher:
         self.exhausted = False  # the sampler has no point left (a grid, every point tried)
         self.labels = labels(list(p.sweep.axes))
         self.notes: list[str] = []
-        # A dead runner's trials: failed in the study, their points asked again first.
+        # A dead runner's trials: told, when their row finished after the runner died (a worker
+        # records before the runner tells); else failed in the study, their points asked again first.
+        linked = {r.search_trial: r for r in store.rows() if r.search_trial is not None}
         for t in self.study.get_trials(deepcopy=False, states=(self.states.RUNNING,)):
-            self.study.tell(t.number, state=self.states.FAIL)
+            row = linked.get(t.number)
+            if row is not None and row.status in layout.DONE:
+                self._tell(t.number, row)
+            else:
+                self._told(t.number, state=self.states.FAIL)
         waiting = {tuple(sorted(t.params.items())) for t in self.study.get_trials(deepcopy=False,
                                                                                    states=(self.states.WAITING,))}
         for row in store.queue_pending():
@@ -208,7 +214,7 @@ class Searcher:
     def _tell(self, number: int, row: Row) -> None:
         from regspec.sweep.runner import metric_value
 
-        del self.flying[number]
+        self.flying.pop(number, None)
         value = metric_value(row, self.p.sweep.metric) if row.status == "finished" else None
         if row.status == "pruned":
             self._told(number, state=self.states.PRUNED)
