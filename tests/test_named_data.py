@@ -150,6 +150,12 @@ def test_wide_and_deep_fits_its_vocabularies_on_the_train_split_only(tmp_path):
     predicted = CliRunner().invoke(main, ["predict", str(run), str(tmp_path / "census_test.csv")])
     assert predicted.exit_code == 0, predicted.output
     assert predicted.output.splitlines()[0] == "line,income,income_probability_<=50k,income_probability_>50k"
+    # Their converters write lookup tables that onnxruntime and LiteRT refuse: said, not written.
+    for fmt in ("onnx", "litert"):
+        refused = CliRunner().invoke(main, ["export", str(run), "--format", fmt])
+        assert refused.exit_code == 2 and "cannot hold the vocabulary tables of IntegerLookup, StringLookup" in \
+            refused.output, refused.output
+    assert not (run / "export").exists()
 
 
 def _text_copy(tmp_path: Path, *names: str) -> None:

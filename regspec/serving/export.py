@@ -26,6 +26,19 @@ FORMATS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+#: Layers holding a lookup table (tf.lookup): converted, they load in neither onnxruntime nor LiteRT's
+#: interpreter (tried on the shipped tickets and census models).
+LOOKUP_TABLES = frozenset({"TextVectorization", "StringLookup", "IntegerLookup"})
+
+
+def _all_layers(model: Any) -> list[Any]:
+    out = []
+    for layer in getattr(model, "layers", []):
+        out.append(layer)
+        out += _all_layers(layer)
+    return out
+
+
 def default_output(run_dir: str, fmt: str) -> str:
     return os.path.join(run_dir, "export", FORMATS[fmt][1])
 
@@ -40,7 +53,13 @@ def export_run(run_dir: str, fmt: str, output: str | None = None) -> tuple[str, 
     if missing:
         raise refuse(run_dir, f"{fmt} export needs {', '.join(missing)}", f"pip install 'regspec[{fmt}]'")
     output = output or default_output(run_dir, fmt)
-    model = serving_model(run, load_trained(run))
+    trained = load_trained(run)
+    tables = sorted({type(layer).__name__ for layer in _all_layers(trained)} & LOOKUP_TABLES)
+    if tables and fmt in ("onnx", "litert"):
+        raise refuse(run_dir, f"{fmt} cannot hold the vocabulary tables of {', '.join(tables)} (its converter writes "
+                     "ops that onnxruntime and LiteRT's interpreter refuse)",
+                     "export saved_model or keras: both take the raw strings and keep the tables")
+    model = serving_model(run, trained)
     parent = os.path.dirname(os.path.abspath(output))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".export-")
