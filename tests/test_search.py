@@ -117,8 +117,10 @@ set: {training.epochs: 2}
 search: {sampler: random, trials: 5, seed: 3}
 """)
     out = tmp_path / "runs"
-    result = run_sweep(str(path), str(out), jobs=1)
+    seen = []
+    result = run_sweep(str(path), str(out), jobs=1, progress=lambda counts, total, running: seen.append((counts, total)))
     assert study_states(out) == ["COMPLETE"] * 5
+    assert seen[-1] == ({"finished": 5, "pruned": 0, "failed": 0}, 5)  # the bar counts trials, not rows
     trained = rows(out)
     assert 1 <= len(trained) <= 2 and all(r["attempts"] == 1 and r["status"] == "finished" for r in trained)
     assert len(os.listdir(out / "search" / "runs")) == len(trained)

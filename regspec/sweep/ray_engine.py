@@ -102,7 +102,8 @@ def _search_trial(base: str, overrides: dict[str, Any], name: str, out: str, key
 
 def run_search_with_ray(store: Store, feed: Callable[[], bool], base_path: str, runs: str, jobs: int,
                         address: str | None, prune: dict[str, Any] | None,
-                        progress: Callable[..., None] | None, total: int) -> None:
+                        progress: Callable[..., None] | None, total: int,
+                        counts: Callable[[], dict[str, int]] | None = None) -> None:
     """A search on Ray: the study still asks and is told in this process (sweep/search.py); Ray
     only places the trials. Tune's own searcher and scheduler are not used: its scheduler stops a
     trial by ending its actor mid-epoch, which leaves a run directory with nothing recorded, where
@@ -126,7 +127,7 @@ def run_search_with_ray(store: Store, feed: Callable[[], bool], base_path: str, 
                 ref = task.remote(base_path, row.overrides, row.name, runs, row.key, row.search_trial, prune)
                 flying[ref] = row.id
             if progress:
-                progress(store.counts(), total, store.running_names())
+                progress((counts or store.counts)(), total, store.running_names())
             if not flying:
                 if not more:
                     break

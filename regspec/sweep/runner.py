@@ -117,10 +117,10 @@ def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str,
             from regspec.sweep.ray_engine import run_search_with_ray
 
             run_search_with_ray(store, searcher.step, base_path, runs, max(1, n_jobs), address,
-                                worker_config(p, folder), progress, searcher.total())
+                                worker_config(p, folder), progress, searcher.total(), searcher.counts)
         elif searcher.step():
             _run_local(store, base_path, runs, max(1, n_jobs), progress,
-                       feed=searcher.step, total=searcher.total(), prune=worker_config(p, folder))
+                       feed=searcher.step, total=searcher.total(), prune=worker_config(p, folder), counts=searcher.counts)
             searcher.step()  # tells the trials of a worker that died
         _draw_missing_figures(store, None)
     finally:
@@ -136,8 +136,10 @@ def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str,
 
 def _run_local(store: Store, base_path: str, runs: str, jobs: int, progress: Progress | None, *,
                feed: Callable[[], bool] | None = None, total: int | None = None,
-               prune: dict[str, Any] | None = None) -> None:
-    """Workers train the pending rows; ``feed`` (a search) adds rows while it returns True."""
+               prune: dict[str, Any] | None = None, counts: Callable[[], dict[str, int]] | None = None) -> None:
+    """Workers train the pending rows; ``feed`` (a search) adds rows while it returns True, and
+    ``counts`` says its trials by status (a point told twice is one row, two trials)."""
+    counts = counts or store.counts
     from regspec.sweep.worker import worker_main
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -156,13 +158,13 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int, progress: Pro
         if feed is not None and more.is_set() and not feed():
             more.clear()
         if progress:
-            progress(store.counts(), total, store.running_names())
+            progress(counts(), total, store.running_names())
         # This process would only wait: it draws the finished trials' curves meanwhile (a figure
         # is ~0.2 s, a good part of a small trial's fixed cost), and wakes when a worker ends.
         if not _draw_missing_figures(store, None, drawn):
             wait([proc.sentinel for proc in procs], timeout=0.2)
     if progress:
-        progress(store.counts(), total, [])
+        progress(counts(), total, [])
     for proc in procs:
         proc.join()
     # A worker that died mid-trial leaves it running: mark it failed so a rerun retries it.

@@ -181,6 +181,12 @@ class Searcher:
     def total(self) -> int:
         return self.search.trials
 
+    def counts(self) -> dict[str, int]:
+        """The study's trials by the statuses the progress bar counts (told ones, and failed rows)."""
+        told = self.study.get_trials(deepcopy=False, states=(self.states.COMPLETE, self.states.PRUNED))
+        return {"finished": sum(t.state == self.states.COMPLETE for t in told),
+                "pruned": sum(t.state == self.states.PRUNED for t in told), "failed": self.failures}
+
     def _ask(self) -> bool:
         trial = self.study.ask()
         sweep: SweepModel = self.p.sweep
