@@ -99,9 +99,13 @@ def storage(folder: str) -> Any:
 
 
 def quiet_optuna() -> None:
+    """Optuna's INFO lines and its "experimental" warnings (QMC, GP) are not the user's business."""
+    import warnings
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 def open_study(folder: str, p: Plan) -> Any:
