@@ -63,6 +63,45 @@ def runner_overhead(tmp: Path) -> tuple[float, float, float]:
     return sum(overhead) / len(overhead), alone, sum(r.seconds for r in result.rows) / len(result.rows)
 
 
+PLAIN_LOOP = """
+import os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import keras
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+
+bunch = datasets.load_iris()
+for seed in range(1, {seeds} + 1):  # the sweep's trials, as a person loops over them by hand
+    keras.utils.set_random_seed(seed)
+    x, xt, y, yt = train_test_split(bunch.data.astype("float32"), bunch.target, test_size=0.25, random_state=seed)
+    mean, std = x.mean(0), x.std(0)
+    x, xt = (x - mean) / std, (xt - mean) / std
+    L = keras.layers
+    model = keras.Sequential([keras.Input((4,)), L.Dense(512, activation="tanh"), L.Dense(256, activation="tanh"),
+                              L.Dense(64, activation="tanh"), L.Dense(32, activation="relu"),
+                              L.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    if {tfdata}:  # batched tf.data, as regspec feeds it
+        import tensorflow as tf
+        train = tf.data.Dataset.from_tensor_slices((x, np.eye(3, dtype="float32")[y])).shuffle(len(x), seed=seed).batch(112)
+        test = tf.data.Dataset.from_tensor_slices((xt, np.eye(3, dtype="float32")[yt])).batch(112)
+        model.fit(train, epochs={epochs}, validation_data=test, verbose=0)
+        model.evaluate(test, verbose=0)
+    else:  # the articles' way: arrays into fit
+        model.fit(x, np.eye(3)[y], epochs={epochs}, batch_size=128, validation_data=(xt, np.eye(3)[yt]), verbose=0)
+        model.evaluate(xt, np.eye(3)[yt], verbose=0)
+"""
+
+
+def plain_loop(seeds: int = 8, epochs: int = 60, tfdata: bool = False) -> float:
+    """The same 8 trainings in a plain Python loop, one whole process (what `--jobs 1` is held against)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", PLAIN_LOOP.format(seeds=seeds, epochs=epochs, tfdata=tfdata)], check=True,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
 def jobs_walls(tmp: Path) -> tuple[float, float, float, float]:
     """Whole processes (start-up included), and trials per hour once the workers run (from the
     first trial's start to the last one's end, in sweep.db): what a long sweep sees."""
@@ -87,11 +126,15 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         overhead, alone, per_trial = runner_overhead(Path(tmp))
         one, two, rate_one, rate_two = jobs_walls(Path(tmp))
+        loop = plain_loop()
+        loop_tf = plain_loop(tfdata=True)
     report("sweeps", [
         ("generate + validate 10,000 model5 variants", f"{gen:.2f} s (target < 3 s)"),
         ("runner overhead per trial (claim, spec, record)", f"{overhead:.3f} s (target <= 0.5 s)"),
         ("iris 20 epochs: trial in the runner / plain CLI run", f"{per_trial:.2f} s / {alone:.2f} s"),
-        ("8 iris trials (60 epochs), --jobs 1", f"{one:.1f} s"),
+        ("8 iris trials (60 epochs), a plain loop: arrays into fit / tf.data", f"{loop:.1f} s / {loop_tf:.1f} s"),
+        ("8 iris trials (60 epochs), --jobs 1",
+         f"{one:.1f} s ({one / loop:.2f}x / {one / loop_tf:.2f}x the loops; target <= 1.1x)"),
         ("8 iris trials (60 epochs), --jobs 2", f"{two:.1f} s ({one / two:.2f}x faster)"),
         ("  trials per hour once running, --jobs 1 / --jobs 2",
          f"{rate_one:,.0f} / {rate_two:,.0f} ({rate_two / rate_one:.2f}x)"),
