@@ -104,7 +104,8 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
 
 def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str, address: str | None,
                 progress: Progress | None) -> SweepResult:
-    """A sweep with `search:` (see sweep/search.py): the study asks, the local workers train."""
+    """A sweep with `search:` (see sweep/search.py): the study asks and is told here; the local
+    workers (or Ray's tasks) train the rows it adds."""
     from regspec.sweep.search import Searcher, worker_config
 
     store.recover(None)
@@ -139,9 +140,9 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int, progress: Pro
                prune: dict[str, Any] | None = None, counts: Callable[[], dict[str, int]] | None = None) -> None:
     """Workers train the pending rows; ``feed`` (a search) adds rows while it returns True, and
     ``counts`` says its trials by status (a point told twice is one row, two trials)."""
-    counts = counts or store.counts
     from regspec.sweep.worker import worker_main
 
+    counts = counts or store.counts
     threads = max(1, (os.cpu_count() or 1) // jobs)
     ctx = mp.get_context("fork") if _can_fork() else mp.get_context("spawn")
     log = os.path.join(os.path.dirname(store.path), WORKERS_LOG)
