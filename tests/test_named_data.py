@@ -363,3 +363,28 @@ def test_text_cells_cost_their_own_length_not_the_longest(tmp_path):
     body = data.train_inputs["body"]
     assert body.dtype == object and body.shape[1:] == (1,)
     assert sum(len(v) for v in body.ravel()) < 120_000
+
+
+def test_new_named_data_is_refused_at_its_cell():
+    """predict/evaluate read named columns: a missing column, a bad number, a bad target, each named (no TensorFlow)."""
+    import tempfile
+
+    from regspec.rundir.records import NamedInput, NamedOutput, NamedRecord
+    from regspec.serving.named import read_named
+    from regspec.serving.record import ServingError
+
+    record = NamedRecord(inputs={"a": NamedInput(columns=("a", "b"), dtype="float32", shape=(2,)),
+                                 "t": NamedInput(columns=("t",), dtype="string", shape=(1,))},
+                         outputs={"y": NamedOutput(label="y", loss="mse")})
+    folder = Path(tempfile.mkdtemp())
+    cases = {"a,t,y\n1,x,2\n": "lacks the column(s) the model was trained on: 'b'",
+             "a,b,t,y\n1,2,x,2.5\n2,inf,z,1\n": "d.csv:3:2: error: column 'b' is not finite ('inf')",
+             "a,b,t,y\n1,2,x,2.5\n2,3,z,oops\n": "d.csv:3:4: error: label column 'y' is not a number ('oops')"}
+    for text, message in cases.items():
+        (folder / "d.csv").write_text(text)
+        with pytest.raises(ServingError) as info:
+            read_named([str(folder / "d.csv")], record, labels=True)
+        assert message in info.value.diagnostics[0].format(), info.value.diagnostics[0].format()
+    (folder / "d.csv").write_text("t,b,a,extra\nhello,2,1,9\n")
+    got = read_named([str(folder / "d.csv")], record, labels=False)
+    assert got.x["a"].tolist() == [[1.0, 2.0]] and got.x["t"].tolist() == [["hello"]] and got.examples == [2]

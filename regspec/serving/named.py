@@ -83,7 +83,12 @@ def read_named(paths: list[str], named: NamedRecord, *, labels: bool) -> NamedDa
             if out.task.classifier:
                 y[name] = np.array([class_id_in(t, out.classes, path, line, li + 1) for line, t in cells], dtype="int64")
             else:
-                y[name] = numbers(rows, [li])[0].ravel()
+                values, bad = numbers(rows, [li])
+                if bad is not None:
+                    r, col, problem = bad
+                    raise refuse(path, f"label column {safe(out.label, 60)!r} is {problem} ({safe(rows[r][col], 40)!r})",
+                                 None, r + 2, col + 1)
+                y[name] = values.ravel()
     return NamedData(x, y, [r + 2 for r in range(len(rows))])
 
 
