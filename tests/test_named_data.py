@@ -289,6 +289,14 @@ def test_named_arrays_of_an_npz_feed_two_inputs_and_two_outputs(tmp_path):
     rows = json.loads(predicted.output)
     assert [r["index"] for r in rows] == [0, 1, 2, 3]
     assert set(rows[0]) == {"index", "kind", "kind_probability_0", "kind_probability_1", "kind_probability_2", "amount"}
+    # A NaN in a named array is refused before training, naming the input.
+    bad = left.copy()
+    bad[3, 1] = np.nan
+    np.savez(tmp_path / "arrays.npz", left_train=bad[:60], right_train=right[:60], kind_train=kind[:60],
+             size_train=left[:60].sum(axis=1))
+    refused = CliRunner().invoke(main, ["compile", str(tmp_path / "m.yaml"), "--train", "--out", str(out), "-q"])
+    assert refused.exit_code == 2 and "m.yaml:15:49: error: data.inputs.a: " in refused.output, refused.output
+    assert "of input 'a' has a NaN or infinite value" in refused.output  # in the train or the test split
     # An output without labels is refused at validate time, at its line.
     (tmp_path / "m.yaml").write_text(TWO_BY_TWO.replace(", amount: size}", "}"))
     assert validate(tmp_path / "m.yaml") == [

@@ -75,7 +75,7 @@ class DataError(SpecError):
 
 
 def fail(program: Program, key: str, message: str, hint: str | None = None) -> DataError:
-    path = ("data", key) if key else ("data",)
+    path = ("data", *key.split(".")) if key else ("data",)  # `inputs.title`: data.inputs.title
     err = program.source.error(path, message, hint)
     return DataError(err.diagnostics)
 
@@ -341,6 +341,12 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
         raise fail(program, "", "the test split is empty")
     x: Any = {k: _named_input(program, k, v, "train") for k, v in got.x.items()}
     xt: Any = {k: _named_input(program, k, v, "test") for k, v in got.x_test.items()}
+    for split, arrays in (("train", x), ("test", xt)):
+        for k, arr in arrays.items():
+            if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+                bad = int(np.argwhere(~np.isfinite(arr.reshape(len(arr), -1)))[0][0])
+                raise fail(program, f"inputs.{k}", f"{split} example {bad} of input {k!r} has a NaN or infinite value",
+                           "every value must be a finite number")
     y_named = {o: _labels(program, got.y[o], "train", _n_classes(got, o), o) for o in outputs}
     yt_named = {o: _labels(program, got.y_test[o], "test", _n_classes(got, o), o) for o in outputs}
     # Keras takes one output's labels as an array
