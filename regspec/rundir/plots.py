@@ -77,11 +77,7 @@ def curves_figure(history: dict[str, list[float]], title: str, restored_epoch: i
                 ax.plot(range(1, len(values) + 1), values, style, label=name,
                         color="C0" if not k.startswith("val_") else "C1")
                 drawn.append(values)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.set_title(f"{title}: {label}", fontsize="medium")
-        _scale(ax, drawn)
-        ax.grid(alpha=0.3)
+        _epoch_axes(ax, label, f"{title}: {label}", drawn)
     if gap:
         _gap_panel(axes[-1], history, gap)
     marks = _marks(history, restored_epoch)
@@ -123,9 +119,14 @@ def _outputs_panel(ax: Any, history: dict[str, list[float]], outputs: dict[str, 
                 values = _drawable(history[k])
                 ax.plot(range(1, len(values) + 1), values, style, color=f"C{i + 4}", label=f"{output} {which}")
                 drawn.append(values)
+    _epoch_axes(ax, name, f"{title}: {name} per output", drawn)
+
+
+def _epoch_axes(ax: Any, label: str, title: str, drawn: list[list[float]]) -> None:
+    """A panel of curves over epochs: its labels, its title, its scale (log when values span far)."""
     ax.set_xlabel("epoch")
-    ax.set_ylabel(name)
-    ax.set_title(f"{title}: {name} per output", fontsize="medium")
+    ax.set_ylabel(label)
+    ax.set_title(title, fontsize="medium")
     _scale(ax, drawn)
     ax.grid(alpha=0.3)
 

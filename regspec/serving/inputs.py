@@ -70,7 +70,8 @@ def regular_file(path: str) -> None:
 # ----------------------------------------------------------------------------- CSV
 
 
-def _csv(path: str, prep: PreprocessingRecord, *, labels: bool, label_column: str | None) -> NewData:
+def read_table(path: str) -> tuple[list[str], list[list[str]]]:
+    """A CSV (tab-separated for .tsv and .tab) as its header, names stripped, and its rows."""
     delimiter = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -83,7 +84,11 @@ def _csv(path: str, prep: PreprocessingRecord, *, labels: bool, label_column: st
         raise refuse(path, f"is not a CSV file ({safe(str(exc), 80)})") from None
     if not header:
         raise refuse(path, "has no header row", "the first line names the columns")
-    header = [h.strip() for h in header]
+    return [h.strip() for h in header], rows
+
+
+def _csv(path: str, prep: PreprocessingRecord, *, labels: bool, label_column: str | None) -> NewData:
+    header, rows = read_table(path)
     label = label_column or prep.label
     if labels:
         if label is None:

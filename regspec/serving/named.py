@@ -8,7 +8,6 @@ every output; an export takes a dict of named raw inputs and gives a dict of nam
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from regspec.diagnostics import safe
 from regspec.rundir.records import NamedRecord
-from regspec.serving.inputs import MAX_LISTED, class_id_in, regular_file
+from regspec.serving.inputs import MAX_LISTED, class_id_in, read_table, regular_file
 from regspec.serving.record import Run, refuse
 from regspec.tabular import numbers
 
@@ -36,18 +35,7 @@ def read_named(paths: list[str], named: NamedRecord, *, labels: bool) -> NamedDa
     regular_file(path)
     if path.lower().endswith(".npz"):
         return _named_npz(path, named, labels=labels)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            rows = list(reader)
-    except UnicodeDecodeError as exc:
-        raise refuse(path, f"is not UTF-8 text (byte {exc.start})") from None
-    except csv.Error as exc:
-        raise refuse(path, f"is not a CSV file ({safe(str(exc), 80)})") from None
-    if not header:
-        raise refuse(path, "has no header row", "the first line names the columns")
-    header = [h.strip() for h in header]
+    header, rows = read_table(path)
     want = [c for i in named.inputs.values() for c in i.columns]
     if labels:
         want += [o.label for o in named.outputs.values()]

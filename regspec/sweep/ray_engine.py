@@ -8,10 +8,11 @@ regspec installed and the runs folder on a shared filesystem (see README).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from regspec.sweep.store import Store
@@ -25,11 +26,13 @@ def _trainable(config: dict[str, Any]) -> dict[str, Any]:
     return {"regspec_result": json.dumps(result, default=float)}
 
 
-def run_with_ray(store: Store, base_path: str, runs: str, jobs: int, address: str | None,
-                 progress: Callable[..., None] | None) -> None:
+@contextlib.contextmanager
+def _ray_session(store: Store, jobs: int, address: str | None) -> Iterator[tuple[Any, int]]:
+    """Ray started for ``jobs`` trials at once (each worker's TensorFlow threads split the CPUs);
+    yields the ray module and the CPUs per trial. At the end, a trial claimed but not recorded (a
+    dead driver never gets there) is failed, so a rerun retries it."""
     try:
         import ray
-        from ray import tune
     except ImportError:
         raise ImportError("--engine ray needs Ray: pip install 'regspec[ray]'") from None
 
@@ -38,6 +41,22 @@ def run_with_ray(store: Store, base_path: str, runs: str, jobs: int, address: st
     ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": env}, configure_logging=False)
     try:
+        yield ray, threads
+    finally:
+        for r in store.rows():
+            if r.status == "running":
+                store.finish(r.id, "failed", error="not completed by Ray")
+        ray.shutdown()
+
+
+def run_with_ray(store: Store, base_path: str, runs: str, jobs: int, address: str | None,
+                 progress: Callable[..., None] | None) -> None:
+    with _ray_session(store, jobs, address) as (_, threads):
+        try:
+            from ray import tune
+        except ImportError:
+            raise ImportError("--engine ray needs Ray Tune: pip install 'regspec[ray]'") from None
+
         claimed = []
         while (row := store.claim("ray")) is not None:
             claimed.append({"id": row.id, "key": row.key, "name": row.name, "overrides": row.overrides})
@@ -81,12 +100,6 @@ def run_with_ray(store: Store, base_path: str, runs: str, jobs: int, address: st
             ),
         )
         tuner.fit()
-    finally:
-        # Anything claimed but not recorded (a dead driver never gets here) goes back to pending.
-        for r in store.rows():
-            if r.status == "running":
-                store.finish(r.id, "failed", error="not completed by Ray")
-        ray.shutdown()
 
 
 def _search_trial(base: str, overrides: dict[str, Any], name: str, out: str, key: str,
@@ -108,18 +121,9 @@ def run_search_with_ray(store: Store, feed: Callable[[], bool], base_path: str, 
     only places the trials. Tune's own searcher and scheduler are not used: its scheduler stops a
     trial by ending its actor mid-epoch, which leaves a run directory with nothing recorded, where
     regspec's pruned trial keeps its history, its evaluation and its curves."""
-    try:
-        import ray
-    except ImportError:
-        raise ImportError("--engine ray needs Ray: pip install 'regspec[ray]'") from None
-
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    env = {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": env}, configure_logging=False)
-    task = ray.remote(num_cpus=threads, max_retries=0)(_search_trial)
-    flying: dict[Any, int] = {}  # Ray object ref -> row id
-    try:
+    with _ray_session(store, jobs, address) as (ray, threads):
+        task = ray.remote(num_cpus=threads, max_retries=0)(_search_trial)
+        flying: dict[Any, int] = {}  # Ray object ref -> row id
         more = True
         while more or flying:
             more = more and feed()
@@ -142,8 +146,3 @@ def run_search_with_ray(store: Store, feed: Callable[[], bool], base_path: str, 
                     result = {"status": "failed", "error": f"the Ray task failed: {type(exc).__name__}: {exc}"}
                 store.finish(row_id, result.pop("status"), **result)
         feed()  # tells the last results
-    finally:
-        for r in store.rows():
-            if r.status == "running":
-                store.finish(r.id, "failed", error="not completed by Ray")
-        ray.shutdown()

@@ -91,15 +91,19 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
                 _run_local(store, base_path, runs, n, progress)
             _draw_missing_figures(store, keys)  # also those a killed runner left undrawn
         finally:
-            # Ctrl-C or a crash of the runner: trials in flight are interrupted, not running forever.
-            for r in store.rows():
-                if r.status == "running":
-                    store.finish(r.id, "interrupted", error="the sweep runner stopped during this trial")
+            _interrupt_running(store)
         rows = [r for r in store.rows() if r.key in keys]
         store.close()
         return SweepResult(folder, rows, already, todo)
     finally:
         lock.close()
+
+
+def _interrupt_running(store: Store) -> None:
+    """Ctrl-C or a crash of the runner: trials in flight are interrupted, not running forever."""
+    for r in store.rows():
+        if r.status == "running":
+            store.finish(r.id, "interrupted", error="the sweep runner stopped during this trial")
 
 
 def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str, address: str | None,
@@ -125,9 +129,7 @@ def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str,
             searcher.step()  # tells the trials of a worker that died
         _draw_missing_figures(store, None)
     finally:
-        for r in store.rows():
-            if r.status == "running":
-                store.finish(r.id, "interrupted", error="the sweep runner stopped during this trial")
+        _interrupt_running(store)
         searcher.close()
     rows = [r for r in store.rows() if r.status not in ("removed", "damaged")]
     store.close()

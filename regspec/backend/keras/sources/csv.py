@@ -187,17 +187,7 @@ def _load_named(program: Program, data: CsvData, seed: int | None) -> Named:
 def _read_csv(program: Program, data: CsvData, key: str, path: str
               ) -> tuple[np.ndarray, list[tuple[int, str]], list[str]]:
     """Feature rows as float32, label cells as (line, text), and the feature names."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh, delimiter=data.delimiter)
-            header = next(reader, None)
-            rows = list(reader)
-    except UnicodeDecodeError as exc:
-        raise fail(program, key, f"{path} is not UTF-8 text (byte {exc.start})") from None
-    except csv.Error as exc:
-        raise fail(program, key, f"{path} is not a CSV file ({exc})") from None
-    if not header:
-        raise fail(program, key, f"{path} has no header row")
+    header, rows = _read_table(program, data, key, path)
     if data.label not in header:
         raise fail(program, "label", f"column {data.label!r} not in the header of {path}",
                     f"the header has {len(header)} columns")
@@ -205,15 +195,11 @@ def _read_csv(program: Program, data: CsvData, key: str, path: str
     missing = [c for c in features if c not in header]
     if missing:
         raise fail(program, "features", f"columns {[short(m) for m in missing]} not in the header of {path}")
-    if not rows:
-        raise fail(program, key, f"{path} has a header but no rows")
     idx = [header.index(c) for c in features]
     li = header.index(data.label)
     labels: list[tuple[int, str]] = []
     for r, row in enumerate(rows):
         line = r + 2  # 1-based, after the header
-        if len(row) != len(header):
-            raise fail(program, key, f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
         if _number(row[li]) is not None:
             _cell(program, key, path, line, header[li], row[li])  # a NaN or infinite label is refused too
         labels.append((line, row[li]))
