@@ -68,9 +68,17 @@ class Tracker:
         runs = self.client.search_runs([self.experiment_id], filter_string=f"tags.`{tag}` = '{quoted}'", max_results=1)
         return runs[0].info.run_id if runs else None
 
+    def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """``{path: value}`` as params, named and cut to MLflow's limits, 100 per batch (its limit)."""
+        from mlflow.entities import Param
+
+        plist = [Param(_key(k), str(v)[:MAX_PARAM]) for k, v in params.items()]
+        for i in range(0, len(plist), 100):
+            self.client.log_batch(run_id, params=plist[i:i + 100])
+
     def log_run(self, run_dir: str, parent: str | None = None) -> str:
         """Log one run directory (once); returns its MLflow run id."""
-        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.entities import Metric, RunTag
 
         run_dir = os.path.abspath(run_dir)
         known = self._find("regspec.run_dir", run_dir)
@@ -89,15 +97,13 @@ class Tracker:
         except (OSError, RegspecError):
             spec = {}
         # As the user wrote them: layers by name, a `dropout:` annotation folded back (report/diff.py).
-        params = {_key(k): str(v)[:MAX_PARAM] for k, v in leaves(user_view(spec)).items() if k and v is not None}
+        params = {k: v for k, v in leaves(user_view(spec)).items() if k and v is not None}
         metrics = [Metric(_key(k), v, 0, epoch) for k, series in summary.history.items()
                    for epoch, v in enumerate(series, start=1) if v is not None]
         for split, scores in (("train", summary.train), ("test", summary.test)):
             metrics += [Metric(_key(f"{split}.{k}"), v, 0, 0) for k, v in scores.items()]
-        plist = [Param(k, v) for k, v in params.items()]
-        for i in range(0, len(plist), 100):  # MLflow's limits per batch: 100 params, 1000 metrics
-            self.client.log_batch(run_id, params=plist[i:i + 100])
-        for i in range(0, len(metrics), 1000):
+        self._log_params(run_id, params)
+        for i in range(0, len(metrics), 1000):  # MLflow's limit per batch: 1000 metrics
             self.client.log_batch(run_id, metrics=metrics[i:i + 1000])
         self.client.log_batch(run_id, tags=[RunTag("regspec.params", str(summary.params))])
         for name in ARTIFACTS:
@@ -109,15 +115,13 @@ class Tracker:
 
     def log_sweep(self, folder: str, run_dirs: list[str], params: dict[str, Any]) -> tuple[str, list[str]]:
         """The sweep as a parent run (found again on a rerun), its trials nested under it."""
-        from mlflow.entities import Param
-
         folder = os.path.abspath(folder)
         parent = self._find("regspec.sweep_dir", folder)
         if parent is None:
             run = self.client.create_run(self.experiment_id, run_name=os.path.basename(folder),
                                          tags={"regspec.sweep_dir": folder})
             parent = run.info.run_id
-            self.client.log_batch(parent, params=[Param(_key(k), str(v)[:MAX_PARAM]) for k, v in params.items()][:100])
+            self._log_params(parent, params)
         children = [self.log_run(d, parent=parent) for d in run_dirs]
         for name in (layout.SWEEP_RESULTS, "axes.png", layout.SWEEP_FILE):
             path = os.path.join(folder, name)
