@@ -17,7 +17,8 @@ from regspec.ir.shapes import Row, infer_rows
 from regspec.lang.layers.base import argument_order
 from regspec.lang.model import SpecModel
 from regspec.lang.types import drop_unset_later
-from regspec.pipeline import check_document
+from regspec.patch import derive, targets
+from regspec.pipeline import Checked, check_document
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,19 @@ class Spec:
         """
         overrides = dict(overrides)
         src = source or Document("<overrides>", {"overrides": overrides})
-        doc, problems = apply_overrides(self.document, overrides, source=src, origin=origin)
+        changed = targets(self.document.data, overrides)
+        doc, problems = apply_overrides(self.document, overrides, source=src, origin=origin, located=changed)
         applied = self.applied + tuple(overrides.items())
         if name is not None:
             doc = Document(doc.file, dict(doc.data, name=name), positions=_positions_of(doc), origins=doc.origins)
             applied += (("name", name),)
+            if changed is not None:
+                changed = [*changed, ("name",)]
+        if changed is not None and not problems:
+            checked = derive(Checked(self.model, self.resolved, self.program, self.warnings), self.document.data, doc,
+                             changed)
+            if checked is not None:
+                return Spec(doc, checked.model, checked.resolved, checked.program, checked.warnings, applied)
         return from_document(doc, problems, applied)
 
     def to_yaml(self) -> str:

@@ -76,6 +76,23 @@ def _index(node: list, seg: Segment, here: Path) -> int:
     return seg
 
 
+def locate(data: Any, text: str) -> tuple[Path, Any]:
+    """(the path with names as indices, the value there: None where a mapping lacks the key);
+    PathError where it does not exist (an index out of range, a value on the way)."""
+    out: list[Segment] = []
+    for seg in parse(text):
+        if isinstance(data, list):
+            i = _index(data, seg, tuple(out))
+            out.append(i)
+            data = data[i]
+        elif isinstance(data, dict) and isinstance(seg, str):
+            out.append(seg)
+            data = data.get(seg)
+        else:
+            raise PathError(f"{format_path(tuple(out))} holds no {seg!r}")
+    return tuple(out), data
+
+
 def assign(data: Any, path: Path, value: Any, where: Path = ()) -> tuple[Any, Path]:
     """Return (a copy of ``data`` with ``value`` at ``path``, the path with names as indices).
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from regspec import paths
@@ -195,7 +195,8 @@ def _key_position(src: Document, at: paths.Path) -> Position:
 
 
 def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = None,
-                    origin: Callable[[str], paths.Path] | None = None) -> Merged:
+                    origin: Callable[[str], paths.Path] | None = None,
+                    located: Sequence[paths.Path] | None = None) -> Merged:
     """Apply ``{path: value}`` to the document's data; positions of each value follow it.
 
     Returns the new document and the bad paths (reported with the validation errors
@@ -204,7 +205,8 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
     ``source`` is the document the override values come from (default: ``doc``,
     whose ``overrides`` key holds them); ``origin(path_text)`` is where in
     ``source`` that value sits (default: ``("overrides", path_text)``).
-    Positions are worked out only when someone asks for them.
+    Positions are worked out only when someone asks for them. ``located``: each override's
+    path with names as indices, when the caller has found them already (a variant's).
     """
     if overrides is None:
         return doc, []
@@ -216,10 +218,10 @@ def apply_overrides(doc: Document, overrides: Any, *, source: Document | None = 
     data = {k: v for k, v in doc.data.items() if k != "overrides"}
     errors: list[Diagnostic] = []
     done: list[tuple[paths.Path, paths.Path]] = []  # (target in data, origin in source)
-    for text, value in overrides.items():
+    for k, (text, value) in enumerate(overrides.items()):
         at = where(text)
         try:
-            target = paths.parse(text)
+            target = paths.parse(text) if located is None else located[k]
             if target[:1] in (("extends",), ("overrides",), ("regspec",)):
                 raise paths.PathError(f"{target[0]} cannot be overridden")
             data, target = paths.assign(data, target, value)

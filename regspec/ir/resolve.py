@@ -63,16 +63,16 @@ def resolve(spec: SpecModel, source: SourceMap) -> tuple[SpecModel, Program, lis
             continue
         n = layer.repeat
         annotated = "dropout" in LAYERS[layer.tag].annotations
-        rate = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
+        written = layer.__dict__.get("dropout") if annotated else None  # not getattr: pydantic's miss path is slow
+        rate = written or None  # a sweep's `dropout: 0.0` is the layer without dropout, not Dropout(rate=0)
         for copy in range(n):
             changes: dict[str, Any] = {}
             if n > 1:
                 changes["repeat"] = 1
                 if layer.name is not None:
                     changes["name"] = f"{layer.name}_{copy + 1}"
-            if rate is not None:
+            if written is not None:  # every copy: the annotation is the Dropout node's now
                 changes["dropout"] = None
-                rate = rate or None  # a sweep's `dropout: 0.0` is the layer without dropout, not Dropout(rate=0)
             item = layer.model_copy(update=changes) if changes else layer
             layers.append(item)
             suffix = f"#{copy + 1}" if n > 1 else ""

@@ -1,0 +1,289 @@
+"""Variants that change only values: validated where they changed, the rest reused.
+
+A sweep's variants mostly change a regularizer's factor, a dropout rate or a learning rate.
+None of these is read by the cross-field checks, the graph or the shapes, so a variant that
+changes only such values is the base's checked result with the new values patched in: the
+changed layers and sections are validated again (by the same pydantic validator, in a document
+of their own), everything else is the base's objects. Anything else, and any value that does
+not validate, goes through the whole pipeline, so errors keep their lines and wording
+(`pipeline.check_document` stays the definition; tests hold the two equal).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from regspec.frontend.source import Document
+from regspec.ir.graph import LayerNode, Program, SourceMap
+from regspec.lang.layers import LAYERS, Layer
+from regspec.lang.layers.base import dropout_name
+from regspec.lang.layers.core import Dropout
+from regspec.lang.model import SpecModel
+from regspec.lang.types import SpecName
+from regspec.paths import Path, PathError, format_path, locate
+from regspec.pipeline import Checked
+
+_NUMBER = (int, float)
+_DROPOUT = Dropout(type="dropout", rate=0.5)  # what an annotation's Dropout is made from
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
+
+
+def inert(path: Path, old: Any, new: Any) -> bool:
+    """Whether changing the value at ``path`` from ``old`` to ``new`` leaves the checks, the graph
+    and the shapes as they are (validation of the value itself still runs).
+
+    - the spec's name and description;
+    - a layer's regularizer, set before and after (whether a model is regularized decides its
+      history keys: `data_loss`);
+    - a layer's dropout annotation (its Dropout node is inserted or removed; not on a repeated layer);
+    - a dropout layer's rate, a number before and after;
+    - a number among the optimizer's arguments (a learning-rate schedule is not a number);
+    - the training's epochs and seed.
+    """
+    if path in (("name",), ("description",)):
+        return True
+    if len(path) >= 3 and path[0] == "layers":
+        field = path[2]
+        if isinstance(field, str) and field.endswith("_regularizer"):
+            return old is not None and new is not None
+        if path[2:] == ("dropout",):  # a Dropout node that appears or goes is inserted or removed
+            return (old is None or _number(old)) and (new is None or _number(new))
+        if path[2:] == ("rate",):
+            return _number(old) and _number(new)
+        return False
+    if len(path) == 3 and path[:2] == ("compile", "optimizer"):
+        return _number(old) and _number(new)
+    if path in (("training", "epochs"), ("training", "seed")):
+        return _number(old) and _number(new)
+    return False
+
+
+def targets(data: Any, overrides: Mapping[str, Any]) -> list[Path] | None:
+    """Each override's path with layer names as indices, when every one is inert (else None)."""
+    out = []
+    for text, value in overrides.items():
+        found = _located(data, text)
+        if found is None or not inert(found[0], found[1], value):
+            return None
+        out.append(found[0])
+    return out
+
+
+def _located(data: Any, text: str) -> tuple[Path, Any] | None:
+    """:func:`paths.locate`, once for each document and path (a grid's variants set the same paths)."""
+    key = ("locate", id(data), text)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    try:
+        found = locate(data, text)
+    except PathError:
+        return None
+    _remember(key, data, found)
+    return found
+
+
+def derive(base: Checked, base_data: dict, doc: Document, changed: list[Path]) -> Checked | None:
+    """``base`` (checked from ``base_data``) with the values of ``doc`` at ``changed`` (paths
+    :func:`targets` allowed), or None when a changed value does not validate, a warning is at a
+    changed path or a Dropout cannot simply be inserted (then the whole pipeline reports it)."""
+    if any(_related(w.at, p) for w in base.warnings for p in changed):
+        return None
+    units = _validated(base_data, doc.data, changed)
+    if units is None:
+        return None
+    new_layers: dict[int, Layer] = {u[1]: v for u, v in units.items() if u[0] == "layers"}
+    update: dict[str, Any] = {u[0]: v for u, v in units.items() if u[0] != "layers"}
+    nodes = _nodes(base.program, new_layers)
+    if nodes is None:
+        return None
+    model_layers = list(base.model.layers)
+    for i, layer in new_layers.items():
+        model_layers[i] = layer
+    # resolve's order: each layer's copies and their dropouts; a reuse item where it was written
+    resolved_layers = [model_layers[n.path[1]] if n.shares is not None else n.layer  # type: ignore[index]
+                       for n in nodes]
+    model = base.model.model_copy(update={"layers": model_layers, **update})
+    rupdate = dict(update)
+    if "training" in update and base.resolved.training is not base.model.training:  # data.batch_size moved in
+        rupdate["training"] = update["training"].model_copy(update={"batch_size": base.resolved.training.batch_size})
+    resolved = base.resolved.model_copy(update={"layers": resolved_layers, **rupdate})
+    program = Program(
+        name=resolved.name, inputs=base.program.inputs, nodes=tuple(nodes), outputs=base.program.outputs,
+        compile=resolved.compile, data=resolved.data, training=resolved.training,
+        source=SourceMap(doc.file, doc.position),
+    )
+    return Checked(model, resolved, program, base.warnings)
+
+
+#: A changed layer or section -> its validated object, keyed by the base's item (held, so its id
+#: stays its own) and the values set in it: a grid's points share their values (20 x 100 points
+#: of two axes are 120 items to validate).
+_MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+_MEMO_SIZE = 4096
+
+
+def _validated(base_data: dict, data: dict, changed: list[Path]) -> dict[tuple, Any] | None:
+    """The changed layers (``("layers", i)``) and sections (``(key,)``) of ``data``, validated."""
+    set_in: dict[tuple, list] = {}
+    for p in changed:
+        unit = p[:2] if p[0] == "layers" else p[:1]
+        set_in.setdefault(unit, []).append((p[len(unit):], _frozen(_get(data, p))))
+    out: dict[tuple, Any] = {}
+    missing: list[tuple] = []
+    for unit, values in set_in.items():
+        if unit == ("name",):
+            continue
+        held = _get(base_data, unit)
+        key = (unit, id(held), tuple(values)) if held is not None and all(v is not _UNHASHABLE for _, v in values) else None
+        hit = _MEMO.get(key) if key is not None else None
+        if hit is not None and hit[0] is held:
+            out[unit] = hit[1]
+        else:
+            missing.append((unit, key, held))
+    if ("name",) in set_in:
+        try:
+            out[("name",)] = _NAME.validate_python(data["name"])
+        except ValidationError:
+            return None
+    if missing:
+        layers = [u for u, _, _ in missing if u[0] == "layers"]
+        sections = [u[0] for u, _, _ in missing if u[0] != "layers"]
+        mini: dict[str, Any] = {"regspec": data.get("regspec"), "name": "x", "compile": {},
+                                **{k: data.get(k) for k in sections}}
+        mini["layers"] = [data["layers"][u[1]] for u in layers] or data["layers"][:1]
+        try:
+            fresh = SpecModel.model_validate(mini)  # by the spec's own validator
+        except ValidationError:
+            return None
+        for unit, key, held in missing:
+            value = fresh.layers[layers.index(unit)] if unit[0] == "layers" else getattr(fresh, unit[0])
+            out[unit] = value
+            if key is not None:
+                _remember(key, held, value)
+    return out
+
+
+def _remember(key: tuple, held: Any, value: Any) -> None:
+    _MEMO[key] = (held, value)
+    if len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+
+
+def _copied(model: Any, **update: Any) -> Any:
+    """``model.model_copy(update=update)``, once for each model and values (a grid's points repeat them)."""
+    key = ("copy", id(model), tuple((k, _frozen(v)) for k, v in update.items()))
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    value = model.model_copy(update=update)
+    _remember(key, model, value)
+    return value
+
+
+_UNHASHABLE = object()
+_NAME = TypeAdapter(SpecName)
+
+
+def _frozen(value: Any) -> Any:
+    """A value as a memo key: 1, 1.0 and true are three values."""
+    if isinstance(value, (dict, list)):
+        try:
+            return "json", json.dumps(value, sort_keys=True)
+        except (TypeError, ValueError):
+            return _UNHASHABLE
+    return type(value).__name__, value
+
+
+def _get(data: Any, path: Path) -> Any:
+    for seg in path:
+        if isinstance(data, dict):
+            data = data.get(seg)
+        elif isinstance(data, list) and isinstance(seg, int):
+            data = data[seg]
+        else:
+            return None
+    return data
+
+
+def _rate(layer: Layer) -> Any:
+    """The dropout annotation's rate (a recurrent layer's own `dropout` is an argument like any other)."""
+    return layer.__dict__.get("dropout") if "dropout" in LAYERS[layer.tag].annotations else None
+
+
+def _nodes(program: Program, new_layers: dict[int, Layer]) -> list[LayerNode] | None:
+    """The program's nodes with the changed layers' values, as resolve would make them: each
+    item keeps the name and repeat resolve gave it and has its dropout moved out; a dropout
+    annotation that appears or goes adds or removes its Dropout node (None where that is not
+    a plain insertion: a repeated layer, an output, a reference to another output)."""
+    rates = {i: _rate(new) for i, new in new_layers.items()}
+    swap: dict[int, Layer] = {}  # id of a base layer -> its patched twin (reuse nodes share it)
+    rename: dict[str, str] = {}  # a node id later nodes took -> the one they take now
+    dropped, secondary = _wiring(program)
+    out: list[LayerNode] = []
+    for node in program.nodes:
+        index = node.path[1]
+        assert isinstance(index, int)  # every node comes from a layer item
+        if index not in new_layers and not rename and node.shares is None:
+            out.append(node)  # before the first change: as it was
+            continue
+        inputs = tuple(rename.get(s, s) for s in node.inputs) if rename else node.inputs
+        new = new_layers.get(index) if node.shares is None else None
+        if new is None:
+            out.append(_replace(node, swap.get(id(node.layer), node.layer), inputs))
+            continue
+        rate = rates[index]
+        if len(node.path) > 2:  # the Dropout of an annotation
+            if not rate:  # the annotation went: later nodes take the layer itself
+                rename[node.id] = inputs[0]
+                continue
+            out.append(_replace(node, _copied(node.layer, rate=rate), inputs))
+            continue
+        before = node.layer.__dict__
+        keep: dict[str, Any] = {k: before[k] for k in ("name", "repeat") if k in before and before[k] != new.__dict__[k]}
+        if rate is not None:
+            keep["dropout"] = None  # resolve moves the annotation into a Dropout node
+        layer = _copied(new, **keep) if keep else new
+        swap[id(node.layer)] = layer
+        out.append(_replace(node, layer, inputs))
+        if rate and node.path[:2] not in dropped:  # an annotation came: a Dropout after it, taken by later nodes
+            if new.__dict__.get("repeat", 1) != 1 or node.id in program.outputs or node.id in secondary:
+                return None
+            name = dropout_name(layer.name)
+            drop_id = name or format_path(node.path + ("dropout",))
+            drop = _copied(_DROPOUT, rate=rate, name=name)  # the rate was validated
+            out.append(LayerNode(drop_id, drop, (node.id,), node.path + ("dropout",), node.copy))
+            rename[node.id] = drop_id
+    return out
+
+
+def _wiring(program: Program) -> tuple[set[Path], set[str]]:
+    """The layers with a Dropout node, and the nodes another takes an output of besides the first
+    (``encoder.state_h``); once for each program."""
+    key = ("wiring", id(program))
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is program:
+        return hit[1]
+    dropped = {n.path[:2] for n in program.nodes if len(n.path) > 2 and n.path[2] == "dropout"}
+    secondary = {s.partition(".")[0] for n in program.nodes for s in n.inputs if "." in s}
+    _remember(key, program, (dropped, secondary))
+    return dropped, secondary
+
+
+def _replace(node: LayerNode, layer: Layer, inputs: tuple[str, ...]) -> LayerNode:
+    if layer is node.layer and inputs == node.inputs:
+        return node
+    return LayerNode(node.id, layer, inputs, node.path, node.copy, node.shares)
+
+
+def _related(a: Path, b: Path) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
