@@ -45,8 +45,9 @@ def inert(path: Path, old: Any, new: Any) -> bool:
       history keys: `data_loss`);
     - a layer's dropout annotation (its Dropout node is inserted or removed; not on a repeated layer);
     - a dropout layer's rate, a number before and after;
-    - a number among the optimizer's arguments (a learning-rate schedule is not a number);
-    - the training's epochs and seed.
+    - a number among the optimizer's arguments, given or not before (a learning-rate schedule is
+      not a number; `optimizer: adam` becomes `{type: adam, learning_rate: ...}`);
+    - the training's epochs and seed, numbers given or not before.
     """
     if path in (("name",), ("description",)):
         return True
@@ -59,10 +60,8 @@ def inert(path: Path, old: Any, new: Any) -> bool:
         if path[2:] == ("rate",):
             return _number(old) and _number(new)
         return False
-    if len(path) == 3 and path[:2] == ("compile", "optimizer"):
-        return _number(old) and _number(new)
-    if path in (("training", "epochs"), ("training", "seed")):
-        return _number(old) and _number(new)
+    if len(path) == 3 and path[:2] == ("compile", "optimizer") or path in (("training", "epochs"), ("training", "seed")):
+        return (old is None or _number(old)) and _number(new)  # None: not written (`optimizer: adam`, no seed)
     return False
 
 

@@ -77,8 +77,9 @@ def _index(node: list, seg: Segment, here: Path) -> int:
 
 
 def locate(data: Any, text: str) -> tuple[Path, Any]:
-    """(the path with names as indices, the value there: None where a mapping lacks the key);
-    PathError where it does not exist (an index out of range, a value on the way)."""
+    """(the path with names as indices, the value there: None where it is not written, as far as
+    :func:`assign` would create it); PathError where assign fails (an index out of range, a
+    number on the way)."""
     out: list[Segment] = []
     for seg in parse(text):
         if isinstance(data, list):
@@ -88,6 +89,9 @@ def locate(data: Any, text: str) -> tuple[Path, Any]:
         elif isinstance(data, dict) and isinstance(seg, str):
             out.append(seg)
             data = data.get(seg)
+        elif (data is None or isinstance(data, str)) and isinstance(seg, str):
+            out.append(seg)  # as assign makes it: a missing mapping, or `optimizer: adam` as {type: adam}
+            data = None
         else:
             raise PathError(f"{format_path(tuple(out))} holds no {seg!r}")
     return tuple(out), data

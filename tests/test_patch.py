@@ -40,8 +40,10 @@ def _overrides(spec: Spec) -> list[dict[str, Any]]:
     picked = sorted({0, 1, len(layers) // 2, len(layers) - 2, len(layers) - 1}
                     | {i for i, lay in enumerate(layers) if isinstance(lay, dict)
                        and ("dropout" in lay or any(k.endswith("_regularizer") for k in lay) or "rate" in lay)})
-    out: list[dict[str, Any]] = [{"compile.optimizer.learning_rate": 0.0123}, {"training.epochs": 7},
-                                 {"training.seed": 11}, {"description": "a variant"}]
+    out: list[dict[str, Any]] = [{"compile.optimizer.learning_rate": 0.0123}, {"compile.optimizer.momentum": 0.5},
+                                 {"compile.optimizer.learning_rate": -1.0}, {"training.epochs": 7},
+                                 {"training.epochs": 0}, {"training.seed": 11}, {"description": "a variant"},
+                                 {"compile.optimizer.learning_rate": 0.01, "training.seed": 3}]
     for i in picked[:12]:
         if not 0 <= i < len(layers) or not isinstance(layers[i], dict):
             continue
