@@ -8,14 +8,15 @@ Each figure is a fresh process: load specs/model5.yaml, then either build the li
 anchor is the same process stopping after the load. Linear time means a constant time per
 variant as the count grows; bounded memory means the iterating process' peak does not grow
 with the count. The floor (issue 26) is pydantic alone validating one variant's merged data as
-many times, in the same kind of process; the ratios take the best of ``--rounds`` alternating
-rounds.
+many times, in the same kind of process; each of ``--rounds`` rounds runs the floor and then
+the variants, and the ratios are the median over rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 
@@ -57,18 +58,26 @@ def measure(n: int, mode: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,25000,50000")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     anchor = measure(100, "none")
     rows = [("process after loading the base spec (anchor)", f"peak {anchor['peak_mb']:.0f} MB")]
-    best: dict[str, float] = {}
-    for _ in range(args.rounds):  # alternating, 10,000 each: the machine's load hits all three alike
-        for mode in ("floor", "iter", "list"):
-            best[mode] = min(best.get(mode, 1e9), measure(10_000, mode)["seconds"] / 10_000)
-    rows += [("pydantic alone, one variant's data, 10,000 times (the floor)", f"{best['floor'] * 1e6:.0f} us each"),
-             ("regspec.iter_grid, 10,000 variants / floor", f"{best['iter'] / best['floor']:.2f}x (target <= 1.5x)"),
-             ("regspec.grid (a list), 10,000 variants / floor", f"{best['list'] / best['floor']:.2f}x")]
+    ratios: dict[str, list[float]] = {"iter": [], "list": []}
+    floors = []
+    for _ in range(args.rounds):  # alternating, 10,000 each: a round's three runs see the same load
+        floor = measure(10_000, "floor")["seconds"]
+        floors.append(floor / 10_000)
+        for mode in ratios:
+            ratios[mode].append(measure(10_000, mode)["seconds"] / floor)
+
+    def spread(values: list[float]) -> str:
+        return f"{statistics.median(values):.2f}x (rounds {min(values):.2f}-{max(values):.2f}x)"
+
+    rows += [("pydantic alone, one variant's data, 10,000 times (the floor)",
+              f"{statistics.median(floors) * 1e6:.0f} us each (median of {args.rounds} rounds)"),
+             ("regspec.iter_grid, 10,000 variants / floor", f"{spread(ratios['iter'])} (target <= 1.5x)"),
+             ("regspec.grid (a list), 10,000 variants / floor", spread(ratios["list"]))]
     for mode, label in (("list", "regspec.grid (a list)"), ("iter", "regspec.iter_grid (one at a time)")):
         for n in sizes:
             m = measure(n, mode)

@@ -81,11 +81,10 @@ class Spec:
         if name is not None:
             doc = Document(doc.file, dict(doc.data, name=name), positions=_positions_of(doc), origins=doc.origins)
             applied += (("name", name),)
-            if changed is not None:
-                changed = [*changed, ("name",)]
         if changed is not None and not problems:
+            values = [*zip(changed, overrides.values())] + ([(("name",), name)] if name is not None else [])
             checked = derive(Checked(self.model, self.resolved, self.program, self.warnings), self.document.data, doc,
-                             changed)
+                             values)
             if checked is not None:
                 return Spec(doc, checked.model, checked.resolved, checked.program, checked.warnings, applied)
         return from_document(doc, problems, applied)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -60,7 +60,7 @@ def inert(path: Path, old: Any, new: Any) -> bool:
         if path[2:] == ("rate",):
             return _number(old) and _number(new)
         return False
-    if len(path) == 3 and path[:2] == ("compile", "optimizer") or path in (("training", "epochs"), ("training", "seed")):
+    if (len(path) == 3 and path[:2] == ("compile", "optimizer")) or path in (("training", "epochs"), ("training", "seed")):
         return (old is None or _number(old)) and _number(new)  # None: not written (`optimizer: adam`, no seed)
     return False
 
@@ -78,23 +78,21 @@ def targets(data: Any, overrides: Mapping[str, Any]) -> list[Path] | None:
 
 def _located(data: Any, text: str) -> tuple[Path, Any] | None:
     """:func:`paths.locate`, once for each document and path (a grid's variants set the same paths)."""
-    key = ("locate", id(data), text)
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] is data:
-        return hit[1]
-    try:
-        found = locate(data, text)
-    except PathError:
-        return None
-    _remember(key, data, found)
-    return found
+    def find() -> tuple[Path, Any] | None:
+        try:
+            return locate(data, text)
+        except PathError:
+            return None
+
+    return _once(("locate", id(data), text), (data,), find)
 
 
-def derive(base: Checked, base_data: dict, doc: Document, changed: list[Path]) -> Checked | None:
-    """``base`` (checked from ``base_data``) with the values of ``doc`` at ``changed`` (paths
-    :func:`targets` allowed), or None when a changed value does not validate, a warning is at a
-    changed path or a Dropout cannot simply be inserted (then the whole pipeline reports it)."""
-    if any(_related(w.at, p) for w in base.warnings for p in changed):
+def derive(base: Checked, base_data: dict, doc: Document, changed: list[tuple[Path, Any]]) -> Checked | None:
+    """``base`` (checked from ``base_data``) with ``doc``, whose values at ``changed`` (paths
+    :func:`targets` allowed, and the value each holds now) are new; None when a changed value
+    does not validate, a warning is at a changed path or a Dropout cannot simply be inserted
+    (then the whole pipeline reports it)."""
+    if base.warnings and _warned(base.warnings, tuple(p for p, _ in changed)):
         return None
     units = _validated(base_data, doc.data, changed)
     if units is None:
@@ -123,19 +121,19 @@ def derive(base: Checked, base_data: dict, doc: Document, changed: list[Path]) -
     return Checked(model, resolved, program, base.warnings)
 
 
-#: A changed layer or section -> its validated object, keyed by the base's item (held, so its id
-#: stays its own) and the values set in it: a grid's points share their values (20 x 100 points
-#: of two axes are 120 items to validate).
+#: What variants of one base share, made once: a changed layer or section's validated object
+#: (keyed by the base's item and the values set in it: 20 x 100 points of two axes are 120 items
+#: to validate), the copies and nodes made from them, where each path leads.
 _MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _MEMO_SIZE = 4096
 
 
-def _validated(base_data: dict, data: dict, changed: list[Path]) -> dict[tuple, Any] | None:
+def _validated(base_data: dict, data: dict, changed: list[tuple[Path, Any]]) -> dict[tuple, Any] | None:
     """The changed layers (``("layers", i)``) and sections (``(key,)``) of ``data``, validated."""
     set_in: dict[tuple, list] = {}
-    for p in changed:
+    for p, value in changed:
         unit = p[:2] if p[0] == "layers" else p[:1]
-        set_in.setdefault(unit, []).append((p[len(unit):], _frozen(_get(data, p))))
+        set_in.setdefault(unit, []).append((p[len(unit):], _frozen(value)))
     out: dict[tuple, Any] = {}
     missing: list[tuple] = []
     for unit, values in set_in.items():
@@ -144,7 +142,7 @@ def _validated(base_data: dict, data: dict, changed: list[Path]) -> dict[tuple, 
         held = _get(base_data, unit)
         key = (unit, id(held), tuple(values)) if held is not None and all(v is not _UNHASHABLE for _, v in values) else None
         hit = _MEMO.get(key) if key is not None else None
-        if hit is not None and hit[0] is held:
+        if hit is not None and hit[0][0] is held:
             out[unit] = hit[1]
         else:
             missing.append((unit, key, held))
@@ -167,7 +165,7 @@ def _validated(base_data: dict, data: dict, changed: list[Path]) -> dict[tuple, 
             value = fresh.layers[layers.index(unit)] if unit[0] == "layers" else getattr(fresh, unit[0])
             out[unit] = value
             if key is not None:
-                _remember(key, held, value)
+                _remember(key, (held,), value)
     return out
 
 
@@ -177,15 +175,21 @@ def _remember(key: tuple, held: Any, value: Any) -> None:
         _MEMO.popitem(last=False)
 
 
+def _once(key: tuple, held: tuple, make: Callable[[], Any]) -> Any:
+    """``make()``, once for each key; ``key`` names objects by id, ``held`` keeps them (so no
+    other object takes their id while the entry lives) and is checked on every hit."""
+    hit = _MEMO.get(key)
+    if hit is not None and len(hit[0]) == len(held) and all(a is b for a, b in zip(hit[0], held)):
+        return hit[1]
+    value = make()
+    _remember(key, held, value)
+    return value
+
+
 def _copied(model: Any, **update: Any) -> Any:
     """``model.model_copy(update=update)``, once for each model and values (a grid's points repeat them)."""
     key = ("copy", id(model), tuple((k, _frozen(v)) for k, v in update.items()))
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    value = model.model_copy(update=update)
-    _remember(key, model, value)
-    return value
+    return _once(key, (model,), lambda: model.model_copy(update=update))
 
 
 _UNHASHABLE = object()
@@ -232,7 +236,7 @@ def _nodes(program: Program, new_layers: dict[int, Layer]) -> list[LayerNode] | 
         index = node.path[1]
         assert isinstance(index, int)  # every node comes from a layer item
         if index not in new_layers and not rename and node.shares is None:
-            out.append(node)  # before the first change: as it was
+            out.append(node)  # untouched, and nothing before it was renamed
             continue
         inputs = tuple(rename.get(s, s) for s in node.inputs) if rename else node.inputs
         new = new_layers.get(index) if node.shares is None else None
@@ -267,14 +271,11 @@ def _nodes(program: Program, new_layers: dict[int, Layer]) -> list[LayerNode] | 
 def _wiring(program: Program) -> tuple[set[Path], set[str]]:
     """The layers with a Dropout node, and the nodes another takes an output of besides the first
     (``encoder.state_h``); once for each program."""
-    key = ("wiring", id(program))
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] is program:
-        return hit[1]
-    dropped = {n.path[:2] for n in program.nodes if len(n.path) > 2 and n.path[2] == "dropout"}
-    secondary = {s.partition(".")[0] for n in program.nodes for s in n.inputs if "." in s}
-    _remember(key, program, (dropped, secondary))
-    return dropped, secondary
+    def find() -> tuple[set[Path], set[str]]:
+        dropped = {n.path[:2] for n in program.nodes if len(n.path) > 2 and n.path[2] == "dropout"}
+        return dropped, {s.partition(".")[0] for n in program.nodes for s in n.inputs if "." in s}
+
+    return _once(("wiring", id(program)), (program,), find)
 
 
 def _replace(node: LayerNode, layer: Layer, inputs: tuple[str, ...]) -> LayerNode:
@@ -283,6 +284,7 @@ def _replace(node: LayerNode, layer: Layer, inputs: tuple[str, ...]) -> LayerNod
     return LayerNode(node.id, layer, inputs, node.path, node.copy, node.shares)
 
 
-def _related(a: Path, b: Path) -> bool:
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
+def _warned(warnings: tuple, paths: tuple[Path, ...]) -> bool:
+    """Whether a warning is at, above or under one of ``paths`` (once for each base and paths)."""
+    return _once(("warned", id(warnings), paths), (warnings,),
+                 lambda: any(w.at[:len(p)] == p[:len(w.at)] for w in warnings for p in paths))
