@@ -84,7 +84,7 @@ def _located(data: Any, text: str) -> tuple[Path, Any] | None:
         except PathError:
             return None
 
-    return _once(("locate", id(data), text), (data,), find)
+    return _once(("locate", id(data), text), data, find)
 
 
 def derive(base: Checked, base_data: dict, doc: Document, changed: list[tuple[Path, Any]]) -> Checked | None:
@@ -142,7 +142,7 @@ def _validated(base_data: dict, data: dict, changed: list[tuple[Path, Any]]) -> 
         held = _get(base_data, unit)
         key = (unit, id(held), tuple(values)) if held is not None and all(v is not _UNHASHABLE for _, v in values) else None
         hit = _MEMO.get(key) if key is not None else None
-        if hit is not None and hit[0][0] is held:
+        if hit is not None and hit[0] is held:
             out[unit] = hit[1]
         else:
             missing.append((unit, key, held))
@@ -165,7 +165,7 @@ def _validated(base_data: dict, data: dict, changed: list[tuple[Path, Any]]) -> 
             value = fresh.layers[layers.index(unit)] if unit[0] == "layers" else getattr(fresh, unit[0])
             out[unit] = value
             if key is not None:
-                _remember(key, (held,), value)
+                _remember(key, held, value)
     return out
 
 
@@ -175,11 +175,11 @@ def _remember(key: tuple, held: Any, value: Any) -> None:
         _MEMO.popitem(last=False)
 
 
-def _once(key: tuple, held: tuple, make: Callable[[], Any]) -> Any:
-    """``make()``, once for each key; ``key`` names objects by id, ``held`` keeps them (so no
-    other object takes their id while the entry lives) and is checked on every hit."""
+def _once(key: tuple, held: Any, make: Callable[[], Any]) -> Any:
+    """``make()``, once for each key; ``key`` names ``held`` by its id, and ``held`` stays in the
+    entry (so no other object takes its id while the entry lives) and is checked on every hit."""
     hit = _MEMO.get(key)
-    if hit is not None and len(hit[0]) == len(held) and all(a is b for a, b in zip(hit[0], held)):
+    if hit is not None and hit[0] is held:
         return hit[1]
     value = make()
     _remember(key, held, value)
@@ -188,8 +188,8 @@ def _once(key: tuple, held: tuple, make: Callable[[], Any]) -> Any:
 
 def _copied(model: Any, **update: Any) -> Any:
     """``model.model_copy(update=update)``, once for each model and values (a grid's points repeat them)."""
-    key = ("copy", id(model), tuple((k, _frozen(v)) for k, v in update.items()))
-    return _once(key, (model,), lambda: model.model_copy(update=update))
+    key = ("copy", id(model), *[(k, _frozen(v)) for k, v in update.items()])
+    return _once(key, model, lambda: model.model_copy(update=update))
 
 
 _UNHASHABLE = object()
@@ -230,9 +230,10 @@ def _nodes(program: Program, new_layers: dict[int, Layer]) -> list[LayerNode] | 
     rates = {i: _rate(new) for i, new in new_layers.items()}
     swap: dict[int, Layer] = {}  # id of a base layer -> its patched twin (reuse nodes share it)
     rename: dict[str, str] = {}  # a node id later nodes took -> the one they take now
-    dropped, secondary = _wiring(program)
-    out: list[LayerNode] = []
-    for node in program.nodes:
+    dropped, secondary, first = _wiring(program)
+    start = min(first.get(i, len(program.nodes)) for i in new_layers) if new_layers else len(program.nodes)
+    out: list[LayerNode] = list(program.nodes[:start])  # before the first changed layer (a reuse there shares an earlier one)
+    for node in program.nodes[start:]:
         index = node.path[1]
         assert isinstance(index, int)  # every node comes from a layer item
         if index not in new_layers and not rename and node.shares is None:
@@ -268,14 +269,18 @@ def _nodes(program: Program, new_layers: dict[int, Layer]) -> list[LayerNode] | 
     return out
 
 
-def _wiring(program: Program) -> tuple[set[Path], set[str]]:
-    """The layers with a Dropout node, and the nodes another takes an output of besides the first
-    (``encoder.state_h``); once for each program."""
-    def find() -> tuple[set[Path], set[str]]:
+def _wiring(program: Program) -> tuple[set[Path], set[str], dict[Any, int]]:
+    """The layers with a Dropout node, the nodes another takes an output of besides the first
+    (``encoder.state_h``), and where each layer item's first node is; once for each program."""
+    def find() -> tuple[set[Path], set[str], dict[Any, int]]:
         dropped = {n.path[:2] for n in program.nodes if len(n.path) > 2 and n.path[2] == "dropout"}
-        return dropped, {s.partition(".")[0] for n in program.nodes for s in n.inputs if "." in s}
+        secondary = {s.partition(".")[0] for n in program.nodes for s in n.inputs if "." in s}
+        first: dict[Any, int] = {}
+        for k, n in enumerate(program.nodes):
+            first.setdefault(n.path[1], k)
+        return dropped, secondary, first
 
-    return _once(("wiring", id(program)), (program,), find)
+    return _once(("wiring", id(program)), program, find)
 
 
 def _replace(node: LayerNode, layer: Layer, inputs: tuple[str, ...]) -> LayerNode:
@@ -286,5 +291,5 @@ def _replace(node: LayerNode, layer: Layer, inputs: tuple[str, ...]) -> LayerNod
 
 def _warned(warnings: tuple, paths: tuple[Path, ...]) -> bool:
     """Whether a warning is at, above or under one of ``paths`` (once for each base and paths)."""
-    return _once(("warned", id(warnings), paths), (warnings,),
+    return _once(("warned", id(warnings), paths), warnings,
                  lambda: any(w.at[:len(p)] == p[:len(w.at)] for w in warnings for p in paths))
