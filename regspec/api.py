@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from regspec.diagnostics import Diagnostic
@@ -17,7 +17,7 @@ from regspec.ir.shapes import Row, infer_rows
 from regspec.lang.layers.base import argument_order
 from regspec.lang.model import SpecModel
 from regspec.lang.types import drop_unset_later
-from regspec.patch import derive, targets
+from regspec.patch import derive, identity_text, targets
 from regspec.pipeline import Checked, check_document
 
 
@@ -55,13 +55,11 @@ class Spec:
         _tidy_layers(data)
         return data
 
-    @property
+    @cached_property
     def hash(self) -> str:
-        """Identity of what would be trained: the resolved spec without its name and description."""
-        body = self.resolved_dict()
-        body.pop("name", None)
-        body.pop("description", None)
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        """Identity of what would be trained: the resolved spec without its name and description
+        (the sorted JSON of :meth:`resolved_dict`, made from parts a variant shares with its base)."""
+        return hashlib.sha256(identity_text(self.resolved).encode()).hexdigest()
 
     def summary_rows(self) -> list[Row]:
         return infer_rows(self.program)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from regspec.frontend.source import Document
 from regspec.ir.graph import LayerNode, Program, SourceMap
@@ -24,7 +25,7 @@ from regspec.lang.layers import LAYERS, Layer
 from regspec.lang.layers.base import dropout_name
 from regspec.lang.layers.core import Dropout
 from regspec.lang.model import SpecModel
-from regspec.lang.types import SpecName
+from regspec.lang.types import SpecName, drop_unset_later, later_fields
 from regspec.paths import Path, PathError, format_path, locate
 from regspec.pipeline import Checked
 
@@ -293,3 +294,38 @@ def _warned(warnings: tuple, paths: tuple[Path, ...]) -> bool:
     """Whether a warning is at, above or under one of ``paths`` (once for each base and paths)."""
     return _once(("warned", id(warnings), paths), warnings,
                  lambda: any(w.at[:len(p)] == p[:len(w.at)] for w in warnings for p in paths))
+
+
+def identity_text(resolved: SpecModel) -> str:
+    """``json.dumps(body, sort_keys=True)`` of the resolved spec as `Spec.resolved_dict` dumps it,
+    without its name and description: the text a spec's hash is taken of. Made from the JSON of
+    each section and each layer, each made once (a variant shares all but its changed layers
+    with its base, and 10,000 whole dumps were most of planning a sweep)."""
+    parts = []
+    later = {name: default for name, key, default in later_fields(SpecModel) if key == name}
+    for name in sorted(type(resolved).model_fields):
+        if name in _NOT_IDENTITY:
+            continue
+        value = resolved.__dict__[name]
+        if name in later and value == later[name]:
+            continue  # an ADDED_LATER field at its default is left out (drop_unset_later)
+        if name == "layers":
+            text = "[" + ", ".join(_once(("json", id(lay)), lay, partial(_json_of, lay)) for lay in value) + "]"
+        elif isinstance(value, BaseModel):
+            text = _once(("json", id(value)), value, partial(_json_of, value))
+        else:
+            data = resolved.model_dump(mode="json", include={name})
+            drop_unset_later(resolved, data)
+            text = json.dumps(data[name], sort_keys=True)
+        parts.append(f"{json.dumps(name)}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
+_NOT_IDENTITY = frozenset({"extends", "overrides", "name", "description"})
+
+
+def _json_of(model: BaseModel) -> str:
+    data = model.model_dump(mode="json")
+    drop_unset_later(model, data)
+    return json.dumps(data, sort_keys=True)
+

@@ -5,6 +5,7 @@ value the patch takes; anything it does not take goes through the pipeline uncha
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from regspec import api
 from regspec.api import Spec, from_document, load
 from regspec.diagnostics import SpecError
-from regspec.patch import targets
+from regspec.patch import identity_text, targets
 from tests.conftest import SPECS
 
 ROOT = Path(__file__).resolve().parent
@@ -58,11 +59,20 @@ def _overrides(spec: Spec) -> list[dict[str, Any]]:
     return out
 
 
+def _whole_text(spec: Spec) -> str:
+    """What the hash was taken of before it was made from parts: the whole resolved dump."""
+    body = spec.resolved_dict()
+    body.pop("name", None)
+    body.pop("description", None)
+    return json.dumps(body, sort_keys=True)
+
+
 def _same(fast: Spec, slow: Spec) -> None:
     assert fast.model == slow.model
     assert fast.resolved == slow.resolved
     assert fast.resolved_dict() == slow.resolved_dict()
     assert fast.hash == slow.hash
+    assert identity_text(fast.resolved) == identity_text(slow.resolved) == _whole_text(slow)
     p, q = fast.program, slow.program
     assert (p.name, p.inputs, p.nodes, p.outputs, p.compile, p.data, p.training) == (
         q.name, q.inputs, q.nodes, q.outputs, q.compile, q.data, q.training)
@@ -98,6 +108,13 @@ def test_patched_variants_equal_the_whole_pipeline(base: Spec) -> None:
         _same(fast, slow)
         patched += targets(base.document.data, overrides) is not None
     assert patched, "no override of this spec took the patch"
+
+
+@pytest.mark.parametrize("base", BASES, ids=lambda s: s.name)
+def test_the_hash_made_from_parts_is_the_whole_dumps(base: Spec) -> None:
+    """Every shipped spec: the identity text made from its sections' and layers' parts is the
+    sorted JSON of the whole resolved spec (what sweep stores were keyed by)."""
+    assert identity_text(base.resolved) == _whole_text(base)
 
 
 def test_the_patch_is_taken_and_chains() -> None:

@@ -38,6 +38,11 @@ def drop_unset_later(model: BaseModel, data: Any) -> None:
             _walk(getattr(model, name, None), data[key])
 
 
+def later_fields(cls: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
+    """A model class's ADDED_LATER fields: (name, key, default)."""
+    return _plan(cls)[0]
+
+
 @functools.cache
 def _plan(cls: type[BaseModel]) -> tuple[tuple[tuple[str, str, Any], ...], tuple[tuple[str, str], ...]]:
     """A model class's ADDED_LATER fields (name, key, default), and the fields that may hold a
