@@ -2,7 +2,7 @@
 
     python -m bench.bench_sweep
 
-1. generating and validating 10,000 variants of model5;
+1. generating and validating 10,000 variants of model5, and planning a sweep of them;
 2. per-trial overhead of the runner vs training the same spec alone;
 3. wall time of 8 iris trials with --jobs 2 vs --jobs 1.
 """
@@ -34,6 +34,25 @@ def variants_10k() -> float:
     elapsed = time.perf_counter() - start
     assert len(variants) == 10_000
     return elapsed
+
+
+def plan_10k(folder: Path) -> float:
+    """Planning a sweep of the same 10,000 points: every variant made, named and hashed (its store key)."""
+    from regspec.sweep.plan import plan
+
+    path = folder / "plan10k.yaml"
+    path.write_text(f"""regspec-sweep: 1
+name: plan10k
+base: {ROOT / 'specs' / 'model5.yaml'}
+axes:
+  layers.conv2.kernel_regularizer.l1: {[round(1e-5 * i, 6) for i in range(1, 26)]}
+  layers.fc2.dropout: {[round(0.02 * i, 2) for i in range(20)]}
+  compile.optimizer.learning_rate: {[round(1e-4 * i, 6) for i in range(1, 21)]}
+max_trials: 10000
+""")
+    start = time.perf_counter()
+    assert len(plan(str(path)).trials) == 10_000
+    return time.perf_counter() - start
 
 
 def sweep_file(folder: Path, seeds: int, epochs: int) -> Path:
@@ -124,12 +143,14 @@ if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     gen = variants_10k()
     with tempfile.TemporaryDirectory() as tmp:
+        planned = plan_10k(Path(tmp))
         overhead, alone, per_trial = runner_overhead(Path(tmp))
         one, two, rate_one, rate_two = jobs_walls(Path(tmp))
         loop = plain_loop()
         loop_tf = plain_loop(tfdata=True)
     report("sweeps", [
         ("generate + validate 10,000 model5 variants", f"{gen:.2f} s (target < 3 s)"),
+        ("plan a sweep of those 10,000 points (made, named, hashed)", f"{planned:.2f} s"),
         ("runner overhead per trial (claim, spec, record)", f"{overhead:.3f} s (target <= 0.5 s)"),
         ("iris 20 epochs: trial in the runner / plain CLI run", f"{per_trial:.2f} s / {alone:.2f} s"),
         ("8 iris trials (60 epochs), a plain loop: arrays into fit / tf.data", f"{loop:.1f} s / {loop_tf:.1f} s"),
