@@ -11,6 +11,7 @@ not validate, goes through the whole pipeline, so errors keep their lines and wo
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -143,7 +144,8 @@ def _validated(base_data: dict, data: dict, changed: list[tuple[Path, Any]]) -> 
         held = _get(base_data, unit)
         key = (unit, id(held), tuple(values)) if held is not None and all(v is not _UNHASHABLE for _, v in values) else None
         hit = _MEMO.get(key) if key is not None else None
-        if hit is not None and hit[0] is held:
+        if key is not None and hit is not None and hit[0] is held:
+            _used(key)
             out[unit] = hit[1]
         else:
             missing.append((unit, key, held))
@@ -181,10 +183,17 @@ def _once(key: tuple, held: Any, make: Callable[[], Any]) -> Any:
     entry (so no other object takes its id while the entry lives) and is checked on every hit."""
     hit = _MEMO.get(key)
     if hit is not None and hit[0] is held:
+        _used(key)
         return hit[1]
     value = make()
     _remember(key, held, value)
     return value
+
+
+def _used(key: tuple) -> None:
+    """Least recently used goes first: a base's parts outlive the many variants made from it."""
+    with contextlib.suppress(KeyError):  # taken out meanwhile by another thread
+        _MEMO.move_to_end(key)
 
 
 def _copied(model: Any, **update: Any) -> Any:

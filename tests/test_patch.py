@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import regspec
 from regspec import api
 from regspec.api import Spec, from_document, load
 from regspec.diagnostics import SpecError
@@ -158,3 +159,19 @@ def test_a_dropout_on_a_repeated_or_named_layer(repeat: int) -> None:
     for a, b in itertools.pairwise((0.1, 0.2, None, 0.3)):
         v = base.with_overrides({"layers.a.dropout": a}).with_overrides({"layers.a.dropout": b})
         _same(v, from_document(v.document, [], v.applied))
+
+
+def test_a_small_memo_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries evicted and made again (a memo of 3 for a grid of 12) give the same variants and hashes."""
+    from regspec import patch
+
+    base = load(SPECS / "model5.yaml")
+    axes = {"layers.conv2.kernel_regularizer.l1": [0.001, 0.002, 0.003], "layers.fc2.dropout": [0.0, 0.1, 0.2, 0.3]}
+    want = [(v.name, v.hash) for v in regspec.grid(base, axes)]
+    monkeypatch.setattr(patch, "_MEMO_SIZE", 3)
+    patch._MEMO.clear()
+    got = regspec.grid(base, axes)
+    assert [(v.name, v.hash) for v in got] == want
+    for v in got:
+        _same(v, from_document(v.document, [], v.applied))
+    assert len(patch._MEMO) <= 3
