@@ -198,8 +198,10 @@ def _used(key: tuple) -> None:
 
 def _copied(model: Any, **update: Any) -> Any:
     """``model.model_copy(update=update)``, once for each model and values (a grid's points repeat them)."""
-    key = ("copy", id(model), *[(k, _frozen(v)) for k, v in update.items()])
-    return _once(key, model, lambda: model.model_copy(update=update))
+    values = [(k, _frozen(v)) for k, v in update.items()]
+    if any(v is _UNHASHABLE for _, v in values):
+        return model.model_copy(update=update)
+    return _once(("copy", id(model), *values), model, lambda: model.model_copy(update=update))
 
 
 _UNHASHABLE = object()
@@ -207,13 +209,16 @@ _NAME = TypeAdapter(SpecName)
 
 
 def _frozen(value: Any) -> Any:
-    """A value as a memo key: 1, 1.0 and true are three values."""
+    """A value as a memo key: 1, 1.0 and true are three values; what is not plain data (a tuple
+    or an object from Python code) is not remembered."""
+    if value is None or isinstance(value, (str, int, float)):
+        return type(value).__name__, value
     if isinstance(value, (dict, list)):
         try:
-            return "json", json.dumps(value, sort_keys=True)
+            return "json", json.dumps(value, sort_keys=True, allow_nan=False)
         except (TypeError, ValueError):
             return _UNHASHABLE
-    return type(value).__name__, value
+    return _UNHASHABLE
 
 
 def _get(data: Any, path: Path) -> Any:

@@ -175,3 +175,15 @@ def test_a_small_memo_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None
     for v in got:
         _same(v, from_document(v.document, [], v.applied))
     assert len(patch._MEMO) <= 3
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), (0.1,), [0.1, [2]], {"l1": (1,)}, object(), 10**400])
+def test_values_from_python_code_are_refused_as_the_pipeline_refuses_them(value: Any) -> None:
+    """The Python API takes any object as a value: what is not plain data is never remembered, and
+    the refusal is the pipeline's own."""
+    base = load(SPECS / "model5.yaml")
+    for path in ("layers.conv2.kernel_regularizer.l1", "layers.conv2.kernel_regularizer", "layers.fc2.dropout",
+                 "compile.optimizer.learning_rate"):
+        fast, slow = _outcome(base, {path: value}, None), _pipeline(base, {path: value})
+        assert isinstance(fast, SpecError) and isinstance(slow, SpecError), (path, value)
+        assert fast.diagnostics == slow.diagnostics
