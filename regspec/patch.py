@@ -11,7 +11,6 @@ not validate, goes through the whole pipeline, so errors keep their lines and wo
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -192,16 +191,27 @@ def _once(key: tuple, held: Any, make: Callable[[], Any]) -> Any:
 
 def _used(key: tuple) -> None:
     """Least recently used goes first: a base's parts outlive the many variants made from it."""
-    with contextlib.suppress(KeyError):  # taken out meanwhile by another thread
+    try:
         _MEMO.move_to_end(key)
+    except KeyError:  # taken out meanwhile by another thread
+        pass
 
 
-def _copied(model: Any, **update: Any) -> Any:
-    """``model.model_copy(update=update)``, once for each model and values (a grid's points repeat them)."""
-    values = [(k, _frozen(v)) for k, v in update.items()]
-    if any(v is _UNHASHABLE for _, v in values):
-        return model.model_copy(update=update)
-    return _once(("copy", id(model), *values), model, lambda: model.model_copy(update=update))
+def _copied(model: Any, update: dict[str, Any], frozen: tuple | None = None) -> Any:
+    """``model.model_copy(update=update)``, once for each model and values (a grid's points repeat
+    them); ``frozen``: the values as a key, when the caller has made it already."""
+    if frozen is None:
+        frozen = tuple((k, _frozen(v)) for k, v in update.items())
+        if any(v is _UNHASHABLE for _, v in frozen):
+            return model.model_copy(update=update)
+    key = ("copy", id(model), frozen)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is model:
+        _used(key)
+        return hit[1]
+    value = model.model_copy(update=update)
+    _remember(key, model, value)
+    return value
 
 
 _UNHASHABLE = object()
@@ -241,47 +251,78 @@ def _nodes(program: Program, new_layers: dict[int, Layer]) -> list[LayerNode] | 
     """The program's nodes with the changed layers' values, as resolve would make them: each
     item keeps the name and repeat resolve gave it and has its dropout moved out; a dropout
     annotation that appears or goes adds or removes its Dropout node (None where that is not
-    a plain insertion: a repeated layer, an output, a reference to another output)."""
+    a plain insertion: a repeated layer, an output, a reference to another output).
+
+    What to do with each node depends only on which layers changed and whether each has a
+    dropout rate now (none, zero, non-zero): worked out once (:func:`_steps`), then done with
+    each variant's layers."""
     rates = {i: _rate(new) for i, new in new_layers.items()}
-    swap: dict[int, Layer] = {}  # id of a base layer -> its patched twin (reuse nodes share it)
+    state = tuple((i, rates[i] is None, bool(rates[i])) for i in sorted(new_layers))
+    steps = _once(("steps", id(program), state), program, partial(_steps, program, new_layers, rates))
+    if steps is None:
+        return None
+    swap: dict[int, Layer] = {}  # id of a base item -> its patched twin (reuse nodes share it)
+    out: list[LayerNode] = []
+    for kind, node, index, inputs, keep in steps:
+        if kind == "same":
+            out.append(node)
+        elif kind == "item":
+            layer = _copied(new_layers[index], *keep) if keep else new_layers[index]
+            swap[id(node.layer)] = layer
+            out.append(LayerNode(node.id, layer, inputs, node.path, node.copy, node.shares))
+        elif kind == "reuse":
+            out.append(LayerNode(node.id, swap[id(node.layer)], inputs, node.path, node.copy, node.shares))
+        elif kind == "rate":  # a Dropout node the annotation made, with the new rate
+            out.append(LayerNode(node.id, _copied(node.layer, {"rate": rates[index]}), inputs, node.path, node.copy))
+        else:  # "dropout": one the annotation makes now, after ``node``
+            drop = _copied(_DROPOUT, {"rate": rates[index], "name": keep["name"]})  # the rate was validated
+            out.append(LayerNode(keep["id"], drop, (node.id,), node.path + ("dropout",), node.copy))
+    return out
+
+
+def _steps(program: Program, new_layers: dict[int, Layer], rates: dict[int, Any]) -> list[tuple] | None:
+    """For each node of ``program``: ("same", node) as it is (its inputs rewired if a Dropout came
+    or went before it), ("item", node, index, inputs, (keep, its key)) with the changed layer, ("reuse", ...)
+    calling a changed layer again, ("rate", ...) an annotation's Dropout with its new rate, and
+    ("dropout", node, index, _, {name, id}) a Dropout inserted after ``node``. None: not patchable."""
+    dropped, secondary, _ = _wiring(program)
+    changed_items: set[int] = set()  # ids of base items that change (reuse nodes call them)
     rename: dict[str, str] = {}  # a node id later nodes took -> the one they take now
-    dropped, secondary, first = _wiring(program)
-    start = min(first.get(i, len(program.nodes)) for i in new_layers) if new_layers else len(program.nodes)
-    out: list[LayerNode] = list(program.nodes[:start])  # before the first changed layer (a reuse there shares an earlier one)
-    for node in program.nodes[start:]:
+    steps: list[tuple] = []
+    for node in program.nodes:
         index = node.path[1]
-        assert isinstance(index, int)  # every node comes from a layer item
-        if index not in new_layers and not rename and node.shares is None:
-            out.append(node)  # untouched, and nothing before it was renamed
+        inputs = tuple(rename.get(s, s) for s in node.inputs)
+        fixed = node if inputs == node.inputs else LayerNode(node.id, node.layer, inputs, node.path, node.copy,
+                                                             node.shares)
+        if node.shares is not None:
+            steps.append(("reuse", node, index, inputs, None) if id(node.layer) in changed_items
+                         else ("same", fixed, index, inputs, None))
             continue
-        inputs = tuple(rename.get(s, s) for s in node.inputs) if rename else node.inputs
-        new = new_layers.get(index) if node.shares is None else None
-        if new is None:
-            out.append(_replace(node, swap.get(id(node.layer), node.layer), inputs))
+        if index not in new_layers:
+            steps.append(("same", fixed, index, inputs, None))
             continue
-        rate = rates[index]
+        new, rate = new_layers[index], rates[index]
         if len(node.path) > 2:  # the Dropout of an annotation
-            if not rate:  # the annotation went: later nodes take the layer itself
+            if rate:
+                steps.append(("rate", node, index, inputs, None))
+            else:  # the annotation went: later nodes take the layer itself
                 rename[node.id] = inputs[0]
-                continue
-            out.append(_replace(node, _copied(node.layer, rate=rate), inputs))
             continue
         before = node.layer.__dict__
         keep: dict[str, Any] = {k: before[k] for k in ("name", "repeat") if k in before and before[k] != new.__dict__[k]}
         if rate is not None:
             keep["dropout"] = None  # resolve moves the annotation into a Dropout node
-        layer = _copied(new, **keep) if keep else new
-        swap[id(node.layer)] = layer
-        out.append(_replace(node, layer, inputs))
+        changed_items.add(id(node.layer))
+        steps.append(("item", node, index, inputs, (keep, tuple((k, _frozen(v)) for k, v in keep.items())) if keep
+                      else None))
         if rate and node.path[:2] not in dropped:  # an annotation came: a Dropout after it, taken by later nodes
             if new.__dict__.get("repeat", 1) != 1 or node.id in program.outputs or node.id in secondary:
                 return None
-            name = dropout_name(layer.name)
+            name = dropout_name(keep.get("name", new.__dict__.get("name")))
             drop_id = name or format_path(node.path + ("dropout",))
-            drop = _copied(_DROPOUT, rate=rate, name=name)  # the rate was validated
-            out.append(LayerNode(drop_id, drop, (node.id,), node.path + ("dropout",), node.copy))
+            steps.append(("dropout", node, index, (), {"name": name, "id": drop_id}))
             rename[node.id] = drop_id
-    return out
+    return steps
 
 
 def _wiring(program: Program) -> tuple[set[Path], set[str], dict[Any, int]]:
