@@ -122,9 +122,10 @@ def derive(base: Checked, base_data: dict, doc: Document, changed: list[tuple[Pa
     return Checked(model, resolved, program, base.warnings)
 
 
-#: What variants of one base share, made once: a changed layer or section's validated object
-#: (keyed by the base's item and the values set in it: 20 x 100 points of two axes are 120 items
-#: to validate), the copies and nodes made from them, where each path leads.
+#: What variants of one base share, made once: where each path leads, a changed layer or section's
+#: validated object (keyed by the base's item and the values set in it: 20 x 100 points of two
+#: axes are 120 items to validate), the copies made from them, what to do with each graph node,
+#: and each section's and layer's JSON for the hash. Least recently used goes first.
 _MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _MEMO_SIZE = 4096
 
@@ -285,7 +286,7 @@ def _steps(program: Program, new_layers: dict[int, Layer], rates: dict[int, Any]
     or went before it), ("item", node, index, inputs, (keep, its key)) with the changed layer, ("reuse", ...)
     calling a changed layer again, ("rate", ...) an annotation's Dropout with its new rate, and
     ("dropout", node, index, _, {name, id}) a Dropout inserted after ``node``. None: not patchable."""
-    dropped, secondary, _ = _wiring(program)
+    dropped, secondary = _wiring(program)
     changed_items: set[int] = set()  # ids of base items that change (reuse nodes call them)
     rename: dict[str, str] = {}  # a node id later nodes took -> the one they take now
     steps: list[tuple] = []
@@ -325,24 +326,11 @@ def _steps(program: Program, new_layers: dict[int, Layer], rates: dict[int, Any]
     return steps
 
 
-def _wiring(program: Program) -> tuple[set[Path], set[str], dict[Any, int]]:
-    """The layers with a Dropout node, the nodes another takes an output of besides the first
-    (``encoder.state_h``), and where each layer item's first node is; once for each program."""
-    def find() -> tuple[set[Path], set[str], dict[Any, int]]:
-        dropped = {n.path[:2] for n in program.nodes if len(n.path) > 2 and n.path[2] == "dropout"}
-        secondary = {s.partition(".")[0] for n in program.nodes for s in n.inputs if "." in s}
-        first: dict[Any, int] = {}
-        for k, n in enumerate(program.nodes):
-            first.setdefault(n.path[1], k)
-        return dropped, secondary, first
-
-    return _once(("wiring", id(program)), program, find)
-
-
-def _replace(node: LayerNode, layer: Layer, inputs: tuple[str, ...]) -> LayerNode:
-    if layer is node.layer and inputs == node.inputs:
-        return node
-    return LayerNode(node.id, layer, inputs, node.path, node.copy, node.shares)
+def _wiring(program: Program) -> tuple[set[Path], set[str]]:
+    """The layers with a Dropout node, and the nodes another takes an output of besides the first
+    (``encoder.state_h``)."""
+    dropped = {n.path[:2] for n in program.nodes if len(n.path) > 2 and n.path[2] == "dropout"}
+    return dropped, {s.partition(".")[0] for n in program.nodes for s in n.inputs if "." in s}
 
 
 def _warned(warnings: tuple, paths: tuple[Path, ...]) -> bool:
