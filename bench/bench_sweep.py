@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.bench_run_cost import LOOP
 from bench.common import ROOT, report
 
 
@@ -82,42 +83,12 @@ def runner_overhead(tmp: Path) -> tuple[float, float, float]:
     return sum(overhead) / len(overhead), alone, sum(r.seconds for r in result.rows) / len(result.rows)
 
 
-PLAIN_LOOP = """
-import os
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import numpy as np
-import keras
-from sklearn import datasets
-from sklearn.model_selection import train_test_split
-
-bunch = datasets.load_iris()
-for seed in range(1, {seeds} + 1):  # the sweep's trials, as a person loops over them by hand
-    keras.utils.set_random_seed(seed)
-    x, xt, y, yt = train_test_split(bunch.data.astype("float32"), bunch.target, test_size=0.25, random_state=seed)
-    mean, std = x.mean(0), x.std(0)
-    x, xt = (x - mean) / std, (xt - mean) / std
-    L = keras.layers
-    model = keras.Sequential([keras.Input((4,)), L.Dense(512, activation="tanh"), L.Dense(256, activation="tanh"),
-                              L.Dense(64, activation="tanh"), L.Dense(32, activation="relu"),
-                              L.Dense(3, activation="softmax")])
-    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
-    if {tfdata}:  # batched tf.data, as regspec feeds it
-        import tensorflow as tf
-        train = tf.data.Dataset.from_tensor_slices((x, np.eye(3, dtype="float32")[y])).shuffle(len(x), seed=seed).batch(112)
-        test = tf.data.Dataset.from_tensor_slices((xt, np.eye(3, dtype="float32")[yt])).batch(112)
-        model.fit(train, epochs={epochs}, validation_data=test, verbose=0)
-        model.evaluate(test, verbose=0)
-    else:  # the articles' way: arrays into fit
-        model.fit(x, np.eye(3)[y], epochs={epochs}, batch_size=128, validation_data=(xt, np.eye(3)[yt]), verbose=0)
-        model.evaluate(xt, np.eye(3)[yt], verbose=0)
-"""
-
-
 def plain_loop(seeds: int = 8, epochs: int = 60, tfdata: bool = False) -> float:
-    """The same 8 trainings in a plain Python loop, one whole process (what `--jobs 1` is held against)."""
+    """The same 8 trainings in a plain Python loop (bench_run_cost's), one whole process: what
+    `--jobs 1` is held against."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", PLAIN_LOOP.format(seeds=seeds, epochs=epochs, tfdata=tfdata)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-c", LOOP, str(seeds), str(epochs), "tfdata" if tfdata else "numpy"],
+                   check=True, capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     return time.perf_counter() - start
 
 

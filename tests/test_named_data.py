@@ -37,6 +37,13 @@ def validate(path: Path) -> list[str]:
     return [line.replace(str(path.parent) + "/", "") for line in result.output.splitlines()]
 
 
+def _trained(spec: Path, out: Path, run_name: str) -> Path:
+    """`regspec compile SPEC --train`, which must succeed; the run directory it made."""
+    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return next(out.glob(f"{run_name}-*"))
+
+
 def test_the_data_is_checked_against_the_model_at_its_lines(tmp_path):
     spec = tickets_in(tmp_path, rows=20)
     assert validate(spec)[0].startswith("ok: tickets.yaml")
@@ -76,9 +83,7 @@ def test_a_text_column_into_a_number_input_and_labels_for_one_of_two_outputs(tmp
 def test_tickets_train_from_raw_text_and_serve_the_same_outputs(tmp_path):
     spec = tickets_in(tmp_path)
     out = tmp_path / "runs"
-    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    run = next(out.glob("tickets-text-*"))
+    run = _trained(spec, out, "tickets-text")
     metrics = json.loads((run / "metrics.json").read_text())
     # Per output: each output's loss and metric, on train and test.
     assert {"loss", "priority_loss", "department_loss", "priority_accuracy", "department_accuracy"} <= set(metrics["test"])
@@ -130,9 +135,7 @@ def test_wide_and_deep_fits_its_vocabularies_on_the_train_split_only(tmp_path):
     spec = tmp_path / "census.yaml"
     spec.write_text(spec.read_text().replace("epochs: 20", "epochs: 2"))
     out = tmp_path / "runs"
-    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    run = next(out.glob("census-wide-deep-*"))
+    run = _trained(spec, out, "census-wide-deep")
     import keras
 
     model = keras.saving.load_model(run / "model.keras", safe_mode=True)
@@ -174,9 +177,7 @@ def test_a_text_classifier_on_raw_strings_trains_and_predicts_raw_text(tmp_path)
     spec = tmp_path / "reviews.yaml"
     spec.write_text(spec.read_text().replace("epochs: 8", "epochs: 2"))
     out = tmp_path / "runs"
-    result = CliRunner().invoke(main, ["compile", str(spec), "--train", "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    run = next(out.glob("reviews-text-cnn-*"))
+    run = _trained(spec, out, "reviews-text-cnn")
     (tmp_path / "new.csv").write_text("review\nA wonderful brilliant film.\nThe worst and most boring movie.\n")
     predicted = CliRunner().invoke(main, ["predict", str(run), str(tmp_path / "new.csv"), "--format", "json"])
     assert predicted.exit_code == 0, predicted.output
@@ -278,9 +279,7 @@ def test_named_arrays_of_an_npz_feed_two_inputs_and_two_outputs(tmp_path):
     (tmp_path / "m.yaml").write_text(TWO_BY_TWO)
     assert validate(tmp_path / "m.yaml")[0].startswith("ok: m.yaml")
     out = tmp_path / "runs"
-    result = CliRunner().invoke(main, ["compile", str(tmp_path / "m.yaml"), "--train", "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    run = next(out.glob("two-by-two-*"))
+    run = _trained(tmp_path / "m.yaml", out, "two-by-two")
     metrics = json.loads((run / "metrics.json").read_text())
     assert {"kind_loss", "kind_accuracy", "amount_loss", "amount_mae"} <= set(metrics["test"])
     np.savez(tmp_path / "new.npz", left=left[:4], right=right[:4])

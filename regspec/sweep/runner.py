@@ -161,15 +161,15 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int, progress: Pro
     while any(proc.is_alive() for proc in procs):
         if feed is not None and more.is_set() and not feed():
             more.clear()
+        running = store.running_names()
         if progress:
-            progress(counts(), total, store.running_names())
+            progress(counts(), total, running)
         # This process would only wait: it draws the finished trials' curves meanwhile (a figure
         # is ~0.2 s, a good part of a small trial's fixed cost), but only on a core no trial uses.
         # On a busy one it slowed both workers of `--jobs 2` on two cores by a third (drawing in
         # the workers instead was no better); what waits is drawn when a worker leaves a core
         # free, or after the last trial.
-        spare = len(store.running_names()) < cores
-        if not (spare and _draw_missing_figures(store, None, drawn)):
+        if not (len(running) < cores and _draw_missing_figures(store, None, drawn)):
             wait([proc.sentinel for proc in procs], timeout=0.2)
     if progress:
         progress(counts(), total, [])
