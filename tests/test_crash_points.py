@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from regspec.cli import main
 from regspec.rundir.read import read_run
+from regspec.runtime.train import load_saved
 from tests.conftest import SPECS, regspec_cmd
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -38,9 +39,9 @@ RUN_POINTS = [
     "backup_saved#3",
     "epoch_logged#5",  # the last epoch logged, its backup not written
     "trained",  # training over, the trained weights backed up, no result written
+    "history_written",  # weights.json and the history; the figures are being drawn (a helper process)
     "evaluated",
     "model_saved",
-    "history_written",
     "figures_drawn",
     "metrics_written",
     "run_done",  # run.json says finished; the backup is still there
@@ -78,13 +79,19 @@ def assert_complete(out: Path) -> Path:
     return run_dir
 
 
+def optimizer_steps(run_dir: Path) -> int:
+    """The steps the saved model's optimizer counted: all of them only if the resume restored its state."""
+    return int(load_saved(str(run_dir)).optimizer.iterations.numpy())
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict:
-    """The metrics of the same run, not interrupted."""
+    """The metrics (and the optimizer's step count) of the same run, not interrupted."""
     out = tmp_path_factory.mktemp("reference")
     result = CliRunner().invoke(main, compile_cmd(out)[3:], env=ENV)
     assert result.exit_code == 0, result.output
-    return json.loads((run_dirs(out)[0] / "metrics.json").read_text())
+    (run_dir,) = run_dirs(out)
+    return {**json.loads((run_dir / "metrics.json").read_text()), "steps": optimizer_steps(run_dir)}
 
 
 @pytest.mark.parametrize("point", RUN_POINTS)
@@ -99,6 +106,7 @@ def test_a_run_killed_at_any_point_is_finished_by_resume(tmp_path, point, refere
     again = CliRunner().invoke(main, compile_cmd(out, "--resume")[3:], env=ENV)
     assert again.exit_code == 0, again.output
     assert assert_complete(out) == run_dir
+    assert optimizer_steps(run_dir) == reference["steps"] > 0  # the optimizer's state came back with the weights
     if RUN_POINTS.index(point) >= RUN_POINTS.index("trained"):
         # Training had ended: its weights were kept, not trained again, so the results are the
         # uninterrupted run's.
@@ -148,9 +156,9 @@ FILL_POINTS = [
     "run_json_written",  # the resolved spec cannot be written
     "epoch_logged#2",  # the next backup does not fit
     "backup_weights_written#2",  # the backup's epoch counter cannot be written
-    "trained",  # the model cannot be saved
-    "model_saved",  # weights.json cannot be written
-    "history_written",  # the figures, then metrics.json
+    "trained",  # weights.json cannot be written
+    "history_written",  # the figures (drawn by a helper process), then the model
+    "model_saved",  # metrics.json
     "metrics_written",  # run.json's `finished`
 ]
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from regspec.api import load
-from regspec.backend.keras.build import compile_model
+from regspec.backend.keras.build import build_state, compile_model
+from regspec.backend.keras.data import load_data
 from regspec.backend.keras.env import keras
 from regspec.backend.keras.export_python import python_script
 from regspec.backend.keras.importer import import_model, to_yaml
@@ -70,3 +71,44 @@ def test_mixed_precision_trains(tmp_path):
                    verbose=0, figures=())
     assert result.status == "finished"
     assert keras().mixed_precision.global_policy().name == "float32"  # per layer: nothing global changed
+
+
+def counted_traces(model):
+    """How many times Keras traces ``model``'s training step from now on (the step is Python,
+    run only while a trace is made)."""
+    calls = []
+    step = model.train_step
+    model.train_step = lambda data: (calls.append(1), step(data))[1]
+    return calls
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_the_training_state_built_first_means_one_trace_of_the_step(first):
+    """Keras creates the optimizer's and the metrics' variables while tracing the first step,
+    and a traced function that creates variables is traced again. train() builds them first."""
+    program = iris(**{"compile.optimizer": "adam"}).program
+    datasets = load_data(program, program.training.seed)
+    model = compile_model(program, split_loss=True)
+    if first:
+        build_state(model, datasets.train.element_spec)
+        assert model.optimizer.built and model.optimizer.variables
+    traces = counted_traces(model)
+    model.fit(datasets.train, epochs=2, validation_data=datasets.validation, verbose=0, shuffle=False)
+    assert len(traces) == (1 if first else 2)
+
+
+def test_the_training_state_built_first_gives_the_weights_keras_gives(tmp_path):
+    """train() (state built first) against Keras building it while tracing, on the same compiled
+    model, data and seed: the same trained weights."""
+    spec = iris(**{"compile.optimizer": "adam"})
+    ours = train(spec, str(tmp_path), verbose=0, figures=())
+    program, k = spec.program, keras()
+    k.utils.set_random_seed(program.training.seed)  # as train() does, in its order
+    datasets = load_data(program, program.training.seed)
+    model = compile_model(program, split_loss=True, steps_per_execution=7)
+    traces = counted_traces(model)
+    model.fit(datasets.train, epochs=program.training.epochs, validation_data=datasets.validation, verbose=0,
+              shuffle=False)
+    assert len(traces) == 2  # Keras' own way, traced twice
+    for a, b in zip(load_saved(ours.run_dir).get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -34,7 +34,8 @@ from regspec.files import write_bytes, write_text
 from regspec.ir.graph import Program
 from regspec.lang.penalty import with_penalty
 from regspec.rundir import backup, layout, records
-from regspec.rundir.figures import RUN_FIGURES, draw_run_figures
+from regspec.rundir.figures import RUN_FIGURES
+from regspec.rundir.painter import Painter
 from regspec.rundir.read import accuracy_key
 from regspec.yamlio import dump_yaml
 
@@ -254,12 +255,6 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     weight statistics of every epoch to weights_history.jsonl (norms and near-zero fractions
     per layer and weight). ``prune``, told each epoch's number (from 0) and logs, stops training
     when it returns True: the run is then `pruned` (a search's pruner)."""
-    from regspec.backend.keras.adapt import adapt_layers
-    from regspec.backend.keras.build import compile_model
-    from regspec.backend.keras.data import load_data
-    from regspec.backend.keras.env import keras
-
-    k = keras()
     program = spec.program
     if program.compile.loss is None:
         raise program.source.error(("compile",), "training needs a loss", "add `compile: {loss: ...}`")
@@ -271,6 +266,23 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
         print(f"nothing to resume: {spec.name} had finished in {done.run_dir}")
         return done
     started = time.time()
+    painter = Painter(figures)  # imports matplotlib in its own process while this one loads and traces
+    try:
+        return _prepare_and_fit(spec, out, program, resumed_dir, started, verbose if lines_every is None else 0,
+                                painter, weights_every_epoch, lines_every, prune)
+    finally:
+        painter.close()
+
+
+def _prepare_and_fit(spec: Spec, out: str, program: Program, resumed_dir: str | None, started: float,
+                     verbose: int | str, painter: Painter, weights_every_epoch: bool, lines_every: int | None,
+                     prune: Prune | None) -> RunResult:
+    from regspec.backend.keras.adapt import adapt_layers
+    from regspec.backend.keras.build import build_state, compile_model
+    from regspec.backend.keras.data import load_data
+    from regspec.backend.keras.env import keras
+
+    k = keras()
     training = program.training
     seed = training.seed
     if seed is not None:
@@ -282,19 +294,20 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     with _strategy(training.distribution).scope():
         model = compile_model(program, built, split_loss=True, steps_per_execution=steps)
     adapt_layers(model, datasets.train_eval, program, built, datasets.train_inputs)
+    if training.distribution == "default":  # a strategy builds them itself, in its scope
+        build_state(model, datasets.train.element_spec)
     bdir = backup_dir(out, spec)
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
-        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started,
-                               verbose if lines_every is None else 0, figures, weights_every_epoch, lines_every,
-                               prune)
+        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
+                               painter, weights_every_epoch, lines_every, prune)
     finally:
         lock.close()
 
 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
-                    figures: tuple[str, ...], weights_every_epoch: bool = False,
+                    painter: Painter, weights_every_epoch: bool = False,
                     lines_every: int | None = None, prune: Prune | None = None) -> RunResult:
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
@@ -302,7 +315,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
                                  steps_per_execution=int(model.steps_per_execution))
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
-                                  resumed_dir is not None, started, verbose, figures, weights_every_epoch, lines_every,
+                                  resumed_dir is not None, started, verbose, painter, weights_every_epoch, lines_every,
                                   prune)
     except OSError as exc:
         # A full disk (or a folder gone) at any write: the run is `failed` with the reason, not
@@ -317,7 +330,7 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
 
 def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                        bdir: str, run_dir: str, run_info: records.RunRecord, resumed: bool, started: float,
-                       verbose: int | str, figures: tuple[str, ...], weights_every_epoch: bool,
+                       verbose: int | str, painter: Painter, weights_every_epoch: bool,
                        lines_every: int | None, prune: Prune | None) -> RunResult:
     from regspec.backend.keras.callbacks import BackupError, atomic_backup_class, build_callbacks, restored_epoch
     from regspec.backend.keras.env import keras
@@ -404,7 +417,7 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
     faults.reached("trained", run_dir)
     best = _backup_metadata(bdir).get("restored_epoch") if trained else restored_epoch(callbacks)
     pruned = _backup_metadata(bdir).get("pruned") is True if trained else saver.pruned
-    return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, figures, bdir,
+    return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, painter, bdir,
                    best if isinstance(best, int) and best > 0 else None, pruned)
 
 
@@ -427,7 +440,7 @@ def _write_status(run_dir: str, record: records.RunRecord) -> None:
 
 
 def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
-            run_info: records.RunRecord, history_path: str, started: float, figures: tuple[str, ...], bdir: str,
+            run_info: records.RunRecord, history_path: str, started: float, painter: Painter, bdir: str,
             restored_epoch: int | None = None, pruned: bool = False) -> RunResult:
     """Evaluate, save and write the run directory's results (training is over)."""
     from regspec.backend.keras.build import save_model
@@ -435,6 +448,13 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
 
     history = _history(history_path)
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
+    probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
+    stats = weight_stats(model, _layer_labels(program, built), probe)
+    records.write(run_dir, records.WeightStats.model_validate(stats))
+    records.write(run_dir, records.History.model_validate(history))
+    write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
+    faults.reached("history_written", run_dir)
+    painter.draw(run_dir, history, stats, spec.name, restored_epoch)  # drawn while this evaluates and saves
     train_scores: dict[str, float] | None = None
     test_scores: dict[str, float] | None = None
     if not diverged:
@@ -444,13 +464,7 @@ def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict
     faults.reached("evaluated", run_dir)
     save_model(model, layout.path(run_dir, layout.MODEL))
     faults.reached("model_saved", run_dir)
-    probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
-    stats = weight_stats(model, _layer_labels(program, built), probe)
-    records.write(run_dir, records.WeightStats.model_validate(stats))
-    records.write(run_dir, records.History.model_validate(history))
-    write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
-    faults.reached("history_written", run_dir)
-    draw_run_figures(run_dir, history, stats, spec.name, figures, restored_epoch)
+    painter.finish()
     faults.reached("figures_drawn", run_dir)
     metrics = records.Metrics(params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
                               train=train_scores, test=test_scores, seconds=round(time.time() - started, 3),

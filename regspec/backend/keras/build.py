@@ -222,6 +222,24 @@ def compile_model(program: Program, built: dict[str, Any] | None = None, *, spli
     return model
 
 
+def build_state(model: Any, batch_spec: Any) -> None:
+    """Create the optimizer's, the metrics' and the loss trackers' variables before training
+    traces its step, from the shapes of a batch (``batch_spec``: the dataset's element_spec).
+
+    Keras on TensorFlow (without a distribution strategy, which does this itself) creates them
+    while tracing the first step, and a tf.function that creates variables is traced twice: the
+    first epoch of the digits MLP takes 0.7-0.8 s instead of 1.8-2.2 s, with the same weights
+    after training."""
+    build = getattr(model, "_symbolic_build", None)  # Keras' own, as a strategy runs it
+    try:
+        if build is not None:
+            build(data_batch=batch_spec)
+        elif model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+    except Exception:  # noqa: BLE001, S110 - what is not built here, Keras builds while tracing, as before
+        pass
+
+
 def data_loss_metric(program: Program) -> Any:
     """The loss function as a metric, averaged over examples as Keras averages the loss."""
     k = keras()
