@@ -10,7 +10,7 @@ import pytest
 
 from regspec.api import load
 from regspec.backend.keras.build import build_state, compile_model
-from regspec.backend.keras.data import load_data
+from regspec.backend.keras.data import EVAL_BATCHES, load_data
 from regspec.backend.keras.env import keras
 from regspec.backend.keras.export_python import python_script
 from regspec.backend.keras.importer import import_model, to_yaml
@@ -112,3 +112,34 @@ def test_the_training_state_built_first_gives_the_weights_keras_gives(tmp_path):
     assert len(traces) == 2  # Keras' own way, traced twice
     for a, b in zip(load_saved(ours.run_dir).get_weights(), model.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def first_batch(dataset) -> int:
+    return int(next(iter(dataset))[0].shape[0])
+
+
+def test_evaluation_takes_bigger_batches_with_the_same_results():
+    """Validation and the train/test metrics run in batches of up to EVAL_BATCHES training
+    batches: the same loss (activity penalty included) and accuracy as batch by batch."""
+    spec = load(SPECS / "iris" / "activity.yaml").with_overrides({"training.batch_size": 8,
+                                                                  "data.validation_split": 0.4})
+    program = spec.program
+    datasets = load_data(program, program.training.seed)
+    assert first_batch(datasets.test) == first_batch(datasets.validation) == 8 * EVAL_BATCHES  # 38, 45 examples
+    model = compile_model(program, split_loss=True)
+    model.fit(datasets.train, epochs=2, verbose=0, shuffle=False)
+    for split in ("test", "validation", "train_eval"):
+        whole = getattr(datasets, split)
+        by_training_batch = whole.unbatch().batch(8)
+        ours = model.evaluate(whole, return_dict=True, verbose=0)
+        theirs = model.evaluate(by_training_batch, return_dict=True, verbose=0)
+        assert set(ours) == {"loss", "accuracy", "data_loss"}
+        for key, value in theirs.items():
+            assert ours[key] == pytest.approx(value, rel=1e-5), (split, key)
+
+
+def test_validation_steps_count_training_batches():
+    spec = iris(**{"data.validation_split": 0.2, "training.validation_steps": 2})
+    datasets = load_data(spec.program, 7)
+    assert first_batch(datasets.validation) == 16  # two steps: 32 examples, as asked
+    assert first_batch(datasets.test) == 38  # the test split has no step count: all 38 at once

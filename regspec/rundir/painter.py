@@ -120,4 +120,6 @@ def _draw(request: dict[str, Any], names: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)  # the trainer waits for this exit: tearing matplotlib down took another 0.2 s
