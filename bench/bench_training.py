@@ -1,6 +1,6 @@
 """Training overhead per epoch (issues 14, 26): regspec's `train` vs a hand-written Keras script.
 
-    python -m bench.bench_training [--rounds 3] [--scan]
+    python -m bench.bench_training [--rounds 3] [--scan] [--digits-epochs 25]
 
 Both train the same model on the same data in one process, interleaved; a callback records
 each epoch's wall time and the median of the steady-state epochs (after the first five) is
@@ -76,8 +76,8 @@ def hand(k, name: str, epochs: int, tfdata: bool = False) -> tuple[float, float]
     return statistics.median(timer.times[5:]), time.perf_counter() - start
 
 
-def ours(k, name: str, epochs: int, out: str, **overrides: object) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """regspec's `train`: the median steady epoch and the whole call's time."""
+def ours(k, name: str, epochs: int, out: str, **overrides: object) -> tuple[float, float, str]:  # type: ignore[no-untyped-def]
+    """regspec's `train`: the median steady epoch, the whole call's time and the run directory."""
     from regspec.api import load
     from regspec.runtime.train import train
 
@@ -92,11 +92,21 @@ def ours(k, name: str, epochs: int, out: str, **overrides: object) -> tuple[floa
     k.Model.fit = timed_fit
     start = time.perf_counter()
     try:
-        train(spec, out, verbose=0)
+        result = train(spec, out, verbose=0)
     finally:
         k.Model.fit = fit
     whole = time.perf_counter() - start
-    return statistics.median(timer.times[5:]), whole
+    return statistics.median(timer.times[5:]), whole, result.run_dir
+
+
+def weights_apart(a: str, b: str) -> float:
+    """The largest difference between two runs' trained weights, relative to the weights' scale."""
+    import numpy as np
+
+    from regspec.runtime.train import load_saved
+
+    pairs = list(zip(load_saved(a).get_weights(), load_saved(b).get_weights(), strict=True))
+    return max(float(np.max(np.abs(x - y)) / max(float(np.max(np.abs(x))), 1e-12)) for x, y in pairs)
 
 
 def scan(k, rounds: int, tmp: str) -> None:  # type: ignore[no-untyped-def]
@@ -119,6 +129,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scan", action="store_true", help="only the steps_per_execution scan")
+    parser.add_argument("--digits-epochs", type=int, default=25, help="epochs of the digits runs (the whole run's "
+                        "ratio nears the per-epoch one as they grow)")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from regspec.backend.keras.env import keras
@@ -130,18 +142,20 @@ if __name__ == "__main__":
         raise SystemExit(0)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, epochs in (("iris", 60), ("digits", 25)):
-            a, t, b, one, tw, bw = [], [], [], [], [], []
+        for name, epochs in (("iris", 60), ("digits", args.digits_epochs)):
+            a, t, b, one, tw, bw, apart = [], [], [], [], [], [], []
             for r in range(args.rounds):
                 a.append(hand(k, name, epochs)[0])
                 epoch, whole = hand(k, name, epochs, tfdata=True)
                 t.append(epoch)
                 tw.append(whole)
-                epoch, whole = ours(k, name, epochs, os.path.join(tmp, f"{name}{r}"))
+                epoch, whole, run = ours(k, name, epochs, os.path.join(tmp, f"{name}{r}"))
                 b.append(epoch)
                 bw.append(whole)
-                one.append(ours(k, name, epochs, os.path.join(tmp, f"{name}{r}-1"),
-                                **{"compile.steps_per_execution": 1})[0])
+                epoch, _, run_one = ours(k, name, epochs, os.path.join(tmp, f"{name}{r}-1"),
+                                         **{"compile.steps_per_execution": 1})
+                one.append(epoch)
+                apart.append(weights_apart(run, run_one))
 
             def ms(v: list[float]) -> str:
                 return f"{min(v) * 1000:.1f} / {statistics.median(v) * 1000:.1f} ms"
@@ -150,11 +164,15 @@ if __name__ == "__main__":
                      (f"{name}: hand-written, tf.data (regspec's feed)", ms(t)),
                      (f"{name}: regspec train (default: steps_per_execution auto)", ms(b)),
                      (f"{name}: regspec train, steps_per_execution 1", ms(one)),
+                     (f"{name}: trained weights, default vs steps_per_execution 1",
+                      f"at most {max(apart):.1e} apart (relative to each weight's largest)"),
                      (f"{name}: regspec / hand tf.data (min / median)",
                       f"{min(b) / min(t):.2f}x / {statistics.median(b) / statistics.median(t):.2f}x (target <= 0.7x)"),
                      (f"{name}: regspec / hand NumPy (min / median)",
                       f"{min(b) / min(a):.2f}x / {statistics.median(b) / statistics.median(a):.2f}x"),
                      (f"{name}: whole run, {epochs} epochs: hand tf.data / regspec train (min)",
                       f"{min(tw):.2f} s / {min(bw):.2f} s ({min(bw) / min(tw):.2f}x; regspec also saves the model, "
-                      "evaluates both splits and draws the figures)")]
+                      "evaluates both splits and draws the figures)"),
+                     (f"{name}: whole run, median of rounds' ratios",
+                      f"{statistics.median(b_ / t_ for b_, t_ in zip(bw, tw)):.2f}x")]
     report("per-epoch time, steady state (min / median over rounds)", rows)

@@ -32,7 +32,9 @@ def test_auto_steps_per_execution_gives_the_same_weights(tmp_path):
     one = train(iris(**{"compile.steps_per_execution": 1}), str(tmp_path / "one"), verbose=0, figures=())
     auto = train(iris(), str(tmp_path / "auto"), verbose=0, figures=())
     assert json.load(open(os.path.join(one.run_dir, "run.json")))["steps_per_execution"] == 1
-    assert json.load(open(os.path.join(auto.run_dir, "run.json")))["steps_per_execution"] == 7  # 112 / 16: an epoch
+    record = json.load(open(os.path.join(auto.run_dir, "run.json")))
+    assert record["steps_per_execution"] == 7  # 112 / 16: an epoch
+    assert record["eval_batch_size"] == 16 * EVAL_BATCHES
     for a, b in zip(load_saved(one.run_dir).get_weights(), load_saved(auto.run_dir).get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert one.metrics["test"] == pytest.approx(auto.metrics["test"], rel=1e-5)

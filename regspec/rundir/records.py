@@ -56,6 +56,9 @@ class RunRecord(Record):
     versions: dict[str, str] = Field(default_factory=dict)
     #: Batches per call into the compiled step (compile.steps_per_execution, `auto` as chosen).
     steps_per_execution: Annotated[int, Field(ge=1)] | None = None
+    #: The batch the train and test metrics were evaluated in (up to 4 training batches, for the
+    #: same results in fewer steps); validation too, unless training.validation_steps counts batches.
+    eval_batch_size: Annotated[int, Field(ge=1)] | None = None
 
 
 class Metrics(Record):

@@ -312,7 +312,8 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
                                  status="running", started=_now(), versions=_versions(),
-                                 steps_per_execution=int(model.steps_per_execution))
+                                 steps_per_execution=int(model.steps_per_execution),
+                                 eval_batch_size=datasets.eval_batch)
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
                                   resumed_dir is not None, started, verbose, painter, weights_every_epoch, lines_every,

@@ -58,6 +58,8 @@ class Datasets:
     #: The training examples in memory, by model input (array sources): what adapting layers read
     #: when a model input feeds them, without a pass through the batched pipeline.
     train_inputs: dict[str, np.ndarray] | None = None
+    #: The batch the train and test metrics are evaluated in (see eval_batch_size).
+    eval_batch: int | None = None
 
 
 @dataclass
@@ -307,7 +309,7 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     return Datasets(
         train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
         validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet), preprocessing=record,
-        train_inputs={program.inputs[0].id: x},
+        train_inputs={program.inputs[0].id: x}, eval_batch=eval_batch_size(program, x),
     )
 
 
@@ -412,7 +414,8 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
                                  loss=program.compile.task_of(outputs[0]).loss)
     return Datasets(train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
                     validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet),
-                    preprocessing=record, train_inputs=x if isinstance(x, dict) else {names[0]: x})
+                    preprocessing=record, train_inputs=x if isinstance(x, dict) else {names[0]: x},
+                    eval_batch=eval_batch_size(program, x))
 
 
 def _n_classes(got: Named, output: str) -> int | None:
