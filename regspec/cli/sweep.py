@@ -104,10 +104,12 @@ class _ProgressBar:
 
             self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                 TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
-                                transient=False)
+                                transient=False, auto_refresh=False)  # no thread of its own: see update()
             self.bar.start()
             self.task = self.bar.add_task("trials", total=total, completed=done, note="")
         failed = counts.get("failed", 0)
         shown = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
         note = (f"running {shown}" if running else "") + (f" ({failed} failed)" if failed else "")
-        self.bar.update(self.task, completed=done, total=total, note=note)
+        # Drawn here, when the runner tells (every 0.2 s): a refreshing thread would keep the runner
+        # from forking the processes that draw the trials' figures at the end, on every core.
+        self.bar.update(self.task, completed=done, total=total, note=note, refresh=True)
