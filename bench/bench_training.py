@@ -2,17 +2,22 @@
 
     python -m bench.bench_training [--rounds 3] [--scan] [--digits-epochs 25]
 
-Both train the same model on the same data in one process, interleaved; a callback records
-each epoch's wall time and the median of the steady-state epochs (after the first five) is
-compared. The hand script fits NumPy arrays, as the articles do; regspec adds its tf.data
+Both train the same model on the same data, each run in a fresh process (TensorFlow's thread
+pools are a process's, and regspec chooses them for a small model), interleaved round by round;
+a callback records each epoch's wall time and the median of the steady-state epochs (after the
+first five) is compared. The whole run is from the data to the test metrics, TensorFlow imported.
+The hand script fits NumPy arrays, as the articles do; regspec adds its tf.data
 pipeline, the epoch log, the time-bounded backup and TerminateOnNaN.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -125,37 +130,55 @@ def scan(k, rounds: int, tmp: str) -> None:  # type: ignore[no-untyped-def]
     report("per-epoch time by steps_per_execution (median over rounds)", rows)
 
 
+def one(kind: str, name: str, epochs: int, out: str) -> dict:
+    """One measurement in a fresh process (with `--one`): thread pools and the like are a
+    process's, chosen once, so each side gets a process of its own, as a user's script would."""
+    cmd = [sys.executable, "-m", "bench.bench_training", "--one", kind, name, str(epochs), out]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_one(kind: str, name: str, epochs: int, out: str) -> None:
+    from regspec.backend.keras.env import keras
+
+    k = keras()
+    if kind in ("numpy", "tfdata"):
+        epoch, whole = hand(k, name, epochs, tfdata=kind == "tfdata")
+        run = ""
+    else:
+        epoch, whole, run = ours(k, name, epochs, out, **({"compile.steps_per_execution": 1} if kind == "ours1" else {}))
+    print(json.dumps({"epoch": epoch, "whole": whole, "run": run}))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scan", action="store_true", help="only the steps_per_execution scan")
     parser.add_argument("--digits-epochs", type=int, default=25, help="epochs of the digits runs (the whole run's "
                         "ratio nears the per-epoch one as they grow)")
+    parser.add_argument("--one", nargs=4, metavar=("KIND", "NAME", "EPOCHS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from regspec.backend.keras.env import keras
-
-    k = keras()
+    if args.one:
+        run_one(args.one[0], args.one[1], int(args.one[2]), args.one[3])
+        raise SystemExit(0)
     if args.scan:
+        from regspec.backend.keras.env import keras
+
         with tempfile.TemporaryDirectory() as tmp:
-            scan(k, args.rounds, tmp)
+            scan(keras(), args.rounds, tmp)
         raise SystemExit(0)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, epochs in (("iris", 60), ("digits", args.digits_epochs)):
-            a, t, b, one, tw, bw, apart = [], [], [], [], [], [], []
-            for r in range(args.rounds):
-                a.append(hand(k, name, epochs)[0])
-                epoch, whole = hand(k, name, epochs, tfdata=True)
-                t.append(epoch)
-                tw.append(whole)
-                epoch, whole, run = ours(k, name, epochs, os.path.join(tmp, f"{name}{r}"))
-                b.append(epoch)
-                bw.append(whole)
-                epoch, _, run_one = ours(k, name, epochs, os.path.join(tmp, f"{name}{r}-1"),
-                                         **{"compile.steps_per_execution": 1})
-                one.append(epoch)
-                apart.append(weights_apart(run, run_one))
+            got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "ours": [], "ours1": []}
+            for r in range(args.rounds):  # interleaved: a round's runs see the same load
+                for kind in got:
+                    got[kind].append(one(kind, name, epochs, os.path.join(tmp, f"{name}{r}-{kind}")))
+            a, t, b, one_ = ([m["epoch"] for m in got[kind]] for kind in ("numpy", "tfdata", "ours", "ours1"))
+            tw, bw = [m["whole"] for m in got["tfdata"]], [m["whole"] for m in got["ours"]]
+            apart = [weights_apart(x["run"], y["run"]) for x, y in zip(got["ours"], got["ours1"])]
 
             def ms(v: list[float]) -> str:
                 return f"{min(v) * 1000:.1f} / {statistics.median(v) * 1000:.1f} ms"
@@ -163,7 +186,7 @@ if __name__ == "__main__":
             rows += [(f"{name}: hand-written, NumPy arrays (the articles)", ms(a)),
                      (f"{name}: hand-written, tf.data (regspec's feed)", ms(t)),
                      (f"{name}: regspec train (default: steps_per_execution auto)", ms(b)),
-                     (f"{name}: regspec train, steps_per_execution 1", ms(one)),
+                     (f"{name}: regspec train, steps_per_execution 1", ms(one_)),
                      (f"{name}: trained weights, default vs steps_per_execution 1",
                       f"at most {max(apart):.1e} apart (relative to each weight's largest)"),
                      (f"{name}: regspec / hand tf.data (min / median)",
@@ -175,4 +198,4 @@ if __name__ == "__main__":
                       "evaluates both splits and draws the figures)"),
                      (f"{name}: whole run, median of rounds' ratios",
                       f"{statistics.median(b_ / t_ for b_, t_ in zip(bw, tw)):.2f}x")]
-    report("per-epoch time, steady state (min / median over rounds)", rows)
+    report("per-epoch time, steady state (min / median over rounds; each run a fresh process)", rows)

@@ -59,6 +59,9 @@ class RunRecord(Record):
     #: The batch the train and test metrics were evaluated in (up to 4 training batches, for the
     #: same results in fewer steps); validation too, unless training.validation_steps counts batches.
     eval_batch_size: Annotated[int, Field(ge=1)] | None = None
+    #: TensorFlow's intra-op and inter-op threads, when regspec chose them (a small model's; see
+    #: backend/keras/threads.py); absent: TensorFlow's defaults, or the process's own settings.
+    threads: dict[str, Annotated[int, Field(ge=0)]] | None = None
 
 
 class Metrics(Record):

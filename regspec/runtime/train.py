@@ -281,8 +281,11 @@ def _prepare_and_fit(spec: Spec, out: str, program: Program, resumed_dir: str | 
     from regspec.backend.keras.build import build_state, compile_model
     from regspec.backend.keras.data import load_data
     from regspec.backend.keras.env import keras
+    from regspec.backend.keras.threads import apply as apply_threads
+    from regspec.backend.keras.threads import choose as choose_threads
 
     k = keras()
+    threads = apply_threads(choose_threads(program))  # before TensorFlow starts: its pools are made once
     training = program.training
     seed = training.seed
     if seed is not None:
@@ -300,7 +303,7 @@ def _prepare_and_fit(spec: Spec, out: str, program: Program, resumed_dir: str | 
     lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
     try:
         return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
-                               painter, weights_every_epoch, lines_every, prune)
+                               painter, weights_every_epoch, lines_every, prune, threads)
     finally:
         lock.close()
 
@@ -308,12 +311,13 @@ def _prepare_and_fit(spec: Spec, out: str, program: Program, resumed_dir: str | 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
                     painter: Painter, weights_every_epoch: bool = False,
-                    lines_every: int | None = None, prune: Prune | None = None) -> RunResult:
+                    lines_every: int | None = None, prune: Prune | None = None,
+                    threads: dict[str, int] | None = None) -> RunResult:
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
                                  status="running", started=_now(), versions=_versions(),
                                  steps_per_execution=int(model.steps_per_execution),
-                                 eval_batch_size=datasets.eval_batch)
+                                 eval_batch_size=datasets.eval_batch, threads=threads)
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
                                   resumed_dir is not None, started, verbose, painter, weights_every_epoch, lines_every,

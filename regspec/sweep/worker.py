@@ -23,6 +23,20 @@ def _die_with_parent() -> None:
         pass
 
 
+def _threads(base_path: str, cores: int) -> tuple[int, int]:
+    """A worker's thread pools on its ``cores``: one operation at a time on all of them, or for a
+    small model (backend/keras/threads.py) half of them per operation, two operations at once."""
+    from regspec.backend.keras.threads import choose
+    from regspec.diagnostics import RegspecError
+
+    try:
+        from regspec.api import load
+
+        return choose(load(base_path).program, available=cores) or (cores, 1)
+    except (RegspecError, OSError):  # the trial says what is wrong with the base
+        return cores, 1
+
+
 def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict,
               key: str | None = None, figures: tuple[str, ...] = SWEEP_FIGURES,
               prune: Callable[[int, dict[str, float]], bool] | None = None) -> dict[str, Any]:
@@ -70,16 +84,17 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
     # in flight as interrupted and stops this worker. Here it would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    intra, inter = _threads(base_path, threads)
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(intra)  # the trials' train() sees them set and keeps them
+    os.environ["TF_NUM_INTEROP_THREADS"] = str(inter)
     from regspec.backend.keras.env import keras
     from regspec.sweep.store import Store
 
     keras()
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(intra)
+    tf.config.threading.set_inter_op_parallelism_threads(inter)
     from regspec.diagnostics import RegspecError
 
     store = Store(db_path)
