@@ -7,7 +7,7 @@ it is handed the history and the weight statistics, and draws while the trainer 
 saves the model. Figures are views of results already written: if the painter cannot start, dies
 or hangs, the trainer draws what is missing itself, as before.
 
-    python -m regspec.rundir.painter   (reads one JSON request on stdin; started by Painter)
+    python -m regspec.rundir.painter   (reads one JSON request on stdin; Painter starts it)
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ from regspec.rundir.figures import draw_run_figures, missing_figures
 #: How long the trainer waits for the figures before drawing them itself (a hung painter).
 WAIT_SECONDS = 120.0
 
+#: The painter's start: this regspec is found as the trainer found it (the same environment),
+#: and where only the trainer's own sys.path had it, after everything else (it shadows nothing).
+_START = ("import runpy, sys; sys.path.append(sys.argv.pop(1)); "
+          "runpy.run_module('regspec.rundir.painter', run_name='__main__', alter_sys=True)")
+
 
 class Painter:
     """Started with ``names`` (the figures to draw; none: no process at all)."""
@@ -35,10 +40,9 @@ class Painter:
         if not names:
             return
         package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         try:
-            self._proc = subprocess.Popen([sys.executable, "-m", "regspec.rundir.painter"], stdin=subprocess.PIPE,
-                                          env=env, close_fds=True)
+            self._proc = subprocess.Popen([sys.executable, "-c", _START, package_root], stdin=subprocess.PIPE,
+                                          close_fds=True)
         except OSError:
             self._proc = None  # drawn in this process
 
