@@ -101,3 +101,25 @@ def test_the_helper_draws_only_the_figures_asked(tmp_path, names):
     painter.draw(str(tmp_path), HISTORY, WEIGHTS, "run")
     painter.finish()
     assert drawn(tmp_path) == list(names)
+
+
+def test_a_request_cut_short_ends_the_helper_quietly():
+    # The trainer killed while it wrote: no traceback on the user's terminal.
+    proc = subprocess.Popen([sys.executable, "-m", "regspec.rundir.painter"], stdin=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    _, err = proc.communicate(b'{"run_dir": "/tmp", "names": ["curv', timeout=60)
+    assert proc.returncode == 1 and b"Traceback" not in err
+
+
+def test_ctrl_c_is_the_trainers_to_handle():
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "regspec.rundir.painter"], stdin=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    time.sleep(3)  # imports done, waiting for the request
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None  # still there: the trainer stops it
+    _, err = proc.communicate(b"", timeout=60)
+    assert proc.returncode == 0 and b"Traceback" not in err

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -94,6 +95,8 @@ class Painter:
 
 
 def main() -> int:
+    # Ctrl-C reaches the whole process group: it is the trainer's to handle (it stops this process).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import matplotlib.figure  # noqa: F401 - the point of starting early: imported before the request comes
     from matplotlib.backends import backend_agg  # noqa: F401
 
@@ -124,6 +127,9 @@ def _draw(request: dict[str, Any], names: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":
-    code = main()
+    try:
+        code = main()
+    except Exception:  # noqa: BLE001 - no traceback: a trainer still there draws what is missing
+        code = 1  # (a request cut short: the trainer was killed while it wrote it)
     sys.stderr.flush()
     os._exit(code)  # the trainer waits for this exit: tearing matplotlib down took another 0.2 s
