@@ -25,7 +25,7 @@ def _die_with_parent() -> None:
 
 def _threads(base_path: str, cores: int) -> tuple[int, int]:
     """A worker's thread pools on its ``cores``: one operation at a time on all of them, or for a
-    small model (backend/keras/threads.py) half of them per operation, two operations at once."""
+    small model (backend/keras/threads.py) half of them per operation and as many at once as cores."""
     from regspec.backend.keras.threads import choose
     from regspec.diagnostics import RegspecError
 
