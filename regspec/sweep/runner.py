@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
+from regspec.backend.keras.threads import cores as _cores
 from regspec.diagnostics import Diagnostic, SpecError
 from regspec.rundir import layout
 from regspec.sweep.plan import Plan, plan
@@ -179,14 +180,6 @@ def _run_local(store: Store, base_path: str, runs: str, jobs: int, progress: Pro
     dead = [r for r in store.rows() if r.status == "running"]
     for r in dead:
         store.finish(r.id, "failed", error="the worker process died during this trial")
-
-
-def _cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the machine's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _can_fork() -> bool:
