@@ -205,14 +205,7 @@ def _copied(model: Any, update: dict[str, Any], frozen: tuple | None = None) -> 
         frozen = tuple((k, _frozen(v)) for k, v in update.items())
         if any(v is _UNHASHABLE for _, v in frozen):
             return model.model_copy(update=update)
-    key = ("copy", id(model), frozen)
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] is model:
-        _used(key)
-        return hit[1]
-    value = model.model_copy(update=update)
-    _remember(key, model, value)
-    return value
+    return _once(("copy", id(model), frozen), model, partial(model.model_copy, update=update))
 
 
 _UNHASHABLE = object()

@@ -23,18 +23,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def _threads(base_path: str, cores: int) -> tuple[int, int]:
+def _threads(base: Any, cores: int) -> tuple[int, int]:
     """A worker's thread pools on its ``cores``: one operation at a time on all of them, or for a
-    small model (backend/keras/threads.py) half of them per operation and as many at once as cores."""
+    small model (backend/keras/threads.py) half of them per operation and as many at once as cores.
+    ``base``: the sweep's base spec (None when it does not load: each trial says why)."""
     from regspec.backend.keras.threads import choose
-    from regspec.diagnostics import RegspecError
 
-    try:
-        from regspec.api import load
-
-        return choose(load(base_path).program, available=cores) or (cores, 1)
-    except (RegspecError, OSError):  # the trial says what is wrong with the base
-        return cores, 1
+    return (choose(base.program, available=cores) if base is not None else None) or (cores, 1)
 
 
 def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, base_cache: dict,
@@ -84,7 +79,15 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
     # in flight as interrupted and stops this worker. Here it would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    intra, inter = _threads(base_path, threads)
+    from regspec.api import load
+    from regspec.diagnostics import RegspecError
+
+    cache: dict = {}  # the base spec, loaded once for the threads and every trial
+    try:
+        cache[base_path] = load(base_path)
+    except (RegspecError, OSError):
+        pass  # each trial loads it again, and records why it does not load
+    intra, inter = _threads(cache.get(base_path), threads)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(intra)  # the trials' train() sees them set and keeps them
     os.environ["TF_NUM_INTEROP_THREADS"] = str(inter)
     from regspec.backend.keras.env import keras
@@ -95,10 +98,7 @@ def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id:
 
     tf.config.threading.set_intra_op_parallelism_threads(intra)
     tf.config.threading.set_inter_op_parallelism_threads(inter)
-    from regspec.diagnostics import RegspecError
-
     store = Store(db_path)
-    cache: dict = {}
     try:
         while True:
             row = store.claim(worker_id)

@@ -36,12 +36,12 @@ EVAL_BATCHES = 4
 EVAL_BYTES = 4 << 20
 
 
-def eval_batch_size(program: Program, xs: Any, validating: bool = False) -> int:
+def eval_batch_size(program: Program, xs: Any) -> int:
     """The batch evaluation takes for inputs ``xs`` (one array, or one per input): the training
-    batch where `validation_steps` counts validation batches, or where rows have no fixed size."""
+    batch where rows have no fixed size (text)."""
     bs = program.training.batch_size
     arrays = list(xs.values()) if isinstance(xs, dict) else [xs]
-    if (validating and program.training.validation_steps) or any(a.dtype.kind in "OSUV" for a in arrays):
+    if any(a.dtype.kind in "OSUV" for a in arrays):
         return bs
     row = sum(a.nbytes // max(len(a), 1) for a in arrays)
     return max(bs, min(EVAL_BATCHES * bs, EVAL_BYTES // max(row, 1)))
@@ -286,14 +286,17 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
         val = (xv, yv)
     bs = program.training.batch_size
 
-    def batches(xs: np.ndarray, ys: np.ndarray, validating: bool = False) -> Any:
-        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(eval_batch_size(program, xs, validating))
+    eval_bs = eval_batch_size(program, x)
+    val_bs = bs if program.training.validation_steps else eval_bs  # it counts batches of the training size
+
+    def batches(xs: np.ndarray, ys: np.ndarray, size: int = eval_bs) -> Any:
+        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(size)
 
     train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(bs)
     train = augment(program, train)
     if program.training.steps_per_epoch:
         train = train.repeat()
-    validation = batches(*val, validating=True) if val is not None else batches(xt, yt, validating=True)
+    validation = batches(*val, val_bs) if val is not None else batches(xt, yt, val_bs)
     standardize = None
     if got.mean is not None and got.scale is not None:
         standardize = Standardize(mean=tuple(got.mean.astype(float).tolist()), scale=tuple(got.scale.astype(float).tolist()))
@@ -309,7 +312,7 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     return Datasets(
         train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
         validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet), preprocessing=record,
-        train_inputs={program.inputs[0].id: x}, eval_batch=eval_batch_size(program, x),
+        train_inputs={program.inputs[0].id: x}, eval_batch=eval_bs,
     )
 
 
@@ -390,14 +393,17 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
         print(f"warning: {len(_first(y))} training examples, fewer than one batch ({bs}): "
               "every step sees the whole training set", file=sys.stderr)
 
-    def batches(xs: Any, ys: Any, validating: bool = False) -> Any:
-        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(eval_batch_size(program, xs, validating))
+    eval_bs = eval_batch_size(program, x)
+    val_bs = bs if program.training.validation_steps else eval_bs  # it counts batches of the training size
+
+    def batches(xs: Any, ys: Any, size: int = eval_bs) -> Any:
+        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(size)
 
     train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(_first(y)), seed=seed,
                                                                reshuffle_each_iteration=True).batch(bs)
     if program.training.steps_per_epoch:
         train = train.repeat()
-    validation = batches(*val, validating=True) if val is not None else batches(xt, yt, validating=True)
+    validation = batches(*val, val_bs) if val is not None else batches(xt, yt, val_bs)
     quiet = tf.data.Options()  # as for one input (see _from_arrays)
     quiet.threading.private_threadpool_size = 1
     quiet.threading.max_intra_op_parallelism = 1
@@ -415,7 +421,7 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
     return Datasets(train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
                     validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet),
                     preprocessing=record, train_inputs=x if isinstance(x, dict) else {names[0]: x},
-                    eval_batch=eval_batch_size(program, x))
+                    eval_batch=eval_bs)
 
 
 def _n_classes(got: Named, output: str) -> int | None:
