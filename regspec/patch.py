@@ -15,7 +15,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -30,6 +30,7 @@ from regspec.paths import Path, PathError, format_path, locate
 from regspec.pipeline import Checked
 
 _NUMBER = (int, float)
+_M = TypeVar("_M", bound=BaseModel)
 _DROPOUT = Dropout(type="dropout", rate=0.5)  # what an annotation's Dropout is made from
 
 
@@ -109,16 +110,17 @@ def derive(base: Checked, base_data: dict, doc: Document, changed: list[tuple[Pa
     # resolve's order: each layer's copies and their dropouts; a reuse item where it was written
     resolved_layers = [model_layers[n.path[1]] if n.shares is not None else n.layer  # type: ignore[index]
                        for n in nodes]
-    model = base.model.model_copy(update={"layers": model_layers, **update})
+    model = _copy(base.model, {"layers": model_layers, **update})
     rupdate = dict(update)
     if "training" in update and base.resolved.training is not base.model.training:  # data.batch_size moved in
-        rupdate["training"] = update["training"].model_copy(update={"batch_size": base.resolved.training.batch_size})
-    resolved = base.resolved.model_copy(update={"layers": resolved_layers, **rupdate})
-    program = Program(
-        name=resolved.name, inputs=base.program.inputs, nodes=tuple(nodes), outputs=base.program.outputs,
-        compile=resolved.compile, data=resolved.data, training=resolved.training,
-        source=SourceMap(doc.file, doc.position),
-    )
+        rupdate["training"] = _copy(update["training"], {"batch_size": base.resolved.training.batch_size})
+    resolved = _copy(base.resolved, {"layers": resolved_layers, **rupdate})
+    program = object.__new__(Program)  # Program(...) without a frozen dataclass' setattr per field
+    _set(program, "__dict__", {
+        "name": resolved.name, "inputs": base.program.inputs, "nodes": tuple(nodes), "outputs": base.program.outputs,
+        "compile": resolved.compile, "data": resolved.data, "training": resolved.training,
+        "source": SourceMap(doc.file, doc.position),
+    })
     return Checked(model, resolved, program, base.warnings)
 
 
@@ -179,10 +181,11 @@ def _remember(key: tuple, held: Any, value: Any) -> None:
 
 
 def _once(key: tuple, held: Any, make: Callable[[], Any]) -> Any:
-    """``make()``, once for each key; ``key`` names ``held`` by its id, and ``held`` stays in the
-    entry (so no other object takes its id while the entry lives) and is checked on every hit."""
+    """``make()``, once for each key; ``key`` names ``held`` by its id (or a :class:`_Both` by the
+    ids of its two), and ``held`` stays in the entry (so no other object takes its id while the
+    entry lives) and is checked on every hit."""
     hit = _MEMO.get(key)
-    if hit is not None and hit[0] is held:
+    if hit is not None and (hit[0] is held or (type(held) is _Both and held.holds(hit[0]))):
         _used(key)
         return hit[1]
     value = make()
@@ -198,14 +201,26 @@ def _used(key: tuple) -> None:
         pass
 
 
-def _copied(model: Any, update: dict[str, Any], frozen: tuple | None = None) -> Any:
-    """``model.model_copy(update=update)``, once for each model and values (a grid's points repeat
-    them); ``frozen``: the values as a key, when the caller has made it already."""
-    if frozen is None:
-        frozen = tuple((k, _frozen(v)) for k, v in update.items())
-        if any(v is _UNHASHABLE for _, v in frozen):
-            return model.model_copy(update=update)
-    return _once(("copy", id(model), frozen), model, partial(model.model_copy, update=update))
+def _copy(model: _M, update: dict[str, Any]) -> _M:
+    """``model.model_copy(update=update)`` for the language's models, which have no extra and no
+    private attributes: pydantic's general copy handles both and takes twice as long, and a
+    variant makes a few copies."""
+    if model.__pydantic_extra__ is not None or getattr(model, "__pydantic_private__", None) is not None:
+        return model.model_copy(update=update)
+    cls = type(model)
+    new = cls.__new__(cls)
+    fields = model.__dict__.copy()
+    fields.update(update)
+    _set(new, "__dict__", fields)
+    _set(new, "__pydantic_extra__", None)
+    given = model.__pydantic_fields_set__  # shared when it holds the update's keys: a frozen model never adds to it
+    shared = given >= update.keys() and model.model_config.get("frozen")
+    _set(new, "__pydantic_fields_set__", given if shared else given | update.keys())
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
+_set = object.__setattr__
 
 
 _UNHASHABLE = object()
@@ -247,58 +262,83 @@ def _nodes(program: Program, new_layers: dict[int, Layer]) -> list[LayerNode] | 
     annotation that appears or goes adds or removes its Dropout node (None where that is not
     a plain insertion: a repeated layer, an output, a reference to another output).
 
-    What to do with each node depends only on which layers changed and whether each has a
-    dropout rate now (none, zero, non-zero): worked out once (:func:`_steps`), then done with
-    each variant's layers."""
+    Where each node goes depends only on which layers changed and whether each has a dropout
+    rate now (none, zero, non-zero): worked out once (:func:`_plan`). The nodes a changed layer
+    makes depend only on that layer's validated object, which a grid's points share: made once
+    for each (:func:`_place`)."""
     rates = {i: _rate(new) for i, new in new_layers.items()}
     state = tuple((i, rates[i] is None, bool(rates[i])) for i in sorted(new_layers))
-    steps = _once(("steps", id(program), state), program, partial(_steps, program, new_layers, rates))
-    if steps is None:
+    plan = _once(("plan", id(program), state), program, partial(_plan, program, new_layers, rates))
+    if plan is None:
         return None
-    swap: dict[int, Layer] = {}  # id of a base item -> its patched twin (reuse nodes share it)
-    out: list[LayerNode] = []
-    for kind, node, index, inputs, keep in steps:
-        if kind == "same":
-            out.append(node)
-        elif kind == "item":
-            layer = _copied(new_layers[index], *keep) if keep else new_layers[index]
-            swap[id(node.layer)] = layer
-            out.append(LayerNode(node.id, layer, inputs, node.path, node.copy, node.shares))
-        elif kind == "reuse":
-            out.append(LayerNode(node.id, swap[id(node.layer)], inputs, node.path, node.copy, node.shares))
-        elif kind == "rate":  # a Dropout node the annotation made, with the new rate
-            out.append(LayerNode(node.id, _copied(node.layer, {"rate": rates[index]}), inputs, node.path, node.copy))
-        else:  # "dropout": one the annotation makes now, after ``node``
-            drop = _copied(_DROPOUT, {"rate": rates[index], "name": keep["name"]})  # the rate was validated
-            out.append(LayerNode(keep["id"], drop, (node.id,), node.path + ("dropout",), node.copy))
+    template, parts = plan
+    out = list(template)
+    for index, steps in parts.items():
+        new = new_layers[index]
+        held = _Both((steps, new))
+        for at, node in _once(("place", id(steps), id(new)), held, partial(_place, steps, new, rates[index])):
+            out[at] = node
     return out
 
 
-def _steps(program: Program, new_layers: dict[int, Layer], rates: dict[int, Any]) -> list[tuple] | None:
-    """For each node of ``program``: ("same", node) as it is (its inputs rewired if a Dropout came
-    or went before it), ("item", node, index, inputs, (keep, its key)) with the changed layer, ("reuse", ...)
-    calling a changed layer again, ("rate", ...) an annotation's Dropout with its new rate, and
-    ("dropout", node, index, _, {name, id}) a Dropout inserted after ``node``. None: not patchable."""
+class _Both(tuple):
+    """Two objects a memo entry was made from, each checked by identity on a hit (see :func:`_once`)."""
+
+    __slots__ = ()
+
+    def holds(self, other: Any) -> bool:
+        return type(other) is _Both and self[0] is other[0] and self[1] is other[1]
+
+
+def _place(steps: tuple, new: Layer, rate: Any) -> tuple[tuple[int, LayerNode], ...]:
+    """The nodes one changed layer makes, each with its place in the program: its items (with the
+    name and repeat resolve gave each copy, the dropout moved out), the `reuse` nodes calling them,
+    its annotation's Dropout with the new rate or the one inserted now (the rate was validated)."""
+    swap: dict[int, Layer] = {}  # id of a base item -> its patched twin (reuse nodes call it)
+    out = []
+    for kind, at, node, inputs, keep in steps:
+        if kind == "item":
+            layer = _copy(new, keep) if keep else new
+            swap[id(node.layer)] = layer
+            out.append((at, LayerNode(node.id, layer, inputs, node.path, node.copy, node.shares)))
+        elif kind == "reuse":
+            out.append((at, LayerNode(node.id, swap[id(node.layer)], inputs, node.path, node.copy, node.shares)))
+        elif kind == "rate":  # a Dropout node the annotation made, with the new rate
+            out.append((at, LayerNode(node.id, _copy(node.layer, {"rate": rate}), inputs, node.path, node.copy)))
+        else:  # "dropout": one the annotation makes now, after ``node``
+            drop = _copy(_DROPOUT, {"rate": rate, "name": keep["name"]})
+            out.append((at, LayerNode(keep["id"], drop, (node.id,), node.path + ("dropout",), node.copy)))
+    return tuple(out)
+
+
+def _plan(program: Program, new_layers: dict[int, Layer], rates: dict[int, Any]) -> tuple | None:
+    """(the nodes that stay, None where a changed layer's node goes; for each changed layer, the
+    steps :func:`_place` takes: ("item", at, node, inputs, keep) for each of its items,
+    ("reuse", ...) for a node calling one again, ("rate", ...) for its annotation's Dropout and
+    ("dropout", at, node, (), {name, id}) for a Dropout inserted after ``node``). None: not
+    patchable."""
     dropped, secondary = _wiring(program)
-    changed_items: set[int] = set()  # ids of base items that change (reuse nodes call them)
+    owner: dict[int, int] = {}  # id of a base item that changes -> its layer's index
     rename: dict[str, str] = {}  # a node id later nodes took -> the one they take now
-    steps: list[tuple] = []
+    template: list[LayerNode | None] = []
+    parts: dict[int, list[tuple]] = {}
     for node in program.nodes:
         index = node.path[1]
         inputs = tuple(rename.get(s, s) for s in node.inputs)
-        fixed = node if inputs == node.inputs else LayerNode(node.id, node.layer, inputs, node.path, node.copy,
-                                                             node.shares)
-        if node.shares is not None:
-            steps.append(("reuse", node, index, inputs, None) if id(node.layer) in changed_items
-                         else ("same", fixed, index, inputs, None))
+        if node.shares is not None and id(node.layer) in owner:
+            parts[owner[id(node.layer)]].append(("reuse", len(template), node, inputs, None))
+            template.append(None)
             continue
-        if index not in new_layers:
-            steps.append(("same", fixed, index, inputs, None))
+        if node.shares is not None or index not in new_layers:
+            template.append(node if inputs == node.inputs
+                            else LayerNode(node.id, node.layer, inputs, node.path, node.copy, node.shares))
             continue
         new, rate = new_layers[index], rates[index]
+        steps = parts.setdefault(index, [])
         if len(node.path) > 2:  # the Dropout of an annotation
             if rate:
-                steps.append(("rate", node, index, inputs, None))
+                steps.append(("rate", len(template), node, inputs, None))
+                template.append(None)
             else:  # the annotation went: later nodes take the layer itself
                 rename[node.id] = inputs[0]
             continue
@@ -306,17 +346,18 @@ def _steps(program: Program, new_layers: dict[int, Layer], rates: dict[int, Any]
         keep: dict[str, Any] = {k: before[k] for k in ("name", "repeat") if k in before and before[k] != new.__dict__[k]}
         if rate is not None:
             keep["dropout"] = None  # resolve moves the annotation into a Dropout node
-        changed_items.add(id(node.layer))
-        steps.append(("item", node, index, inputs, (keep, tuple((k, _frozen(v)) for k, v in keep.items())) if keep
-                      else None))
+        owner[id(node.layer)] = index
+        steps.append(("item", len(template), node, inputs, keep))
+        template.append(None)
         if rate and node.path[:2] not in dropped:  # an annotation came: a Dropout after it, taken by later nodes
             if new.__dict__.get("repeat", 1) != 1 or node.id in program.outputs or node.id in secondary:
                 return None
             name = dropout_name(keep.get("name", new.__dict__.get("name")))
             drop_id = name or format_path(node.path + ("dropout",))
-            steps.append(("dropout", node, index, (), {"name": name, "id": drop_id}))
+            steps.append(("dropout", len(template), node, (), {"name": name, "id": drop_id}))
+            template.append(None)
             rename[node.id] = drop_id
-    return steps
+    return tuple(template), {i: tuple(steps) for i, steps in parts.items()}
 
 
 def _wiring(program: Program) -> tuple[set[Path], set[str]]:

@@ -131,6 +131,18 @@ def test_the_patch_is_taken_and_chains() -> None:
     assert [n.type for n in two.program.nodes][-2:] == ["dense", "dense"]
 
 
+def test_a_reuse_node_calls_the_patched_layer_itself() -> None:
+    """The siamese encoder with a new factor, across a grid: its `reuse` node holds the very layer
+    object of the item it calls (one set of weights), as the pipeline makes it."""
+    base = load(SPECS / "graphs" / "siamese.yaml")
+    assert base.program.nodes[1].layer is base.program.nodes[0].layer
+    for v in regspec.grid(base, {"layers.encode.kernel_regularizer.l2": [0.1, 0.2], "layers.encode.dropout": [0.0, 0.3]}):
+        left, right = (n for n in v.program.nodes if n.path[1:] in ((0,), (1,)))
+        assert right.shares == left.id and right.layer is left.layer
+        assert left.layer.kernel_regularizer == v.model.layers[0].kernel_regularizer
+        _same(v, from_document(v.document, [], v.applied))
+
+
 def test_what_the_patch_does_not_take_goes_through_the_pipeline() -> None:
     base = load(SPECS / "model5.yaml")
     data = base.document.data

@@ -49,6 +49,19 @@ def test_every_variant_is_validated():
     assert "no item named 'conv9' in layers" in str(info.value) and "did you mean 'conv3'?" in str(info.value)
 
 
+def test_a_value_reads_the_same_in_a_name_however_often_it_comes():
+    """Tokens are remembered per value and type: each is what the value reads as on its own
+    (true is not 1, -0.0 is not 0.0), in either order and after the first time."""
+    from regspec.sweep.variants import _make_token, _token
+
+    values = [1, 1.0, True, "1", 0.0, -0.0, None, "None", 1e-06, 0.000001000001, [0.1, 2], {"l1": 0.5}]
+    for _ in range(2):
+        for v in values + values[::-1]:
+            assert _token(v) == _make_token(v), v
+    assert [_token(v) for v in (1, True, 1.0, "1")] == ["1", "true", "1", "1"]
+    assert (_token(0.0), _token(-0.0)) == ("0", "-0")
+
+
 def test_long_names_stay_valid_and_distinct():
     base = load(SPECS / "model5.yaml")
     axes = {"layers.conv1.kernel_regularizer": [{"l1": 0.000123456, "l2": 0.000654321}, {"l1": 0.000123457, "l2": 0.1}],

@@ -23,6 +23,26 @@ MAX_NAME = 64
 
 
 def _token(value: Any) -> str:
+    """A value as it reads in a name; a scalar's token is made once (a grid repeats each value
+    along the other axes)."""
+    if isinstance(value, float):
+        key: Any = value.hex()  # -0.0 and 0.0 are two tokens
+    elif value is None or isinstance(value, (str, int)):
+        key = (type(value), value)
+    else:
+        return _make_token(value)
+    text = _TOKENS.get(key)
+    if text is None:
+        if len(_TOKENS) >= 65536:
+            _TOKENS.clear()
+        text = _TOKENS[key] = _make_token(value)
+    return text
+
+
+_TOKENS: dict[Any, str] = {}
+
+
+def _make_token(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
