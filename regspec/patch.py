@@ -126,7 +126,7 @@ def derive(base: Checked, base_data: dict, doc: Document, changed: list[tuple[Pa
 
 #: What variants of one base share, made once: where each path leads, a changed layer or section's
 #: validated object (keyed by the base's item and the values set in it: 20 x 100 points of two
-#: axes are 120 items to validate), the copies made from them, what to do with each graph node,
+#: axes are 120 items to validate), the graph nodes made from each, where each node goes,
 #: and each section's and layer's JSON for the hash. Least recently used goes first.
 _MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _MEMO_SIZE = 4096

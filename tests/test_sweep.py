@@ -81,8 +81,14 @@ def test_sweep_runs_with_two_workers_and_reruns_nothing(tmp_path):
                                  "set:\n  training.epochs: 2\n")
     result = run_sweep(str(path), str(tmp_path / "runs"), jobs=2)
     assert [r.status for r in result.rows] == ["finished"] * 4 and result.ran == 4
-    workers = {w for (w,) in sqlite3.connect(os.path.join(result.sweep_dir, "sweep.db")).execute("SELECT worker FROM trials")}
-    assert len(workers) == 2  # both workers took trials
+    taken = sqlite3.connect(os.path.join(result.sweep_dir, "sweep.db")).execute("SELECT worker, run_dir FROM trials")
+    cpus: dict[str, set[tuple[int, ...]]] = {}
+    for worker, run_dir in taken:
+        cpus.setdefault(worker, set()).add(tuple(json.loads(open(os.path.join(run_dir, "run.json")).read())["cpus"]))
+    assert len(cpus) == 2  # both workers took trials
+    if len(os.sched_getaffinity(0)) >= 2:  # each on cores of its own, half of this process's each
+        (a,), (b,) = cpus.values()
+        assert not set(a) & set(b) and len(a) == len(b) == len(os.sched_getaffinity(0)) // 2
     # The runner draws each trial's curves while the workers train: every run directory has them.
     curves = [os.path.join(r.run_dir, "curves.png") for r in result.rows]
     assert all(open(c, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for c in curves)

@@ -62,8 +62,39 @@ def test_a_training_process_runs_with_the_choice_and_says_so(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     (run,) = tmp_path.glob("iris-base-*/run.json")
     chosen = threads.choose(load(spec).program)
-    recorded = json.loads(run.read_text()).get("threads")
-    assert recorded == (None if chosen is None else {"intra_op": chosen[0], "inter_op": chosen[1]})
+    record = json.loads(run.read_text())
+    assert record.get("threads") == (None if chosen is None else {"intra_op": chosen[0], "inter_op": chosen[1]})
+    assert record["cpus"] == sorted(os.sched_getaffinity(0))  # the subprocess inherits this process's
+
+
+@pytest.mark.parametrize(("cpus", "jobs", "shares"), [
+    ([0, 1], 1, [(0, 1)]), ([0, 1], 2, [(0,), (1,)]), ([0, 1], 3, [1, 1, 1]),
+    ([2, 3, 5, 7, 9], 2, [(2, 3), (5, 7)]), (None, 2, [1, 1])])
+def test_sweep_workers_get_cores_of_their_own_while_there_are_enough(monkeypatch, cpus, jobs, shares):
+    from regspec.sweep import runner
+
+    monkeypatch.setattr(runner, "cpu_ids", lambda: cpus)
+    monkeypatch.setattr(runner, "_cores", lambda: 2)
+    assert runner.core_shares(jobs) == shares
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("n", [1, 2])
+def test_the_next_batch_is_made_ahead_only_with_a_core_to_make_it_on(monkeypatch, n):
+    """Prefetching hands each batch over from tf.data's thread: worth it beside training, not on
+    the same single core. The batches are the same either way."""
+    import numpy as np
+
+    from regspec.backend.keras import data
+
+    program = load(SPECS / "iris" / "base.yaml").program
+    monkeypatch.setattr(data, "cores", lambda: n)
+    train = data.load_data(program, 3).train
+    assert ("Prefetch" in type(train._input_dataset).__name__) == (n > 1)
+    monkeypatch.setattr(data, "cores", lambda: 3 - n)
+    other = data.load_data(program, 3).train
+    for (x, y), (x2, y2) in zip(train, other, strict=True):
+        assert np.array_equal(x.numpy(), x2.numpy()) and np.array_equal(y.numpy(), y2.numpy())
 
 
 @pytest.mark.tf

@@ -63,11 +63,21 @@ def run_trial(base_path: str, overrides: dict[str, Any], name: str, out: str, ba
                 "seconds": time.time() - started}
 
 
-def worker_main(db_path: str, base_path: str, out: str, threads: int, worker_id: str, log: str | None = None,
-                more: Any = None, prune: dict[str, Any] | None = None) -> None:
+def worker_main(db_path: str, base_path: str, out: str, cores: tuple[int, ...] | int, worker_id: str,
+                log: str | None = None, more: Any = None, prune: dict[str, Any] | None = None) -> None:
     """Claim and train pending rows until none is left (and ``more``, an Event a search holds set
-    while it may add rows, is clear). ``prune``: a search's pruner settings (sweep/search.py)."""
+    while it may add rows, is clear). ``cores``: the CPU ids this worker runs on (its own), or
+    how many of the machine's it may use (runner.core_shares). ``prune``: a search's pruner
+    settings (sweep/search.py)."""
     _die_with_parent()
+    if isinstance(cores, tuple):
+        try:
+            os.sched_setaffinity(0, cores)  # before TensorFlow starts its threads: they inherit it
+        except OSError:
+            pass
+        threads = len(cores)
+    else:
+        threads = cores
     if log is not None:  # its messages go to the sweep's log, not across the runner's progress bar
         sys.stdout.flush()
         sys.stderr.flush()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from regspec.backend.keras.build import build_layer, refusal
+from regspec.backend.keras.threads import cores
 from regspec.diagnostics import SpecError
 from regspec.ir.graph import Program
 from regspec.ir.shapes import infer_rows
@@ -310,10 +311,18 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     quiet.threading.max_intra_op_parallelism = 1
     quiet.autotune.enabled = False
     return Datasets(
-        train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
+        train=_prefetched(train).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
         validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet), preprocessing=record,
         train_inputs={program.inputs[0].id: x}, eval_batch=eval_bs,
     )
+
+
+def _prefetched(train: Any) -> Any:
+    """The training batches, the next one made while a step runs when another core can make it.
+    On one core (a sweep worker with a core of its own) the handoff to tf.data's thread only
+    costs: 8 iris trials of `--jobs 2` on two cores, 2.08x instead of 1.84x the trials per hour
+    of `--jobs 1`; with two cores it gains (iris' epoch 1.19x slower without it)."""
+    return train.prefetch(1) if cores() > 1 else train
 
 
 def _named_input(program: Program, name: str, x: np.ndarray, split: str) -> np.ndarray:
@@ -418,7 +427,7 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
                  for o in outputs})
     record = PreprocessingRecord(source=data.tag, raw_shape=(), input_shape=(), named=named,
                                  loss=program.compile.task_of(outputs[0]).loss)
-    return Datasets(train=train.prefetch(1).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
+    return Datasets(train=_prefetched(train).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
                     validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet),
                     preprocessing=record, train_inputs=x if isinstance(x, dict) else {names[0]: x},
                     eval_batch=eval_bs)

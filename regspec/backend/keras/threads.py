@@ -22,12 +22,19 @@ from regspec.ir.shapes import ShapeProblem, infer_rows
 SMALL_OP_FLOPS = 256e6
 
 
-def cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the machine's)."""
+def cpu_ids() -> list[int] | None:
+    """The CPUs this process may run on (a container's CPU set, a sweep worker's own cores), where
+    the system says."""
     try:
-        return len(os.sched_getaffinity(0))
+        return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        return None
+
+
+def cores() -> int:
+    """How many cores this process may run on (a container's CPU set, not the machine's)."""
+    ids = cpu_ids()
+    return len(ids) if ids else os.cpu_count() or 1
 
 
 def largest_op_flops(program: Program) -> float | None:
