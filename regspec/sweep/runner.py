@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -239,17 +240,11 @@ def _draw_all_missing_figures(store: Store, keys: set[str] | None) -> None:
 
         try:  # (not multiprocessing.Pool: it waits forever for the work of a process that died)
             with ProcessPoolExecutor(processes, mp_context=mp.get_context("fork")) as pool:
-                list(pool.map(_draw_sweep_figures, dirs))
+                list(pool.map(partial(draw_missing_figures, names=SWEEP_FIGURES), dirs))
         except Exception:  # noqa: BLE001, S110 - a process that died: what it left undrawn is drawn below
             pass
     for run_dir in dirs:
         draw_missing_figures(run_dir, SWEEP_FIGURES)
-
-
-def _draw_sweep_figures(run_dir: str) -> None:
-    from regspec.rundir.figures import SWEEP_FIGURES, draw_missing_figures
-
-    draw_missing_figures(run_dir, SWEEP_FIGURES)
 
 
 def metric_value(row: Row, metric: str) -> float | None:

@@ -101,13 +101,11 @@ def worker_main(db_path: str, base_path: str, out: str, cores: tuple[int, ...] |
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(intra)  # the trials' train() sees them set and keeps them
     os.environ["TF_NUM_INTEROP_THREADS"] = str(inter)
     from regspec.backend.keras.env import keras
+    from regspec.backend.keras.threads import apply
     from regspec.sweep.store import Store
 
     keras()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(intra)
-    tf.config.threading.set_inter_op_parallelism_threads(inter)
+    apply((intra, inter))
     store = Store(db_path)
     try:
         while True:

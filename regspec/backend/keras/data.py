@@ -245,7 +245,6 @@ def _labels(program: Program, y: np.ndarray, split: str, num_classes: int | None
 
 
 def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
-    import tensorflow as tf
 
     x, y, xt, yt = got.x, got.y, got.x_test, got.y_test
     if len(x) == 0:
@@ -285,24 +284,33 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
         # Like Keras' validation_split: the last examples, before shuffling.
         x, xv, y, yv = x[:-n_val], x[-n_val:], y[:-n_val], y[-n_val:]
         val = (xv, yv)
-    bs = program.training.batch_size
-
-    eval_bs = eval_batch_size(program, x)
-    val_bs = bs if program.training.validation_steps else eval_bs  # it counts batches of the training size
-
-    def batches(xs: np.ndarray, ys: np.ndarray, size: int = eval_bs) -> Any:
-        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(size)
-
-    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(bs)
-    train = augment(program, train)
-    if program.training.steps_per_epoch:
-        train = train.repeat()
-    validation = batches(*val, val_bs) if val is not None else batches(xt, yt, val_bs)
     standardize = None
     if got.mean is not None and got.scale is not None:
         standardize = Standardize(mean=tuple(got.mean.astype(float).tolist()), scale=tuple(got.scale.astype(float).tolist()))
     record = preprocessing_record(program, raw_shape=raw_shape, features=got.features, label=got.label,
                                   classes=got.classes, rescale=scale, standardize=standardize)
+    return _pipelines(program, x, y, val, xt, yt, seed, record, {program.inputs[0].id: x})
+
+
+def _pipelines(program: Program, x: Any, y: Any, val: tuple[Any, Any] | None, xt: Any, yt: Any, seed: int | None,
+               record: PreprocessingRecord, train_inputs: dict[str, np.ndarray]) -> Datasets:
+    """The datasets over arrays in memory (an array, or a dict of them by input or output): the
+    training batches shuffled (and augmented), evaluation in batches of up to 4 training batches."""
+    import tensorflow as tf
+
+    bs = program.training.batch_size
+    eval_bs = eval_batch_size(program, x)
+    val_bs = bs if program.training.validation_steps else eval_bs  # it counts batches of the training size
+
+    def batches(xs: Any, ys: Any, size: int = eval_bs) -> Any:
+        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(size)
+
+    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(_first(y)), seed=seed,
+                                                               reshuffle_each_iteration=True).batch(bs)
+    train = augment(program, train)
+    if program.training.steps_per_epoch:
+        train = train.repeat()
+    validation = batches(*val, val_bs) if val is not None else batches(xt, yt, val_bs)
     # Arrays in memory: the pipeline only slices, shuffles and batches, which threads do not speed
     # up, while tf.data's own pool and its autotuning compete with training for the cores (two
     # sweep workers on two cores: 1.24 s a trial with them, 0.89 s without; bench/bench_sweep.py).
@@ -313,7 +321,7 @@ def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
     return Datasets(
         train=_prefetched(train).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
         validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet), preprocessing=record,
-        train_inputs={program.inputs[0].id: x}, eval_batch=eval_bs,
+        train_inputs=train_inputs, eval_batch=eval_bs,
     )
 
 
@@ -344,7 +352,6 @@ def _named_input(program: Program, name: str, x: np.ndarray, split: str) -> np.n
 
 def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
     """Named inputs and outputs (dicts of arrays) into tf.data pipelines of (inputs, labels)."""
-    import tensorflow as tf
 
     names = [i.id for i in program.inputs]
     missing = [n for n in names if n not in got.x]
@@ -402,21 +409,6 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
         print(f"warning: {len(_first(y))} training examples, fewer than one batch ({bs}): "
               "every step sees the whole training set", file=sys.stderr)
 
-    eval_bs = eval_batch_size(program, x)
-    val_bs = bs if program.training.validation_steps else eval_bs  # it counts batches of the training size
-
-    def batches(xs: Any, ys: Any, size: int = eval_bs) -> Any:
-        return tf.data.Dataset.from_tensor_slices((xs, ys)).batch(size)
-
-    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(_first(y)), seed=seed,
-                                                               reshuffle_each_iteration=True).batch(bs)
-    if program.training.steps_per_epoch:
-        train = train.repeat()
-    validation = batches(*val, val_bs) if val is not None else batches(xt, yt, val_bs)
-    quiet = tf.data.Options()  # as for one input (see _from_arrays)
-    quiet.threading.private_threadpool_size = 1
-    quiet.threading.max_intra_op_parallelism = 1
-    quiet.autotune.enabled = False
     by_id = {i.id: i for i in program.inputs}
     named = NamedRecord(
         inputs={k: NamedInput(columns=tuple(got.columns.get(k, ())), dtype=by_id[k].dtype, shape=by_id[k].shape)
@@ -427,10 +419,7 @@ def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
                  for o in outputs})
     record = PreprocessingRecord(source=data.tag, raw_shape=(), input_shape=(), named=named,
                                  loss=program.compile.task_of(outputs[0]).loss)
-    return Datasets(train=_prefetched(train).with_options(quiet), train_eval=batches(x, y).with_options(quiet),
-                    validation=validation.with_options(quiet), test=batches(xt, yt).with_options(quiet),
-                    preprocessing=record, train_inputs=x if isinstance(x, dict) else {names[0]: x},
-                    eval_batch=eval_bs)
+    return _pipelines(program, x, y, val, xt, yt, seed, record, x if isinstance(x, dict) else {names[0]: x})
 
 
 def _n_classes(got: Named, output: str) -> int | None:
