@@ -62,6 +62,9 @@ class RunRecord(Record):
     #: TensorFlow's intra-op and inter-op threads, when regspec chose them (a small model's; see
     #: backend/keras/threads.py); absent: TensorFlow's defaults, or the process's own settings.
     threads: dict[str, Annotated[int, Field(ge=0)]] | None = None
+    #: Whether TensorFlow's graph optimizer (Grappler) rewrote the compiled steps: regspec leaves it
+    #: out for a small model of vectors (backend/keras/grappler.py); absent: runs before it was said.
+    grappler: bool | None = None
     #: The CPUs the run could use (its process's affinity; a sweep worker's own cores), where known.
     cpus: list[Annotated[int, Field(ge=0)]] | None = None
 

@@ -277,6 +277,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
 def _prepare_and_fit(spec: Spec, out: str, program: Program, resumed_dir: str | None, started: float,
                      verbose: int | str, painter: Painter, weights_every_epoch: bool, lines_every: int | None,
                      prune: Prune | None) -> RunResult:
+    from regspec.backend.keras import grappler
     from regspec.backend.keras.adapt import adapt_layers
     from regspec.backend.keras.build import build_state, compile_model
     from regspec.backend.keras.data import load_data
@@ -296,30 +297,32 @@ def _prepare_and_fit(spec: Spec, out: str, program: Program, resumed_dir: str | 
     steps = _steps_per_execution(program, datasets)
     with _strategy(training.distribution).scope():
         model = compile_model(program, built, split_loss=True, steps_per_execution=steps)
-    adapt_layers(model, datasets.train_eval, program, built, datasets.train_inputs)
-    if training.distribution == "default":  # a strategy builds them itself, in its scope
-        build_state(model, datasets.train.element_spec)
-    bdir = backup_dir(out, spec)
-    lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
-    try:
-        return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
-                               painter, weights_every_epoch, lines_every, prune, threads)
-    finally:
-        lock.close()
+    with grappler.chosen(program) as optimized:  # for the steps traced from here on, fit and evaluation
+        adapt_layers(model, datasets.train_eval, program, built, datasets.train_inputs)
+        if training.distribution == "default":  # a strategy builds them itself, in its scope
+            build_state(model, datasets.train.element_spec)
+        bdir = backup_dir(out, spec)
+        lock = _take_lock(out, spec)  # from here on, this process owns the spec's backup and run directory
+        try:
+            return _fit_and_record(spec, out, program, datasets, model, built, bdir, resumed_dir, started, verbose,
+                                   painter, weights_every_epoch, lines_every, prune, threads, optimized)
+        finally:
+            lock.close()
 
 
 def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model: Any, built: dict[str, Any],
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
                     painter: Painter, weights_every_epoch: bool = False,
                     lines_every: int | None = None, prune: Prune | None = None,
-                    threads: dict[str, int] | None = None) -> RunResult:
+                    threads: dict[str, int] | None = None, grappler: bool = True) -> RunResult:
     from regspec.backend.keras.threads import cpu_ids
 
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
                                  status="running", started=_now(), versions=_versions(),
                                  steps_per_execution=int(model.steps_per_execution),
-                                 eval_batch_size=datasets.eval_batch, threads=threads, cpus=cpu_ids())
+                                 eval_batch_size=datasets.eval_batch, threads=threads, grappler=grappler,
+                                 cpus=cpu_ids())
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
                                   resumed_dir is not None, started, verbose, painter, weights_every_epoch, lines_every,
