@@ -42,9 +42,15 @@ def test_a_small_model_of_vectors_trains_without_it(name):
     assert grappler.worth_skipping(load(SPECS / name).program)
 
 
-def test_a_recurrent_layers_last_state_is_a_vector_its_sequence_is_not(tmp_path):
-    assert grappler.worth_skipping(program(tmp_path, LSTM % "false"))
-    assert not grappler.worth_skipping(program(tmp_path, LSTM % "true"))
+@pytest.mark.parametrize("sequences", ["true", "false"])  # its last state is a vector; its input is not
+def test_a_recurrent_layer_keeps_it(tmp_path, sequences):
+    assert not grappler.worth_skipping(program(tmp_path, LSTM % sequences))
+
+
+def test_a_reshape_into_an_image_keeps_it(tmp_path):
+    text = CONV.replace("input: {shape: [8, 8, 1]}", "input: {shape: [64]}").replace(
+        "  - {type: conv2d, filters: 8, kernel_size: 3, trainable: %s}\n", "  - {type: reshape, target_shape: [8, 8]}\n")
+    assert not grappler.worth_skipping(program(tmp_path, text))
 
 
 @pytest.mark.parametrize("trainable", ["true", "false"])  # a frozen convolution still runs every step

@@ -3,12 +3,12 @@
 Grappler rewrites each traced function the first time it runs. For the digits MLP that is the
 training step, its loop over steps_per_execution and the evaluation step: 0.2-0.3 s of a 2.7 s
 run. What it finds in such a model, a matmul fused with its bias and activation, gained nothing
-measurable per step. The digits 5x500 MLP and a two-LSTM model on digits gave equal or faster
-steady epochs without it, fresh processes side by side, with the same losses to the last digit.
-A small conv net ran 5% slower per step without it: a convolution fused with its bias and
-activation is Grappler's real gain on a CPU. So it stays on for a layer with weights whose output
-has positions (a convolution, an embedding, a layer over a sequence), for a large model (where
-its fixed cost is small), and under a distribution strategy.
+measurable per step: the digits 5x500 MLP's steady epochs were equal or faster without it, fresh
+processes side by side, with the same losses to the last digit. A small conv net ran 5% slower
+per step without it (a convolution fused with its bias and activation is Grappler's real gain on
+a CPU), and an LSTM's steps were no clearer. So it stays on unless every input and every
+layer's output is one vector per example (dense layers, dropout, normalization, merges), and
+for a large model (where its fixed cost is small) and under a distribution strategy.
 The setting is the process's: it is set for one training and put back after it.
 """
 
@@ -25,9 +25,8 @@ _OFF = "disable_meta_optimizer"
 
 
 def worth_skipping(program: Program) -> bool:
-    """Whether ``program`` trains faster without Grappler: small, and each layer with weights
-    (frozen ones too: they still run) gives one vector per example (dense layers, a recurrent
-    layer's last state)."""
+    """Whether ``program`` trains faster without Grappler: small, and made of vectors (no image,
+    sequence or embedding anywhere, where Grappler's fusions or loop rewrites may pay)."""
     if program.training.distribution != "default":
         return False
     flops = largest_op_flops(program)
@@ -37,7 +36,8 @@ def worth_skipping(program: Program) -> bool:
         rows = infer_rows(program)
     except ShapeProblem:
         return False
-    return all(len(row.output_shape) == 1 for row in rows if row.trainable or row.non_trainable)
+    return (all(len(i.shape) == 1 for i in program.inputs)
+            and all(len(row.output_shape) == 1 for row in rows))
 
 
 @contextmanager
