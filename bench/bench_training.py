@@ -7,7 +7,9 @@ pools are a process's, and regspec chooses them for a small model), interleaved 
 a callback records each epoch's wall time and the median of the steady-state epochs (after the
 first five) is compared. The whole run is from the data to the test metrics, TensorFlow imported.
 The hand script fits NumPy arrays, as the articles do; regspec adds its tf.data
-pipeline, the epoch log, the time-bounded backup and TerminateOnNaN.
+pipeline, the epoch log, the time-bounded backup and TerminateOnNaN. regspec also runs with
+TensorFlow's graph optimizer forced on, to show what leaving it out (backend/keras/grappler.py)
+saves on the first epoch, where the steps are traced.
 """
 
 from __future__ import annotations
@@ -81,8 +83,9 @@ def hand(k, name: str, epochs: int, tfdata: bool = False) -> tuple[float, float]
     return statistics.median(timer.times[5:]), time.perf_counter() - start
 
 
-def ours(k, name: str, epochs: int, out: str, **overrides: object) -> tuple[float, float, str]:  # type: ignore[no-untyped-def]
-    """regspec's `train`: the median steady epoch, the whole call's time and the run directory."""
+def ours(k, name: str, epochs: int, out: str, **overrides: object) -> tuple[float, float, str, float]:  # type: ignore[no-untyped-def]
+    """regspec's `train`: the median steady epoch, the whole call's time, the run directory and the
+    first epoch (the steps traced)."""
     from regspec.api import load
     from regspec.runtime.train import train
 
@@ -101,7 +104,7 @@ def ours(k, name: str, epochs: int, out: str, **overrides: object) -> tuple[floa
     finally:
         k.Model.fit = fit
     whole = time.perf_counter() - start
-    return statistics.median(timer.times[5:]), whole, result.run_dir
+    return statistics.median(timer.times[5:]), whole, result.run_dir, timer.times[0]
 
 
 def weights_apart(a: str, b: str) -> float:
@@ -143,12 +146,19 @@ def run_one(kind: str, name: str, epochs: int, out: str) -> None:
     from regspec.backend.keras.env import keras
 
     k = keras()
+    first = None
     if kind in ("numpy", "tfdata"):
         epoch, whole = hand(k, name, epochs, tfdata=kind == "tfdata")
         run = ""
     else:
-        epoch, whole, run = ours(k, name, epochs, out, **({"compile.steps_per_execution": 1} if kind == "ours1" else {}))
-    print(json.dumps({"epoch": epoch, "whole": whole, "run": run}))
+        if kind == "ours_grappler":  # TensorFlow's graph optimizer on, as before regspec left it out
+            from regspec.backend.keras import grappler
+
+            grappler.worth_skipping = lambda program: False
+        epoch, whole, run, first = ours(k, name, epochs, out,
+                                        **({"compile.steps_per_execution": 1} if kind == "ours1" else {}))
+    said = json.load(open(os.path.join(run, "run.json"))).get("grappler") if run else None
+    print(json.dumps({"epoch": epoch, "whole": whole, "run": run, "first": first, "grappler": said}))
 
 
 if __name__ == "__main__":
@@ -172,7 +182,7 @@ if __name__ == "__main__":
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, epochs in (("iris", 60), ("digits", args.digits_epochs)):
-            got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "ours": [], "ours1": []}
+            got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "ours": [], "ours1": [], "ours_grappler": []}
             for r in range(args.rounds):  # interleaved: a round's runs see the same load
                 for kind in got:
                     got[kind].append(one(kind, name, epochs, os.path.join(tmp, f"{name}{r}-{kind}")))
@@ -197,5 +207,10 @@ if __name__ == "__main__":
                       f"{min(tw):.2f} s / {min(bw):.2f} s ({min(bw) / min(tw):.2f}x; regspec also saves the model, "
                       "evaluates both splits and draws the figures)"),
                      (f"{name}: whole run, median of rounds' ratios",
-                      f"{statistics.median(b_ / t_ for b_, t_ in zip(bw, tw)):.2f}x")]
+                      f"{statistics.median(b_ / t_ for b_, t_ in zip(bw, tw)):.2f}x"),
+                     (f"{name}: regspec's first epoch / whole run, Grappler on (median)",
+                      f"{statistics.median(m['first'] for m in got['ours_grappler']):.2f} s / "
+                      f"{statistics.median(m['whole'] for m in got['ours_grappler']):.2f} s; default "
+                      f"{statistics.median(m['first'] for m in got['ours']):.2f} s / {statistics.median(bw):.2f} s "
+                      f"(Grappler {'off' if got['ours'][0]['grappler'] is False else 'on'})")]
     report("per-epoch time, steady state (min / median over rounds; each run a fresh process)", rows)
