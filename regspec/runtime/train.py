@@ -314,14 +314,14 @@ def _fit_and_record(spec: Spec, out: str, program: Program, datasets: Any, model
                     bdir: str, resumed_dir: str | None, started: float, verbose: int | str,
                     painter: Painter, weights_every_epoch: bool = False,
                     lines_every: int | None = None, prune: Prune | None = None,
-                    threads: dict[str, int] | None = None, grappler: bool = True) -> RunResult:
+                    threads: dict[str, int] | None = None, grappler_on: bool = True) -> RunResult:
     from regspec.backend.keras.threads import cpu_ids
 
     run_dir = resumed_dir or start_run_dir(spec, out)
     run_info = records.RunRecord(name=spec.name, spec_hash=spec.hash, source=os.path.abspath(spec.file),
                                  status="running", started=_now(), versions=_versions(),
                                  steps_per_execution=int(model.steps_per_execution),
-                                 eval_batch_size=datasets.eval_batch, threads=threads, grappler=grappler,
+                                 eval_batch_size=datasets.eval_batch, threads=threads, grappler=grappler_on,
                                  cpus=cpu_ids())
     try:
         return _fit_and_record_in(spec, out, program, datasets, model, built, bdir, run_dir, run_info,
