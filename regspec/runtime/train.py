@@ -145,7 +145,7 @@ def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: boo
         previous = fh.read().strip()
     if not resume:
         if _done(previous) is not None:  # killed after run.json said done, before the backup went
-            shutil.rmtree(bdir, ignore_errors=True)
+            _drop_backup(bdir)
             return None
         raise _error(spec, f"an interrupted run of this spec exists ({previous})",
                      "pass --resume to continue it, or --restart to discard it")
@@ -180,8 +180,22 @@ def finished_run(spec: Spec, out: str) -> RunResult | None:
     for record in sorted(glob.glob(pattern)):
         done = _done(os.path.dirname(record), spec.hash)
         if done is not None:
+            _drop_done_backup(out, spec, done.run_dir)
             return done
     return None
+
+
+def _drop_done_backup(out: str, spec: Spec, run_dir: str) -> None:
+    """The backup of a run killed after run.json said done, before the backup went: what the
+    run would have dropped next (only if it points to that run, and nobody trains the spec)."""
+    bdir = backup_dir(out, spec)
+    try:
+        with open(os.path.join(bdir, backup.POINTER), encoding="utf-8") as fh:
+            pointed = fh.read().strip()
+    except OSError:
+        return
+    if os.path.realpath(pointed) == os.path.realpath(run_dir) and _running_pid(out, spec) is None:
+        _drop_backup(bdir)
 
 
 def _checked_pointer(spec: Spec, out: str, bdir: str, previous: str) -> str | None:
@@ -262,7 +276,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart, strict=strict_resume)
     done = _done(resumed_dir) if resumed_dir else None
     if done is not None:  # killed after run.json said done, before its backup went: nothing to do
-        shutil.rmtree(backup_dir(out, spec), ignore_errors=True)
+        _drop_backup(backup_dir(out, spec))
         print(f"nothing to resume: {spec.name} had finished in {done.run_dir}")
         return done
     started = time.time()
