@@ -45,6 +45,7 @@ RUN_POINTS = [
     "figures_drawn",
     "metrics_written",
     "run_done",  # run.json says finished; the backup is still there
+    "backup_emptied",  # the backup dropped but for its pointer
 ]
 
 
@@ -102,7 +103,8 @@ def test_a_run_killed_at_any_point_is_finished_by_resume(tmp_path, point, refere
     assert killed.returncode == -9, killed.stderr  # it died at the point, not before, not after
     (run_dir,) = run_dirs(out)
     if (run_dir / "run.json").exists():  # a dead run reads as interrupted, not running forever
-        assert read_run(str(run_dir)).status == ("finished" if point == "run_done" else "interrupted")
+        assert read_run(str(run_dir)).status == ("finished" if point in ("run_done", "backup_emptied")
+                                                 else "interrupted")
     again = CliRunner().invoke(main, compile_cmd(out, "--resume")[3:], env=ENV)
     assert again.exit_code == 0, again.output
     assert assert_complete(out) == run_dir
@@ -116,7 +118,7 @@ def test_a_run_killed_at_any_point_is_finished_by_resume(tmp_path, point, refere
                 assert metrics[split][key] == pytest.approx(value, rel=1e-4, abs=1e-6), (split, key)
 
 
-SWEEP_POINTS = ["epoch_logged#2", "trained", "run_done"]
+SWEEP_POINTS = ["epoch_logged#2", "trained", "run_done", "backup_emptied"]
 
 
 def write_sweep(tmp_path: Path) -> Path:

@@ -564,6 +564,17 @@ def _backup_metadata(bdir: str) -> dict[str, Any]:
 
 
 def _drop_backup(bdir: str) -> None:
+    """A done run's backup, its lock and the .backup folder if empty. The pointer goes last: a
+    kill midway leaves it, and whoever comes next (--resume, a sweep's rerun) finds the run done
+    and drops the rest, where a backup without its pointer would stay for good."""
+    pointer = os.path.join(bdir, backup.POINTER)
+    with contextlib.suppress(OSError), os.scandir(bdir) as entries:
+        for entry in [e for e in entries if e.path != pointer]:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+    faults.reached("backup_emptied", bdir)
     shutil.rmtree(bdir, ignore_errors=True)
     try:
         os.unlink(bdir + ".lock")  # still held by this process until it returns; nobody waits on it
