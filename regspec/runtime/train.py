@@ -564,9 +564,10 @@ def _backup_metadata(bdir: str) -> dict[str, Any]:
 
 
 def _drop_backup(bdir: str) -> None:
-    """A done run's backup, its lock and the .backup folder if empty. The pointer goes last: a
-    kill midway leaves it, and whoever comes next (--resume, a sweep's rerun) finds the run done
-    and drops the rest, where a backup without its pointer would stay for good."""
+    """A backup with nothing left to resume (the run is done, or failed), its lock, and the
+    .backup folder if empty. The pointer goes last: a kill midway leaves it, and whoever comes
+    next (--resume, a sweep's rerun) finds the run done and drops the rest, where a backup
+    without its pointer would stay for good."""
     pointer = os.path.join(bdir, backup.POINTER)
     with contextlib.suppress(OSError), os.scandir(bdir) as entries:
         for entry in [e for e in entries if e.path != pointer]:
