@@ -1,8 +1,9 @@
 """TensorFlow's graph optimizer (Grappler), left out for a small model of vectors.
 
 Grappler rewrites each traced function the first time it runs. For the digits MLP that is the
-training step, its loop over steps_per_execution and the evaluation step: 0.1-0.3 s of a 2.4-2.9 s
-run (its first epoch: 0.70 s with it, 0.53 s without, `bench.bench_training`). What it finds in
+training step, its loop over steps_per_execution and the evaluation step: up to 0.3 s of a
+2.4-2.9 s run (its first epoch, medians of two `bench.bench_training` runs: 0.70 s with it and
+0.53 s without, then 0.64 s and 0.60 s; the host's noise is of the same size). What it finds in
 such a model, a matmul fused with its bias and activation, gained nothing measurable per step:
 the digits 5x500 MLP's steady epochs were equal or faster without it, fresh processes side by
 side, with the same losses to the last digit. A small conv net ran 5% slower per step without it
