@@ -22,6 +22,15 @@ def backup_dir(out: str, name: str, spec_hash: str) -> str:
     return os.path.join(out, ".backup", f"{name}-{spec_hash[:16]}")
 
 
+def read_pointer(bdir: str) -> str | None:
+    """The run directory a backup points to; None when it has no pointer (no backup)."""
+    try:
+        with open(os.path.join(bdir, POINTER), encoding="utf-8") as fh:
+            return fh.read().strip()
+    except FileNotFoundError:
+        return None
+
+
 def lock_path(out: str, name: str, spec_hash: str) -> str:
     return backup_dir(out, name, spec_hash) + ".lock"
 

@@ -133,16 +133,14 @@ def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: boo
         raise _error(spec, f"this spec is being trained into {out} by another process (pid {pid})",
                      "wait for it to finish; resuming a live run would train twice into one folder")
     bdir = backup_dir(out, spec)
-    pointer = os.path.join(bdir, backup.POINTER)
-    if not os.path.exists(pointer):
+    previous = backup.read_pointer(bdir)
+    if previous is None:
         if strict and resume:
             print(f"nothing to resume: {_why_nothing(spec, out)}; training {spec.name} from the start")
         return None
     if restart:
         shutil.rmtree(bdir)
         return None
-    with open(pointer, encoding="utf-8") as fh:
-        previous = fh.read().strip()
     if not resume:
         if _done(previous) is not None:  # killed after run.json said done, before the backup went
             _drop_backup(bdir)
@@ -190,11 +188,11 @@ def _drop_done_backup(out: str, spec: Spec, run_dir: str) -> None:
     run would have dropped next (only if it points to that run, and nobody trains the spec)."""
     bdir = backup_dir(out, spec)
     try:
-        with open(os.path.join(bdir, backup.POINTER), encoding="utf-8") as fh:
-            pointed = fh.read().strip()
-    except OSError:
+        pointed = backup.read_pointer(bdir)
+    except OSError:  # unreadable: left for --restart, the trial's result is there either way
         return
-    if os.path.realpath(pointed) == os.path.realpath(run_dir) and _running_pid(out, spec) is None:
+    if pointed is not None and os.path.realpath(pointed) == os.path.realpath(run_dir) \
+            and _running_pid(out, spec) is None:
         _drop_backup(bdir)
 
 

@@ -245,7 +245,6 @@ def _labels(program: Program, y: np.ndarray, split: str, num_classes: int | None
 
 
 def _from_arrays(program: Program, got: Loaded, seed: int | None) -> Datasets:
-
     x, y, xt, yt = got.x, got.y, got.x_test, got.y_test
     if len(x) == 0:
         raise fail(program, "", "the train split is empty")
@@ -352,7 +351,6 @@ def _named_input(program: Program, name: str, x: np.ndarray, split: str) -> np.n
 
 def _from_named(program: Program, got: Named, seed: int | None) -> Datasets:
     """Named inputs and outputs (dicts of arrays) into tf.data pipelines of (inputs, labels)."""
-
     names = [i.id for i in program.inputs]
     missing = [n for n in names if n not in got.x]
     if missing:
