@@ -352,3 +352,10 @@ def test_the_epoch_early_stopping_restored_is_recorded(tmp_path):
     best = min(range(len(history["val_loss"])), key=lambda e: history["val_loss"][e]) + 1
     assert result.metrics["restored_epoch"] == best
     assert json.load(open(os.path.join(result.run_dir, "metrics.json")))["restored_epoch"] == best
+    # The weight statistics (and their figure, drawn as training ends) are of the restored weights,
+    # the saved model's, not the last epoch's.
+    assert best < len(history["val_loss"])
+    kernel = load_saved(result.run_dir).get_layer("fc1").kernel.numpy()
+    recorded = json.load(open(os.path.join(result.run_dir, "weights.json")))["layers"][0]["weights"][0]
+    assert recorded["l2"] == pytest.approx(float(np.sqrt((kernel.astype("float64") ** 2).sum())), rel=1e-9)
+    assert os.path.getsize(os.path.join(result.run_dir, "weights.png")) > 0

@@ -389,6 +389,14 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
                 self.model.stop_training = True
                 saver.pruned = True  # said in the finished backup: a resume records the run as pruned
 
+        def on_train_end(self, logs: dict | None = None) -> None:
+            # The figures are the last thing a run waits for: the painter gets them here, before
+            # the final backup is written (early stopping has restored its weights: it runs first).
+            with contextlib.suppress(Exception):  # whatever fails here fails again, reported, in _record
+                handed.append(_hand_over(program, datasets, self.model, built, run_dir, painter, spec.name,
+                                         restored_epoch(callbacks)))
+
+    handed: list[tuple[dict[str, list[float]], dict[str, Any]]] = []
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     saver = next(cb for cb in callbacks if isinstance(cb, atomic_backup_class()))
     if weights_every_epoch:
@@ -439,8 +447,10 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
     faults.reached("trained", run_dir)
     best = _backup_metadata(bdir).get("restored_epoch") if trained else restored_epoch(callbacks)
     pruned = _backup_metadata(bdir).get("pruned") is True if trained else saver.pruned
-    return _record(spec, program, datasets, model, built, run_dir, run_info, history_path, started, painter, bdir,
-                   best if isinstance(best, int) and best > 0 else None, pruned)
+    best = best if isinstance(best, int) and best > 0 else None
+    history, stats = handed[-1] if handed else _hand_over(program, datasets, model, built, run_dir, painter,
+                                                          spec.name, best)
+    return _record(program, datasets, model, run_dir, run_info, history, stats, started, painter, bdir, best, pruned)
 
 
 def _write_status(run_dir: str, record: records.RunRecord) -> None:
@@ -461,22 +471,31 @@ def _write_status(run_dir: str, record: records.RunRecord) -> None:
             records.write(run_dir, record, in_place=True)
 
 
-def _record(spec: Spec, program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str,
-            run_info: records.RunRecord, history_path: str, started: float, painter: Painter, bdir: str,
-            restored_epoch: int | None = None, pruned: bool = False) -> RunResult:
-    """Evaluate, save and write the run directory's results (training is over)."""
-    from regspec.backend.keras.build import save_model
+def _hand_over(program: Program, datasets: Any, model: Any, built: dict[str, Any], run_dir: str, painter: Painter,
+               title: str, restored_epoch: int | None) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """The trained model's history and weight statistics, handed to the painter: it draws them
+    while the run evaluates and saves."""
     from regspec.backend.keras.weights import weight_stats
 
-    history = _history(history_path)
-    diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
+    history = _history(layout.path(run_dir, layout.HISTORY_LOG))
     probe = datasets.test if datasets.test is not None else datasets.validation  # for the activity figures
     stats = weight_stats(model, _layer_labels(program, built), probe)
+    painter.draw(run_dir, history, stats, title, restored_epoch)
+    return history, stats
+
+
+def _record(program: Program, datasets: Any, model: Any, run_dir: str, run_info: records.RunRecord,
+            history: dict[str, list[float]], stats: dict[str, Any], started: float, painter: Painter, bdir: str,
+            restored_epoch: int | None = None, pruned: bool = False) -> RunResult:
+    """Evaluate, save and write the run directory's results (training is over; the painter has
+    the figures)."""
+    from regspec.backend.keras.build import save_model
+
+    diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
     records.write(run_dir, records.WeightStats.model_validate(stats))
     records.write(run_dir, records.History.model_validate(history))
     write_text(layout.path(run_dir, layout.HISTORY_CSV), _history_csv(history))
     faults.reached("history_written", run_dir)
-    painter.draw(run_dir, history, stats, spec.name, restored_epoch)  # drawn while this evaluates and saves
     train_scores: dict[str, float] | None = None
     test_scores: dict[str, float] | None = None
     if not diverged:
