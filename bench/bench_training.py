@@ -6,10 +6,12 @@ Both train the same model on the same data, each run in a fresh process (TensorF
 pools are a process's, and regspec chooses them for a small model), interleaved round by round;
 a callback records each epoch's wall time and the median of the steady-state epochs (after the
 first five) is compared. The whole run is from the data to the test metrics, TensorFlow imported.
-The hand script fits NumPy arrays, as the articles do; regspec adds its tf.data
-pipeline, the epoch log, the time-bounded backup and TerminateOnNaN. regspec also runs with
-TensorFlow's graph optimizer forced on, to show what leaving it out (backend/keras/grappler.py)
-saves on the first epoch, where the steps are traced.
+The hand script fits NumPy arrays, as the articles do, or tf.data as regspec does; its "as the
+articles" form also evaluates the train split and plots the history, as the articles' code does
+after fitting. regspec adds its tf.data pipeline, the epoch log, the time-bounded backup and
+TerminateOnNaN, and writes its run directory (the model saved, both figures). regspec also runs
+with TensorFlow's graph optimizer forced on, to show what leaving it out
+(backend/keras/grappler.py) saves on the first epoch, where the steps are traced.
 """
 
 from __future__ import annotations
@@ -41,9 +43,31 @@ def epoch_timer(k):  # type: ignore[no-untyped-def]
     return Timer()
 
 
-def hand(k, name: str, epochs: int, tfdata: bool = False) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def show_history(history, path: str) -> None:  # type: ignore[no-untyped-def]
+    """The articles' plot of a training (001's `show_history`): loss and accuracy, train and
+    validation, side by side; saved, as a script's `plt.show()` would be seen."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.figure(figsize=(12, 4))
+    for i, key in enumerate(("loss", "accuracy")):
+        plt.subplot(1, 2, i + 1)
+        plt.plot(history.history[key])
+        plt.plot(history.history[f"val_{key}"])
+        plt.title(key)
+        plt.xlabel("epoch")
+        plt.legend(["train", "validation"])
+    plt.savefig(path)
+    plt.close()
+
+
+def hand(k, name: str, epochs: int, tfdata: bool = False, articles: str | None = None) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """The articles' way: arrays in, model.fit (or, with ``tfdata``, batched tf.data datasets as regspec feeds).
-    Returns the median steady epoch and the whole script's time, data to test accuracy."""
+    With ``articles`` (a folder), what the articles do after fitting as well: evaluate the train
+    and test splits (000, 002) and plot the history (001, 003), here into a PNG in that folder.
+    Returns the median steady epoch and the whole script's time, data to test accuracy (and plot)."""
     start = time.perf_counter()
     import numpy as np
     from sklearn import datasets
@@ -74,8 +98,13 @@ def hand(k, name: str, epochs: int, tfdata: bool = False) -> tuple[float, float]
 
         train = tf.data.Dataset.from_tensor_slices((x, np.eye(n, dtype="float32")[y])).shuffle(len(x)).batch(batch)
         val = tf.data.Dataset.from_tensor_slices((xt, np.eye(n, dtype="float32")[yt])).batch(batch)
-        model.fit(train.prefetch(2), epochs=epochs, validation_data=val, verbose=0, callbacks=[timer])
+        history = model.fit(train.prefetch(2), epochs=epochs, validation_data=val, verbose=0, callbacks=[timer])
+        if articles:
+            model.evaluate(train, verbose=0)
         model.evaluate(val, verbose=0)
+        if articles:
+            os.makedirs(articles, exist_ok=True)
+            show_history(history, os.path.join(articles, "history.png"))
     else:
         model.fit(x, np.eye(n)[y], epochs=epochs, batch_size=batch, validation_data=(xt, np.eye(n)[yt]), verbose=0,
                   callbacks=[timer])
@@ -147,8 +176,8 @@ def run_one(kind: str, name: str, epochs: int, out: str) -> None:
 
     k = keras()
     first = None
-    if kind in ("numpy", "tfdata"):
-        epoch, whole = hand(k, name, epochs, tfdata=kind == "tfdata")
+    if kind in ("numpy", "tfdata", "articles"):
+        epoch, whole = hand(k, name, epochs, tfdata=kind != "numpy", articles=out if kind == "articles" else None)
         run = ""
     else:
         if kind == "ours_grappler":  # TensorFlow's graph optimizer on, as before regspec left it out
@@ -182,12 +211,14 @@ if __name__ == "__main__":
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, epochs in (("iris", 60), ("digits", args.digits_epochs)):
-            got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "ours": [], "ours1": [], "ours_grappler": []}
+            got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "articles": [], "ours": [], "ours1": [],
+                                          "ours_grappler": []}
             for r in range(args.rounds):  # interleaved: a round's runs see the same load
                 for kind in got:
                     got[kind].append(one(kind, name, epochs, os.path.join(tmp, f"{name}{r}-{kind}")))
             a, t, b, one_ = ([m["epoch"] for m in got[kind]] for kind in ("numpy", "tfdata", "ours", "ours1"))
             tw, bw = [m["whole"] for m in got["tfdata"]], [m["whole"] for m in got["ours"]]
+            aw = [m["whole"] for m in got["articles"]]
             apart = [weights_apart(x["run"], y["run"]) for x, y in zip(got["ours"], got["ours1"])]
 
             def ms(v: list[float]) -> str:
@@ -208,6 +239,10 @@ if __name__ == "__main__":
                       "evaluates both splits and draws the figures)"),
                      (f"{name}: whole run, median of rounds' ratios",
                       f"{statistics.median(b_ / t_ for b_, t_ in zip(bw, tw)):.2f}x"),
+                     (f"{name}: whole run: hand tf.data as the articles (also evaluates the train split and "
+                      "plots the history) / regspec train (min)",
+                      f"{min(aw):.2f} s / {min(bw):.2f} s ({min(bw) / min(aw):.2f}x; median of rounds' ratios "
+                      f"{statistics.median(b_ / a_ for b_, a_ in zip(bw, aw)):.2f}x)"),
                      (f"{name}: regspec's first epoch / whole run, Grappler on (median)",
                       f"{statistics.median(m['first'] for m in got['ours_grappler']):.2f} s / "
                       f"{statistics.median(m['whole'] for m in got['ours_grappler']):.2f} s; default "

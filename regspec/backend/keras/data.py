@@ -148,11 +148,23 @@ def short(text: str) -> str:
     return clean if len(clean) <= MAX_ECHO else clean[:MAX_ECHO] + "..."
 
 
-def split_arrays(x: np.ndarray, y: np.ndarray, test_size: float, seed: int | None) -> Loaded:
-    from sklearn.model_selection import train_test_split
+def split_indices(program: Program, n: int, test_size: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The train and test rows of ``n`` examples, the very ones scikit-learn's `train_test_split`
+    picks (an exported script calls it), without importing scikit-learn: 0.06 s of every run on
+    a scikit-learn dataset, 0.2 s on a CSV file."""
+    n_test = math.ceil(test_size * n)
+    n_train = n - n_test
+    if n_train <= 0:
+        raise fail(program, "", f"{n} example{'s' * (n != 1)}: a test split of {test_size:g} leaves none to train on",
+                   "add examples, or give the test split its own file")
+    # train_test_split's ShuffleSplit: one permutation, the test rows first (no seed: NumPy's global one)
+    order = np.random.RandomState(seed).permutation(n) if seed is not None else np.random.permutation(n)
+    return order[n_test:], order[:n_test]
 
-    x, xt, y, yt = train_test_split(x, y, test_size=test_size, random_state=seed)
-    return Loaded(x, y, xt, yt)
+
+def split_arrays(program: Program, x: np.ndarray, y: np.ndarray, test_size: float, seed: int | None) -> Loaded:
+    keep, held = split_indices(program, len(x), test_size, seed)
+    return Loaded(x[keep], y[keep], x[held], y[held])
 
 
 def standardize(got: Loaded) -> Loaded:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from regspec.backend.keras.data import Loaded, Named, check_path, fail, short, split_arrays, standardize
+from regspec.backend.keras.data import Loaded, Named, check_path, fail, short, split_arrays, split_indices, standardize
 from regspec.backend.keras.sources import INDENT, Exported, split_lines, standardize_lines
 from regspec.ir.graph import Program
 from regspec.lang.data import CsvData
@@ -31,7 +31,7 @@ def load(program: Program, data: CsvData, seed: int | None) -> Loaded | Named:
         yt, _ = _encode_labels(program, "test", data.test, test_labels, classes, classifier=classifier)
         got = Loaded(x, y, xt, yt)
     else:
-        got = split_arrays(x, y, data.test_size, seed)
+        got = split_arrays(program, x, y, data.test_size, seed)
     got.features, got.label, got.classes = features, data.label, classes
     return standardize(got) if data.standardize else got
 
@@ -173,10 +173,7 @@ def _load_named(program: Program, data: CsvData, seed: int | None) -> Named:
         check_path(program, "test", data.test, folder=False)
         xt, yt, _ = _named_split(program, data, "test", data.test, classes)
     else:
-        from sklearn.model_selection import train_test_split
-
-        n = len(next(iter(y.values())))
-        keep, held = train_test_split(np.arange(n), test_size=data.test_size, random_state=seed)
+        keep, held = split_indices(program, len(next(iter(y.values()))), data.test_size, seed)
         x, xt = {k: v[keep] for k, v in x.items()}, {k: v[held] for k, v in x.items()}
         y, yt = {k: v[keep] for k, v in y.items()}, {k: v[held] for k, v in y.items()}
     columns = data.input_columns() or {program.inputs[0].id: data.features or []}

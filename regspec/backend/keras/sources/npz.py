@@ -6,7 +6,7 @@ import zipfile
 
 import numpy as np
 
-from regspec.backend.keras.data import Loaded, Named, check_path, fail, short, split_arrays
+from regspec.backend.keras.data import Loaded, Named, check_path, fail, short, split_arrays, split_indices
 from regspec.backend.keras.sources import INDENT, Exported, rescale_lines, split_lines
 from regspec.ir.graph import Program
 from regspec.lang.data import KerasData, NpzData
@@ -42,9 +42,7 @@ def _named(program: Program, data: NpzData, seed: int | None) -> Named:
         xt = {k: arrays[f"{v}_test"] for k, v in data.inputs.items()}
         yt = {k: arrays[f"{v}_test"] for k, v in data.outputs.items()}
     else:
-        from sklearn.model_selection import train_test_split
-
-        keep, held = train_test_split(np.arange(sizes.pop()), test_size=data.test_size, random_state=seed)
+        keep, held = split_indices(program, sizes.pop(), data.test_size, seed)
         x, xt = {k: v[keep] for k, v in x.items()}, {k: v[held] for k, v in x.items()}
         y, yt = {k: v[keep] for k, v in y.items()}, {k: v[held] for k, v in y.items()}
     by_id = {i.id: i for i in program.inputs}
@@ -79,7 +77,7 @@ def read_npz(program: Program, path: str, test_size: float, seed: int | None) ->
     x, y = arrays["x_train"], arrays["y_train"]
     if "x_test" in arrays and "y_test" in arrays:
         return Loaded(x, y, arrays["x_test"], arrays["y_test"])
-    return split_arrays(x, y, test_size, seed)
+    return split_arrays(program, x, y, test_size, seed)
 
 
 def export(program: Program, data: NpzData | KerasData) -> Exported:

@@ -12,7 +12,7 @@ def load(program: Program, data: SklearnData, seed: int | None) -> Loaded:
     from sklearn import datasets as sk
 
     bunch = getattr(sk, f"load_{data.name}")()
-    got = split_arrays(bunch.data.astype("float32"), bunch.target, data.test_size, seed)
+    got = split_arrays(program, bunch.data.astype("float32"), bunch.target, data.test_size, seed)
     got.features, got.label = [str(f) for f in bunch.feature_names], "target"
     got.classes = [str(c) for c in bunch.target_names]
     return standardize(got) if data.standardize else got

@@ -14,7 +14,7 @@ def load(program: Program, data: SyntheticData, seed: int | None) -> Loaded:
 
     make = getattr(sk, f"make_{data.generator}")
     x, y = make(**data.generator_arguments(), random_state=_state(seed))
-    got = split_arrays(x.astype("float32"), y.astype("float32" if data.generator == "regression" else "int64"),
+    got = split_arrays(program, x.astype("float32"), y.astype("float32" if data.generator == "regression" else "int64"),
                        data.test_size, seed)
     got.features = [f"x{i}" for i in range(x.shape[1])]
     return standardize(got) if data.standardize else got
