@@ -113,21 +113,40 @@ def set_given_weights(layer: Any, path: str) -> None:
     layer.set_weights(arrays)
 
 
+def _stack(model: lower.LoweredModel, source: SourceMap, built: dict[str, Any], *, rebuild: bool) -> Any:
+    """keras.Sequential of the stack's input and its layers (``built``). Sequential.add() rebuilds
+    the whole stack each time: n layers, n(n+1)/2 layer calls. Without ``rebuild`` they are added
+    first and built once; with it, each is added as the articles add it, so the one Keras refuses is
+    known."""
+    k = keras()
+    with refusal(source, (), "the model"):
+        seq = k.Sequential(name=model.name)
+    first = model.inputs[0]
+    with refusal(source, first.path, "the input"):
+        inp = k.Input(shape=first.shape, dtype=first.dtype, name=first.id)
+        seq.add(inp, rebuild=rebuild)
+    for item in model.layers:
+        with refusal(source, item.path, f"to build {item.type}"):
+            seq.add(built[item.id], rebuild=rebuild)
+    if not rebuild and model.layers:
+        seq.build(tuple(inp.shape))
+    return seq
+
+
 def _build(program: Program, built: dict[str, Any]) -> Any:
     k = keras()
     model = lower.program(program)
     source = program.source
     if model.sequential:
-        with refusal(source, (), "the model"):
-            seq = k.Sequential(name=model.name)
-        first = model.inputs[0]
-        with refusal(source, first.path, "the input"):
-            seq.add(k.Input(shape=first.shape, dtype=first.dtype, name=first.id))
         for item in model.layers:
             with refusal(source, item.path, f"to build {item.type}"):
                 built[item.id] = from_config({"class_name": item.class_name, "config": item.config})
-                seq.add(built[item.id])
-        return seq
+        try:
+            return _stack(model, source, built, rebuild=False)  # built once, as Sequential([...]) builds
+        except SpecError:
+            raise
+        except Exception:  # noqa: BLE001 - built again layer by layer: Keras' refusal at its layer's line
+            return _stack(model, source, built, rebuild=True)
     tensors: dict[str, Any] = {}
     for inp in model.inputs:
         with refusal(source, inp.path, "the input"):
