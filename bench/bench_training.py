@@ -1,6 +1,6 @@
 """Training overhead per epoch (issues 14, 26): regspec's `train` vs a hand-written Keras script.
 
-    python -m bench.bench_training [--rounds 3] [--scan] [--digits-epochs 25]
+    python -m bench.bench_training [--rounds 3] [--scan] [--digits-epochs 25] [--data iris,digits]
 
 Both train the same model on the same data, each run in a fresh process (TensorFlow's thread
 pools are a process's, and regspec chooses them for a small model), interleaved round by round;
@@ -196,6 +196,7 @@ if __name__ == "__main__":
     parser.add_argument("--scan", action="store_true", help="only the steps_per_execution scan")
     parser.add_argument("--digits-epochs", type=int, default=25, help="epochs of the digits runs (the whole run's "
                         "ratio nears the per-epoch one as they grow)")
+    parser.add_argument("--data", default="iris,digits", help="which of iris and digits (comma-separated)")
     parser.add_argument("--one", nargs=4, metavar=("KIND", "NAME", "EPOCHS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -211,6 +212,8 @@ if __name__ == "__main__":
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, epochs in (("iris", 60), ("digits", args.digits_epochs)):
+            if name not in args.data.split(","):
+                continue
             got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "articles": [], "ours": [], "ours1": [],
                                           "ours_grappler": []}
             for r in range(args.rounds):  # interleaved: a round's runs see the same load
@@ -239,6 +242,8 @@ if __name__ == "__main__":
                       "evaluates both splits and draws the figures)"),
                      (f"{name}: whole run, median of rounds' ratios",
                       f"{statistics.median(b_ / t_ for b_, t_ in zip(bw, tw)):.2f}x"),
+                     (f"{name}: whole run by round: hand tf.data / as the articles / regspec",
+                      "  ".join(f"{t_:.2f}/{a_:.2f}/{b_:.2f}" for t_, a_, b_ in zip(tw, aw, bw)) + " s"),
                      (f"{name}: whole run: hand tf.data as the articles (also evaluates the train split and "
                       "plots the history) / regspec train (min)",
                       f"{min(aw):.2f} s / {min(bw):.2f} s ({min(bw) / min(aw):.2f}x; median of rounds' ratios "
