@@ -45,7 +45,8 @@ RUN_POINTS = [
     "figures_drawn",
     "metrics_written",
     "run_done",  # run.json says finished; the backup is still there
-    "backup_emptied",  # the backup dropped but for its pointer
+    "backup_emptied",  # the backup dropped but for its pointer and its lock
+    "lock_dropped",  # the backup dropped but for its pointer
 ]
 
 
@@ -103,7 +104,7 @@ def test_a_run_killed_at_any_point_is_finished_by_resume(tmp_path, point, refere
     assert killed.returncode == -9, killed.stderr  # it died at the point, not before, not after
     (run_dir,) = run_dirs(out)
     if (run_dir / "run.json").exists():  # a dead run reads as interrupted, not running forever
-        assert read_run(str(run_dir)).status == ("finished" if point in ("run_done", "backup_emptied")
+        assert read_run(str(run_dir)).status == ("finished" if point in ("run_done", "backup_emptied", "lock_dropped")
                                                  else "interrupted")
     again = CliRunner().invoke(main, compile_cmd(out, "--resume")[3:], env=ENV)
     assert again.exit_code == 0, again.output
@@ -118,7 +119,7 @@ def test_a_run_killed_at_any_point_is_finished_by_resume(tmp_path, point, refere
                 assert metrics[split][key] == pytest.approx(value, rel=1e-4, abs=1e-6), (split, key)
 
 
-SWEEP_POINTS = ["epoch_logged#2", "trained", "run_done", "backup_emptied"]
+SWEEP_POINTS = ["epoch_logged#2", "trained", "run_done", "backup_emptied", "lock_dropped"]
 
 
 def write_sweep(tmp_path: Path) -> Path:

@@ -149,12 +149,45 @@ def test_killed_sweep_reruns_only_what_did_not_finish(tmp_path):
             assert run_dir == before[name]  # finished work kept, not redone
     # exactly one run directory per trial, each with 15 epochs recorded once
     run_dirs = sorted(os.listdir(out / "test-sweep" / "runs"))
-    assert len(run_dirs) == 6
+    left = sorted(str(p.relative_to(out)) for p in (out / "test-sweep" / "runs" / ".backup").rglob("*"))
+    assert len(run_dirs) == 6, f"left in .backup: {left}"
     for _, _, run_dir, metrics in rows:
         assert json.loads(metrics)["epochs_run"] == 15
         assert len(json.load(open(os.path.join(run_dir, "history.json")))["loss"]) == 15
     assert (out / "test-sweep" / "results.csv").read_text().count("\n") == 7
     assert (out / "test-sweep" / "axes.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_rerun_drops_what_kills_left_of_done_trials_backups_and_nothing_else(tmp_path):
+    """A kill at the wrong instant of a trial's end can leave its lock, or a backup folder no
+    --resume can find (no pointer): the sweep drops them once its trials are over. A backup a
+    live process holds, or one of a spec the sweep does not know, stays."""
+    from regspec.rundir import backup
+
+    path = write_sweep(tmp_path, "axes:\n  training.seed: [1, 2, 3]\nset:\n  training.epochs: 1\n")
+    out = tmp_path / "runs"
+    first = run_sweep(str(path), str(out), jobs=1)
+    runs = str(out / "test-sweep" / "runs")
+    assert not os.path.exists(os.path.join(runs, backup.FOLDER))
+    (a, b, c), other = first.rows, backup.backup_dir(runs, "someone-else", "f" * 64)
+    os.makedirs(os.path.join(runs, backup.FOLDER))
+    open(backup.lock_path(runs, a.name, a.key), "w").close()  # a lock alone
+    os.makedirs(os.path.join(backup.backup_dir(runs, b.name, b.key), "chkpt"))  # a folder without its pointer
+    bdir = backup.backup_dir(runs, c.name, c.key)  # a pointer to the done run, held by a live process
+    os.makedirs(bdir)
+    Path(bdir, backup.POINTER).write_text(c.run_dir + "\n")
+    held = backup.take_lock(backup.lock_path(runs, c.name, c.key))
+    os.makedirs(other)  # not this sweep's
+    try:
+        again = run_sweep(str(path), str(out), jobs=1)
+        assert again.skipped == 3
+        left = sorted(os.listdir(os.path.join(runs, backup.FOLDER)))
+        assert left == sorted([os.path.basename(bdir), os.path.basename(bdir) + ".lock", os.path.basename(other)])
+    finally:
+        held.close()
+    os.rmdir(other)
+    run_sweep(str(path), str(out), jobs=1)  # nobody holds c's lock now: its backup goes, and the folder
+    assert not os.path.exists(os.path.join(runs, backup.FOLDER))
 
 
 def test_ctrl_c_interrupts_a_sweep_in_one_line_and_a_rerun_finishes_it(tmp_path):

@@ -16,10 +16,12 @@ import time
 from typing import IO
 
 POINTER = "run_dir"
+#: The folder of a runs folder's backups.
+FOLDER = ".backup"
 
 
 def backup_dir(out: str, name: str, spec_hash: str) -> str:
-    return os.path.join(out, ".backup", f"{name}-{spec_hash[:16]}")
+    return os.path.join(out, FOLDER, f"{name}-{spec_hash[:16]}")
 
 
 def read_pointer(bdir: str) -> str | None:

@@ -178,21 +178,24 @@ def finished_run(spec: Spec, out: str) -> RunResult | None:
     for record in sorted(glob.glob(pattern)):
         done = _done(os.path.dirname(record), spec.hash)
         if done is not None:
-            _drop_done_backup(out, spec, done.run_dir)
+            drop_done_backup(out, spec.name, spec.hash, done.run_dir)
             return done
     return None
 
 
-def _drop_done_backup(out: str, spec: Spec, run_dir: str) -> None:
-    """The backup of a run killed after run.json said done, before the backup went: what the
-    run would have dropped next (only if it points to that run, and nobody trains the spec)."""
-    bdir = backup_dir(out, spec)
+def drop_done_backup(out: str, name: str, spec_hash: str, run_dir: str) -> None:
+    """What a run killed after run.json said done left of its backup: what the run would have
+    dropped next. Only when nobody trains the spec, and the backup points to that very run or to
+    none (a kill while it was dropped: its lock, or a folder no --resume can find)."""
+    bdir = backup.backup_dir(out, name, spec_hash)
+    lock = backup.lock_path(out, name, spec_hash)
+    if not (os.path.lexists(bdir) or os.path.lexists(lock)) or backup.lock_holder(lock) is not None:
+        return
     try:
         pointed = backup.read_pointer(bdir)
     except OSError:  # unreadable: left for --restart, the trial's result is there either way
         return
-    if pointed is not None and os.path.realpath(pointed) == os.path.realpath(run_dir) \
-            and _running_pid(out, spec) is None:
+    if pointed is None or os.path.realpath(pointed) == os.path.realpath(run_dir):
         _drop_backup(bdir)
 
 
@@ -583,8 +586,8 @@ def _backup_metadata(bdir: str) -> dict[str, Any]:
 def _drop_backup(bdir: str) -> None:
     """A backup with nothing left to resume (the run is done, or failed), its lock, and the
     .backup folder if empty. The pointer goes last: a kill midway leaves it, and whoever comes
-    next (--resume, a sweep's rerun) finds the run done and drops the rest, where a backup
-    without its pointer would stay for good."""
+    next (--resume, a sweep's rerun) finds the run done and drops the rest, where a lock or a
+    backup without its pointer would stay for good."""
     pointer = os.path.join(bdir, backup.POINTER)
     with contextlib.suppress(OSError), os.scandir(bdir) as entries:
         for entry in [e for e in entries if e.path != pointer]:
@@ -593,15 +596,12 @@ def _drop_backup(bdir: str) -> None:
             else:
                 os.unlink(entry.path)
     faults.reached("backup_emptied", bdir)
-    shutil.rmtree(bdir, ignore_errors=True)
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(bdir + ".lock")  # still held by this process until it returns; nobody waits on it
-    except OSError:
-        pass
-    try:
+    faults.reached("lock_dropped", bdir)
+    shutil.rmtree(bdir, ignore_errors=True)
+    with contextlib.suppress(OSError):
         os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
-    except OSError:
-        pass
 
 
 def _finite(d: dict) -> dict:

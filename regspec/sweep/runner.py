@@ -6,6 +6,7 @@ interrupted ones, and never runs a point twice (the spec hash is the key).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import multiprocessing as mp
 import os
@@ -21,7 +22,7 @@ from typing import Any
 from regspec.backend.keras.threads import cores as _cores
 from regspec.backend.keras.threads import cpu_ids
 from regspec.diagnostics import Diagnostic, SpecError
-from regspec.rundir import layout
+from regspec.rundir import backup, layout
 from regspec.sweep.plan import Plan, plan
 from regspec.sweep.store import Row, Store
 
@@ -92,6 +93,7 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
                 run_with_ray(store, base_path, runs, n, address, progress)
             elif todo:
                 _run_local(store, base_path, runs, n, progress)
+            _drop_done_backups(store, keys, runs)
             _draw_all_missing_figures(store, keys)  # also those a killed runner left undrawn
         finally:
             _interrupt_running(store)
@@ -100,6 +102,19 @@ def run_sweep(sweep: str | Plan, out: str = "runs", *, jobs: int | None = None, 
         return SweepResult(folder, rows, already, todo)
     finally:
         lock.close()
+
+
+def _drop_done_backups(store: Store, keys: set[str] | None, runs: str) -> None:
+    """The trials are over: what a kill left of a done trial's backup goes (each run drops its
+    own as it ends; a trial killed at the wrong instant, then found done by the rerun, may not
+    have), and the runs' .backup folder with it when nothing else is in it."""
+    from regspec.runtime.train import drop_done_backup
+
+    for r in store.rows():
+        if (keys is None or r.key in keys) and r.status in layout.DONE and r.run_dir:
+            drop_done_backup(runs, r.name, r.key, r.run_dir)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.join(runs, backup.FOLDER))  # only when empty: another training may be in flight
 
 
 def _interrupt_running(store: Store) -> None:
@@ -130,6 +145,7 @@ def _run_search(p: Plan, store: Store, folder: str, *, n_jobs: int, engine: str,
             _run_local(store, base_path, runs, max(1, n_jobs), progress,
                        feed=searcher.step, total=searcher.total(), prune=worker_config(p, folder), counts=searcher.counts)
             searcher.step()  # tells the trials of a worker that died
+        _drop_done_backups(store, None, runs)
         _draw_all_missing_figures(store, None)
     finally:
         _interrupt_running(store)
