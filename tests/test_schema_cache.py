@@ -58,7 +58,7 @@ def test_a_hostile_or_broken_cache_file_is_ignored_and_replaced(tmp_path):
         "{not json",
         json.dumps({"$function": "os:system"}),
         json.dumps({"$class": "subprocess:Popen"}),
-        json.dumps({"$function": "regspec.runtime.train:_drop_backup"}),  # outside the language modules
+        json.dumps({"$function": "regspec.rundir.backup:drop"}),  # outside the language modules
         json.dumps({"$method": ["regspec.lang.model:SpecModel", "__class__"]}),
         json.dumps({"$function": "regspec.lang.model:__builtins__.exec"}),
         json.dumps({"$class": 5}), json.dumps({"$tuple": 3}), json.dumps({"$builtin": ["dict"]}),  # ill-formed tags

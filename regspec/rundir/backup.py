@@ -1,4 +1,4 @@
-"""Where a run's backup lives, and whether a live process is training it.
+"""Where a run's backup lives, whether a live process is training it, and how it is dropped.
 
 Training state goes under ``<out>/.backup/<name>-<hash>``: Keras' BackupAndRestore files and
 ``run_dir``, the pointer `--resume` follows to the run directory. The pointer and the backup
@@ -10,10 +10,14 @@ holding the lock means the run was interrupted. No TensorFlow here.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import shutil
 import time
 from typing import IO
+
+from regspec import faults
 
 POINTER = "run_dir"
 #: The folder of a runs folder's backups.
@@ -78,3 +82,40 @@ def run_is_live(run_dir: str, name: str, spec_hash: str) -> bool:
     """Whether a process is training the run in ``run_dir`` now (its runs folder's lock is held)."""
     out = os.path.dirname(os.path.normpath(os.path.abspath(run_dir)))
     return lock_holder(lock_path(out, name, spec_hash)) is not None
+
+
+def drop(bdir: str) -> None:
+    """A backup with nothing left to resume (the run is done, or failed), its lock, and the
+    .backup folder if empty. The pointer goes last: a kill midway leaves it, and whoever comes
+    next (--resume, a sweep's rerun) finds the run done and drops the rest, where a lock or a
+    backup without its pointer would stay for good."""
+    pointer = os.path.join(bdir, POINTER)
+    with contextlib.suppress(OSError), os.scandir(bdir) as entries:
+        for entry in [e for e in entries if e.path != pointer]:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+    faults.reached("backup_emptied", bdir)
+    with contextlib.suppress(OSError):
+        os.unlink(bdir + ".lock")  # still held by the trainer until it returns; nobody waits on it
+    faults.reached("lock_dropped", bdir)
+    shutil.rmtree(bdir, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
+
+
+def drop_done(out: str, name: str, spec_hash: str, run_dir: str) -> None:
+    """What a run killed after run.json said done left of its backup: what the run would have
+    dropped next. Only when nobody trains the spec, and the backup points to that very run or to
+    none (a kill while it was dropped: its lock, or a folder no --resume can find)."""
+    bdir = backup_dir(out, name, spec_hash)
+    lock = lock_path(out, name, spec_hash)
+    if not (os.path.lexists(bdir) or os.path.lexists(lock)) or lock_holder(lock) is not None:
+        return
+    try:
+        pointed = read_pointer(bdir)
+    except OSError:  # unreadable: left for --restart, the trial's result is there either way
+        return
+    if pointed is None or os.path.realpath(pointed) == os.path.realpath(run_dir):
+        drop(bdir)

@@ -143,7 +143,7 @@ def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: boo
         return None
     if not resume:
         if _done(previous) is not None:  # killed after run.json said done, before the backup went
-            _drop_backup(bdir)
+            backup.drop(bdir)
             return None
         raise _error(spec, f"an interrupted run of this spec exists ({previous})",
                      "pass --resume to continue it, or --restart to discard it")
@@ -151,7 +151,7 @@ def find_interrupted(spec: Spec, out: str, *, resume: bool = False, restart: boo
 
 
 def _why_nothing(spec: Spec, out: str) -> str:
-    others = glob.glob(os.path.join(glob.escape(os.path.join(out, ".backup")), f"{glob.escape(spec.name)}-*",
+    others = glob.glob(os.path.join(glob.escape(os.path.join(out, backup.FOLDER)), f"{glob.escape(spec.name)}-*",
                                     backup.POINTER))
     if others:
         return f"the interrupted run of {spec.name} in {out} was of a different spec (it changed since)"
@@ -178,25 +178,9 @@ def finished_run(spec: Spec, out: str) -> RunResult | None:
     for record in sorted(glob.glob(pattern)):
         done = _done(os.path.dirname(record), spec.hash)
         if done is not None:
-            drop_done_backup(out, spec.name, spec.hash, done.run_dir)
+            backup.drop_done(out, spec.name, spec.hash, done.run_dir)
             return done
     return None
-
-
-def drop_done_backup(out: str, name: str, spec_hash: str, run_dir: str) -> None:
-    """What a run killed after run.json said done left of its backup: what the run would have
-    dropped next. Only when nobody trains the spec, and the backup points to that very run or to
-    none (a kill while it was dropped: its lock, or a folder no --resume can find)."""
-    bdir = backup.backup_dir(out, name, spec_hash)
-    lock = backup.lock_path(out, name, spec_hash)
-    if not (os.path.lexists(bdir) or os.path.lexists(lock)) or backup.lock_holder(lock) is not None:
-        return
-    try:
-        pointed = backup.read_pointer(bdir)
-    except OSError:  # unreadable: left for --restart, the trial's result is there either way
-        return
-    if pointed is None or os.path.realpath(pointed) == os.path.realpath(run_dir):
-        _drop_backup(bdir)
 
 
 def _checked_pointer(spec: Spec, out: str, bdir: str, previous: str) -> str | None:
@@ -277,7 +261,7 @@ def train(spec: Spec, out: str = "runs", *, resume: bool = False, restart: bool 
     resumed_dir = find_interrupted(spec, out, resume=resume, restart=restart, strict=strict_resume)
     done = _done(resumed_dir) if resumed_dir else None
     if done is not None:  # killed after run.json said done, before its backup went: nothing to do
-        _drop_backup(backup_dir(out, spec))
+        backup.drop(backup_dir(out, spec))
         print(f"nothing to resume: {spec.name} had finished in {done.run_dir}")
         return done
     started = time.time()
@@ -431,7 +415,7 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
         message = " ".join(str(exc).split())[:MAX_ECHO]
         _write_status(run_dir, run_info.model_copy(update={"status": "failed", "error": message, "finished": _now()}))
         if exc.unreadable:  # nothing to go on from: the next run starts over
-            _drop_backup(bdir)
+            backup.drop(bdir)
             raise _error(spec, message, "it was discarded: run the same command again to start over") from exc
         # The last backup that was written whole is still there.
         raise _error(spec, message, "free some space (or set REGSPEC_BACKUP_SECONDS) and run the same command "
@@ -444,7 +428,7 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
         message = " ".join(str(exc).split())[:MAX_ECHO] or type(exc).__name__
         _write_status(run_dir, run_info.model_copy(update={"status": "failed", "error": f"{type(exc).__name__}: {message}",
                                                           "finished": _now()}))
-        _drop_backup(bdir)
+        backup.drop(bdir)
         raise program.source.error(("compile", "loss"), f"training failed: Keras raised {type(exc).__name__}: {message}",
                                    f"the loss, the labels and the output layer must fit together; run: {run_dir}") from exc
     faults.reached("trained", run_dir)
@@ -518,7 +502,7 @@ def _record(program: Program, datasets: Any, model: Any, run_dir: str, run_info:
     status: layout.Status = "diverged" if diverged else "pruned" if pruned else "finished"
     records.write(run_dir, run_info.model_copy(update={"status": status, "finished": _now(), "error": None}))
     faults.reached("run_done", run_dir)
-    _drop_backup(bdir)  # done: nothing left to resume
+    backup.drop(bdir)  # done: nothing left to resume
     return RunResult(run_dir, status, metrics.model_dump(mode="json", exclude_none=True))
 
 
@@ -581,27 +565,6 @@ def _backup_metadata(bdir: str) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _drop_backup(bdir: str) -> None:
-    """A backup with nothing left to resume (the run is done, or failed), its lock, and the
-    .backup folder if empty. The pointer goes last: a kill midway leaves it, and whoever comes
-    next (--resume, a sweep's rerun) finds the run done and drops the rest, where a lock or a
-    backup without its pointer would stay for good."""
-    pointer = os.path.join(bdir, backup.POINTER)
-    with contextlib.suppress(OSError), os.scandir(bdir) as entries:
-        for entry in [e for e in entries if e.path != pointer]:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.unlink(entry.path)
-    faults.reached("backup_emptied", bdir)
-    with contextlib.suppress(OSError):
-        os.unlink(bdir + ".lock")  # still held by this process until it returns; nobody waits on it
-    faults.reached("lock_dropped", bdir)
-    shutil.rmtree(bdir, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.dirname(bdir))  # the .backup folder, when no other run is in flight
 
 
 def _finite(d: dict) -> dict:

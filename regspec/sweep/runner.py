@@ -108,11 +108,9 @@ def _drop_done_backups(store: Store, keys: set[str] | None, runs: str) -> None:
     """The trials are over: what a kill left of a done trial's backup goes (each run drops its
     own as it ends; a trial killed at the wrong instant, then found done by the rerun, may not
     have), and the runs' .backup folder with it when nothing else is in it."""
-    from regspec.runtime.train import drop_done_backup
-
     for r in store.rows():
         if (keys is None or r.key in keys) and r.status in layout.DONE and r.run_dir:
-            drop_done_backup(runs, r.name, r.key, r.run_dir)
+            backup.drop_done(runs, r.name, r.key, r.run_dir)
     with contextlib.suppress(OSError):
         os.rmdir(os.path.join(runs, backup.FOLDER))  # only when empty: another training may be in flight
 
