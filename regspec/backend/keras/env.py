@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -15,6 +16,13 @@ def keras() -> ModuleType:
 
     oneDNN stays on (TF_ENABLE_ONEDNN_OPTS is left alone): turning it off to silence
     its notice halves convolution speed on these CPUs.
+
+    The cyclic garbage collector is off while TensorFlow imports, and what the import made is
+    frozen after it (`gc.freeze`): the import makes ~800k objects that live as long as the
+    process (modules, op registries) and little garbage, and each full collection scans them all.
+    Measured here: the import 3.1-3.6 s -> 2.3-2.6 s, and a digits run 0.23 s shorter (the first
+    full collection after the import), for 3 MB more memory. When the caller imported TensorFlow
+    already, its collector is left as it is.
     """
     global _keras
     if _keras is not None:
@@ -23,6 +31,10 @@ def keras() -> ModuleType:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if os.environ["KERAS_BACKEND"] != "tensorflow":
         raise RuntimeError(f"regspec needs KERAS_BACKEND=tensorflow (got {os.environ['KERAS_BACKEND']!r})")
+    first = "tensorflow" not in sys.modules
+    collecting = gc.isenabled()
+    if first:
+        gc.disable()
     with tempfile.TemporaryFile(mode="w+b") as sink:
         saved = os.dup(2)
         sys.stderr.flush()
@@ -43,6 +55,10 @@ def keras() -> ModuleType:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+            if first:
+                gc.freeze()  # a failed import's modules are kept too: the process is about to report and end
+                if collecting:
+                    gc.enable()
     version = tuple(int(p) for p in k.__version__.split(".")[:3] if p.isdigit())
     if version < (3, 15, 1):
         raise ImportError(f"keras {k.__version__} is too old: regspec needs keras >= 3.15.1 (safe-mode fixes)")
