@@ -66,11 +66,15 @@ def show_history(history, path: str) -> None:  # type: ignore[no-untyped-def]
     plt.close()
 
 
-def hand(k, name: str, epochs: int, tfdata: bool = False, articles: str | None = None) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def hand(k, name: str, epochs: int, tfdata: bool = False, articles: str | None = None,  # type: ignore[no-untyped-def]
+         tuned: bool = False) -> tuple[float, float]:
     """The articles' way: arrays in, model.fit (or, with ``tfdata``, batched tf.data datasets as regspec feeds).
     With ``articles`` (a folder), what the articles do after fitting as well: evaluate the train
     and test splits (000, 002) and plot the history (001, 003), here into a PNG in that folder.
-    Returns the median steady epoch and the whole script's time, data to test accuracy (and plot)."""
+    With ``tuned``, regspec's settings written by hand (with tf.data): all of an epoch's steps
+    per execution (up to 32), evaluation in batches of 4 training batches, no Grappler (the
+    threads are set by `one`, before TensorFlow starts). Returns the median steady epoch and the
+    whole script's time, data to test accuracy (and plot)."""
     start = time.perf_counter()
     import numpy as np
     from sklearn import datasets
@@ -96,11 +100,17 @@ def hand(k, name: str, epochs: int, tfdata: bool = False, articles: str | None =
         nv = int(round(len(x) * 0.3))
         x, y = x[:-nv], y[:-nv]
     timer = epoch_timer(k)
+    if tuned:
+        import tensorflow as tf
+
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                      steps_per_execution=min(32, -(-len(x) // batch)))
     if tfdata:
         import tensorflow as tf
 
         train = tf.data.Dataset.from_tensor_slices((x, np.eye(n, dtype="float32")[y])).shuffle(len(x)).batch(batch)
-        val = tf.data.Dataset.from_tensor_slices((xt, np.eye(n, dtype="float32")[yt])).batch(batch)
+        val = tf.data.Dataset.from_tensor_slices((xt, np.eye(n, dtype="float32")[yt])).batch(4 * batch if tuned else batch)
         history = model.fit(train.prefetch(2), epochs=epochs, validation_data=val, verbose=0, callbacks=[timer])
         if articles:
             model.evaluate(train, verbose=0)
@@ -173,16 +183,18 @@ def one(kind: str, name: str, epochs: int, out: str) -> dict:
     if kind == "cli":  # the main job as users run it, timed whole from here
         cmd = [sys.executable, "-m", "regspec", "compile", str(ROOT / "specs" / name / "base.yaml"), "--train", "-q",
                "--set", f"training.epochs={epochs}", "--out", out]
+    cores = len(os.sched_getaffinity(0))
+    threads = {"TF_NUM_INTRAOP_THREADS": str(max(1, cores // 2)), "TF_NUM_INTEROP_THREADS": str(cores)}
     start = time.perf_counter()
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(threads if kind == "tuned" else {})})
     took = time.perf_counter() - start
     return {"process": took} if kind == "cli" else {**json.loads(done.stdout.strip().splitlines()[-1]), "process": took}
 
 
 def run_one(kind: str, name: str, epochs: int, out: str) -> None:
     started = time.perf_counter()
-    hand_kind = kind in ("numpy", "tfdata", "articles")
+    hand_kind = kind in ("numpy", "tfdata", "articles", "tuned")
     if hand_kind:  # as a script does
         import keras as k
     else:  # as regspec does (env.keras: the collector set aside while TensorFlow imports)
@@ -192,7 +204,8 @@ def run_one(kind: str, name: str, epochs: int, out: str) -> None:
     imported = time.perf_counter() - started
     first = None
     if hand_kind:
-        epoch, whole = hand(k, name, epochs, tfdata=kind != "numpy", articles=out if kind == "articles" else None)
+        epoch, whole = hand(k, name, epochs, tfdata=kind != "numpy", articles=out if kind == "articles" else None,
+                            tuned=kind == "tuned")
         run = ""
     else:
         if kind == "ours_grappler":  # TensorFlow's graph optimizer on, as before regspec left it out
@@ -230,8 +243,8 @@ if __name__ == "__main__":
         for name, epochs in (("iris", 60), ("digits", args.digits_epochs)):
             if name not in args.data.split(","):
                 continue
-            got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "articles": [], "ours": [], "ours1": [],
-                                          "ours_grappler": [], "cli": []}
+            got: dict[str, list[dict]] = {"numpy": [], "tfdata": [], "articles": [], "tuned": [], "ours": [],
+                                          "ours1": [], "ours_grappler": [], "cli": []}
             for r in range(args.rounds):  # interleaved: a round's runs see the same load
                 for kind in got:
                     got[kind].append(one(kind, name, epochs, os.path.join(tmp, f"{name}{r}-{kind}")))
@@ -245,12 +258,16 @@ if __name__ == "__main__":
 
             rows += [(f"{name}: hand-written, NumPy arrays (the articles)", ms(a)),
                      (f"{name}: hand-written, tf.data (regspec's feed)", ms(t)),
+                     (f"{name}: hand-written with regspec's settings (steps per execution, threads, eval batch, "
+                      "no Grappler)", ms([m["epoch"] for m in got["tuned"]])),
                      (f"{name}: regspec train (default: steps_per_execution auto)", ms(b)),
                      (f"{name}: regspec train, steps_per_execution 1", ms(one_)),
                      (f"{name}: trained weights, default vs steps_per_execution 1",
                       f"at most {max(apart):.1e} apart (relative to each weight's largest)"),
                      (f"{name}: regspec / hand tf.data (min / median)",
                       f"{min(b) / min(t):.2f}x / {statistics.median(b) / statistics.median(t):.2f}x (target <= 0.7x)"),
+                     (f"{name}: regspec / hand-written with regspec's settings (median of rounds' ratios)",
+                      f"{statistics.median(b_ / u['epoch'] for b_, u in zip(b, got['tuned'])):.2f}x"),
                      (f"{name}: regspec / hand NumPy (min / median)",
                       f"{min(b) / min(a):.2f}x / {statistics.median(b) / statistics.median(a):.2f}x"),
                      (f"{name}: whole run, {epochs} epochs: hand tf.data / regspec train (min)",
