@@ -87,25 +87,24 @@ def hand(k, name: str, epochs: int, tfdata: bool = False, articles: str | None =
     x, xt = (x - mean) / std, (xt - mean) / std
     n = int(y.max()) + 1
     L = k.layers
+    batch = 128
     if name == "iris":
         model = k.Sequential([k.Input((4,)), L.Dense(512, activation="tanh"), L.Dense(256, activation="tanh"),
                               L.Dense(64, activation="tanh"), L.Dense(32, activation="relu"), L.Dense(3, activation="softmax")])
-        model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
-        batch = 128
+        optimizer = "sgd"
     else:
         model = k.Sequential([k.Input((64,))] + [L.Dense(500, activation="relu") for _ in range(5)]
                              + [L.Dense(10, activation="softmax")])
-        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-        batch = 128
+        optimizer = "adam"
         nv = int(round(len(x) * 0.3))
         x, y = x[:-nv], y[:-nv]
-    timer = epoch_timer(k)
     if tuned:
         import tensorflow as tf
 
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
-                      steps_per_execution=min(32, -(-len(x) // batch)))
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=min(32, -(-len(x) // batch)) if tuned else 1)
+    timer = epoch_timer(k)
     if tfdata:
         import tensorflow as tf
 

@@ -38,7 +38,12 @@ def read_pointer(bdir: str) -> str | None:
 
 
 def lock_path(out: str, name: str, spec_hash: str) -> str:
-    return backup_dir(out, name, spec_hash) + ".lock"
+    return lock_of(backup_dir(out, name, spec_hash))
+
+
+def lock_of(bdir: str) -> str:
+    """The lock file of the backup in ``bdir`` (beside the folder, which is dropped whole)."""
+    return bdir + ".lock"
 
 
 def lock_holder(path: str) -> str | None:
@@ -98,7 +103,7 @@ def drop(bdir: str) -> None:
                 os.unlink(entry.path)
     faults.reached("backup_emptied", bdir)
     with contextlib.suppress(OSError):
-        os.unlink(bdir + ".lock")  # still held by the trainer until it returns; nobody waits on it
+        os.unlink(lock_of(bdir))  # still held by the trainer until it returns; nobody waits on it
     faults.reached("lock_dropped", bdir)
     shutil.rmtree(bdir, ignore_errors=True)
     with contextlib.suppress(OSError):
