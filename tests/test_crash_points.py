@@ -38,7 +38,7 @@ RUN_POINTS = [
     "backup_weights_written#2",  # the new backup written, not yet renamed over the last one
     "backup_saved#3",
     "epoch_logged#5",  # the last epoch logged, its backup not written
-    "trained",  # training over, the trained weights backed up, no result written
+    "trained",  # training over, the trained model saved (the backup points to it), no other result written
     "history_written",  # weights.json and the history; the figures are being drawn (a helper process)
     "evaluated",
     "model_saved",
@@ -117,6 +117,51 @@ def test_a_run_killed_at_any_point_is_finished_by_resume(tmp_path, point, refere
         for split in ("train", "test"):
             for key, value in reference[split].items():
                 assert metrics[split][key] == pytest.approx(value, rel=1e-4, abs=1e-6), (split, key)
+
+
+def kill_when_trained(out: Path) -> tuple[Path, dict]:
+    """A run killed once training is over; its run directory and its backup's metadata."""
+    killed = subprocess.run(compile_cmd(out), capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **ENV, "REGSPEC_FAULT": "kill:trained"})
+    assert killed.returncode == -9, killed.stderr
+    (run_dir,) = run_dirs(out)
+    (meta,) = glob.glob(str(out / ".backup" / "*" / "training_metadata.json"))
+    return run_dir, json.loads(Path(meta).read_text())
+
+
+def test_the_trained_model_is_saved_once_when_training_ends(tmp_path, reference):
+    """The finished backup points to the run's model file instead of holding the weights again: the
+    model is durable the moment training ends, and a resume reads it back, trains nothing and does
+    not save it again."""
+    out = tmp_path / "runs"
+    run_dir, meta = kill_when_trained(out)
+    assert meta["finished"] is True and meta["model_saved"] is True and meta["epoch"] == EPOCHS
+    saved = (run_dir / "model.keras").stat()
+    assert optimizer_steps(run_dir) == reference["steps"]  # the whole trained state, before any result
+    again = CliRunner().invoke(main, compile_cmd(out, "--resume")[3:], env=ENV)
+    assert again.exit_code == 0, again.output
+    assert "training had ended" in again.output
+    assert assert_complete(out) == run_dir
+    after = (run_dir / "model.keras").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (saved.st_ino, saved.st_mtime_ns)  # not written a second time
+
+
+def test_a_finished_backup_holding_the_weights_itself_still_resumes(tmp_path, reference):
+    """A backup finished by an earlier regspec holds the trained weights itself (no model file yet):
+    the resume reads them from it and saves the model."""
+    out = tmp_path / "runs"
+    run_dir, meta = kill_when_trained(out)
+    (meta_path,) = glob.glob(str(out / ".backup" / "*" / "training_metadata.json"))
+    del meta["model_saved"]  # as written before: the last epoch's backup weights are the trained ones
+    Path(meta_path).write_text(json.dumps(meta))
+    (run_dir / "model.keras").unlink()
+    again = CliRunner().invoke(main, compile_cmd(out, "--resume")[3:], env=ENV)
+    assert again.exit_code == 0, again.output
+    assert assert_complete(out) == run_dir
+    assert optimizer_steps(run_dir) == reference["steps"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for key, value in reference["test"].items():
+        assert metrics["test"][key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
 
 
 SWEEP_POINTS = ["epoch_logged#2", "trained", "run_done", "backup_emptied", "lock_dropped"]

@@ -77,16 +77,18 @@ def test_backups_are_written_by_time_not_every_epoch(tmp_path, monkeypatch):
 
     saves = []
     cls = callbacks.atomic_backup_class()
-    original = cls._save_model
+    original, finish = cls._save_model, cls._write_metadata
     monkeypatch.setattr(cls, "_save_model", lambda self, finished=False: (
         saves.append((self._current_epoch, finished)), original(self, finished))[1])
+    monkeypatch.setattr(cls, "_write_metadata", lambda self, extra: (
+        saves.append((self._current_epoch, "model saved")), finish(self, extra))[1])
     spec = load(SPECS / "iris" / "base.yaml").with_overrides({"training.epochs": 6})
     monkeypatch.setattr(cls, "every", 3600.0)
     train(spec, str(tmp_path / "a"), verbose=0)
     # six fast epochs: nothing to lose, nothing written until training ends (then the trained
-    # weights, kept until the results are written)
-    assert saves == [(6, True)]
+    # model, once: in the run directory, the backup pointing to it until the results are written)
+    assert saves == [(6, "model saved")]
     saves.clear()
     monkeypatch.setattr(cls, "every", 0.0)
     train(spec, str(tmp_path / "b"), verbose=0)
-    assert saves == [(1, False), (2, False), (3, False), (4, False), (5, False), (6, False), (6, True)]
+    assert saves == [(1, False), (2, False), (3, False), (4, False), (5, False), (6, False), (6, "model saved")]

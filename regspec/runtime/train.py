@@ -386,6 +386,7 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
     handed: list[tuple[dict[str, list[float]], dict[str, Any]]] = []
     callbacks = build_callbacks(program, run_dir, bdir, epoch_log=EpochLog())
     saver = next(cb for cb in callbacks if isinstance(cb, atomic_backup_class()))
+    saver.final_model = layout.path(run_dir, layout.MODEL)  # saved once, when training ends
     if weights_every_epoch:
         callbacks.insert(0, _weights_log(k, layout.path(run_dir, layout.WEIGHTS_LOG), _layer_labels(program, built)))
     trained = False
@@ -400,7 +401,7 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
     try:
         if trained:
             saver.set_model(model)
-            saver.on_train_begin()  # loads the trained weights, through the checks a resume uses
+            saver.restore_trained()  # the trained weights, through the checks a resume uses
         else:
             model.fit(
                 datasets.train, epochs=training.epochs, steps_per_epoch=training.steps_per_epoch,
@@ -437,7 +438,8 @@ def _fit_and_record_in(spec: Spec, out: str, program: Program, datasets: Any, mo
     best = best if isinstance(best, int) and best > 0 else None
     history, stats = handed[-1] if handed else _hand_over(program, datasets, model, built, run_dir, painter,
                                                           spec.name, best)
-    return _record(program, datasets, model, run_dir, run_info, history, stats, started, painter, bdir, best, pruned)
+    return _record(program, datasets, model, run_dir, run_info, history, stats, started, painter, bdir, best, pruned,
+                   model_saved=saver.saved_final)
 
 
 def _write_status(run_dir: str, record: records.RunRecord) -> None:
@@ -473,9 +475,9 @@ def _hand_over(program: Program, datasets: Any, model: Any, built: dict[str, Any
 
 def _record(program: Program, datasets: Any, model: Any, run_dir: str, run_info: records.RunRecord,
             history: dict[str, list[float]], stats: dict[str, Any], started: float, painter: Painter, bdir: str,
-            restored_epoch: int | None = None, pruned: bool = False) -> RunResult:
-    """Evaluate, save and write the run directory's results (training is over; the painter has
-    the figures)."""
+            restored_epoch: int | None = None, pruned: bool = False, model_saved: bool = False) -> RunResult:
+    """Evaluate, save (unless ``model_saved``: the backup saved it when training ended) and write
+    the run directory's results (training is over; the painter has the figures)."""
     from regspec.backend.keras.build import save_model
 
     diverged = any(isinstance(v, float) and not math.isfinite(v) for v in history.get("loss", [])[-1:])
@@ -490,7 +492,8 @@ def _record(program: Program, datasets: Any, model: Any, run_dir: str, run_info:
         if datasets.test is not None:
             test_scores = with_penalty(_finite(model.evaluate(datasets.test, return_dict=True, verbose=0)))
     faults.reached("evaluated", run_dir)
-    save_model(model, layout.path(run_dir, layout.MODEL))
+    if not model_saved:
+        save_model(model, layout.path(run_dir, layout.MODEL))
     faults.reached("model_saved", run_dir)
     painter.finish()
     faults.reached("figures_drawn", run_dir)

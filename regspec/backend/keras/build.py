@@ -278,7 +278,8 @@ def space_short(model: Any, folder: str) -> str | None:
 
 
 def save_model(model: Any, path: str) -> None:
-    """Save atomically: a crash never leaves a half-written .keras file."""
+    """Save atomically and durably: a crash never leaves a half-written .keras file, and once
+    this returns the file survives one (a finished backup points to it)."""
     folder = os.path.dirname(path) or "."
     tmp = os.path.join(folder, ".tmp-" + os.path.basename(path))
     short = space_short(model, folder)
@@ -286,6 +287,11 @@ def save_model(model: Any, path: str) -> None:
         raise OSError(errno.ENOSPC, f"No space left on device {short}", path)
     try:
         model.save(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):  # a half-written file would hold the last free bytes

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 from typing import Any
 
 from regspec import faults
+from regspec.backend.keras import build
 from regspec.backend.keras.build import refusal, space_short
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import RegspecError
@@ -43,7 +45,6 @@ def atomic_backup_class() -> Any:
     global _ATOMIC
     if _ATOMIC is not None:
         return _ATOMIC
-    import json
     import time
 
     base: Any = keras().callbacks.BackupAndRestore  # known only once Keras is imported
@@ -53,6 +54,10 @@ def atomic_backup_class() -> Any:
         _saved_at = 0.0
         _stoppers: tuple[Any, ...] = ()  # the run's EarlyStopping callbacks (build_callbacks)
         pruned = False  # a search's pruner stopped the run: kept in the finished backup, for a resume
+        #: The run's model file. The trained model is saved there, once, when training ends; the
+        #: finished backup then points to it instead of holding a second copy of the weights.
+        final_model: str | None = None
+        saved_final = False  # the trained model is in final_model (saved here, or read back from it)
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             try:
@@ -70,10 +75,39 @@ def atomic_backup_class() -> Any:
                 self._saved_at = time.monotonic()
 
         def on_train_end(self, logs: dict | None = None) -> None:
-            # Keras deletes the backup here. It stays, holding the trained weights (after
-            # EarlyStopping restored the best ones: it runs first), until run.json says the run is
-            # done: a kill while the results are written then resumes without training again.
-            self._save_model(finished=True)
+            # Keras deletes the backup here. It stays, saying training is over (the weights are
+            # those EarlyStopping restored: it runs first), until run.json says the run is done: a
+            # kill while the results are written then resumes without training again.
+            if self.final_model is None:
+                self._save_model(finished=True)
+                return
+            try:
+                build.save_model(self.model, self.final_model)
+            except OSError:
+                # The run's folder cannot take the model (a full disk there): the backup keeps the
+                # trained weights instead, so that a resume writes the results without training.
+                self._save_model(finished=True)
+                return
+            self._write_metadata({**self._finished(), "model_saved": True})
+            self.saved_final = True
+            faults.reached("backup_saved", self.backup_dir)
+
+        def restore_trained(self) -> None:
+            """The trained weights of a run whose training had ended (a resume that only writes
+            the results): from the run's model file, or from the backup itself (a backup written
+            before the model file was the finished backup's)."""
+            if not _read_json(self._training_metadata_path).get("model_saved") or self.final_model is None:
+                self.on_train_begin()
+                return
+            try:
+                self.model.load_weights(self.final_model)
+            except Exception as exc:  # noqa: BLE001 - as on_train_begin: a file that cannot be read
+                raise BackupError(f"the trained model {self.final_model} cannot be read "
+                                  f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})", unreadable=True) from exc
+            self.saved_final = True
+
+        def _finished(self) -> dict[str, Any]:
+            return {"finished": True, "restored_epoch": self.restored_epoch(), "pruned": self.pruned}
 
         def restored_epoch(self) -> int | None:
             """The epoch (from 1) whose weights early stopping restored, if one did."""
@@ -90,12 +124,7 @@ def atomic_backup_class() -> Any:
                 self.model.save_weights(filepath=tmp_weights, overwrite=True)
                 _fsync(tmp_weights)
                 faults.reached("backup_weights_written", self.backup_dir)
-                done = ({"finished": True, "restored_epoch": self.restored_epoch(), "pruned": self.pruned}
-                        if finished else {})
-                with open(tmp_meta, "w", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen, **done}))
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                _write_fsynced(tmp_meta, self._metadata(self._finished() if finished else {}))
                 # Both are written before either replaces the last backup: the window where a
                 # kill leaves new weights with the old epoch count is two renames long.
                 os.replace(tmp_weights, self._weights_path)
@@ -107,6 +136,21 @@ def atomic_backup_class() -> Any:
                 raise BackupError(f"cannot write the backup in {self.backup_dir} ({exc.strerror or exc})") from exc
             faults.reached("backup_saved", self.backup_dir)
 
+        def _metadata(self, extra: dict[str, Any]) -> str:
+            return json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen, **extra})
+
+        def _write_metadata(self, extra: dict[str, Any]) -> None:
+            """The epoch counter alone (the weights are elsewhere), replaced atomically."""
+            tmp_meta = self._training_metadata_path + ".tmp"
+            try:
+                os.makedirs(self.backup_dir, exist_ok=True)
+                _write_fsynced(tmp_meta, self._metadata(extra))
+                os.replace(tmp_meta, self._training_metadata_path)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_meta)
+                raise BackupError(f"cannot write the backup in {self.backup_dir} ({exc.strerror or exc})") from exc
+
     _ATOMIC = AtomicBackupAndRestore
     return _ATOMIC
 
@@ -117,6 +161,22 @@ def restored_epoch(callbacks: Any) -> int | None:
         if getattr(cb, "restore_best_weights", False) and getattr(cb, "best_weights", None) is not None:
             return int(cb.best_epoch) + 1
     return None
+
+
+def _write_fsynced(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _fsync(path: str) -> None:
