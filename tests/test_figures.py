@@ -78,3 +78,22 @@ def test_weight_histograms_are_labelled_and_readable():
     assert "red, around 0: |w| < 0.001" in fig._suptitle.get_text()
     big = weights_figure(stats([5000, 300, 20, 1, 0, 2, 8000]), "run").axes[0]
     assert big.get_yscale() == "log" and big.get_ylabel() == "count (log)"
+
+
+def test_log_axes_read_in_decades_without_math_text():
+    """A loss spanning orders of magnitude is drawn on a log axis labelled 10ⁿ at each decade, in
+    plain text (no math-text markup to parse), and without unlabelled minor ticks."""
+    import io
+
+    fig = curves_figure({"loss": [2.0, 0.3, 0.01, 0.00005], "val_loss": [2.1, 0.5, 0.2, 0.25]}, "wide")
+    fig.savefig(io.BytesIO(), format="png")  # ticks and their labels exist once drawn
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "loss (log scale)"
+    low, high = ax.get_ylim()
+    shown = {round(math.log10(t)): label.get_text() for t, label in zip(ax.get_yticks(), ax.get_yticklabels())
+             if low <= t <= high}
+    assert shown == {-4: "10⁻⁴", -3: "10⁻³", -2: "10⁻²", -1: "10⁻¹", 0: "10⁰"}
+    assert list(ax.yaxis.get_minorticklocs()) == []
+    heights = weights_figure(stats([5000, 300, 20, 1, 0, 2, 8000]), "run").axes[0]
+    heights.figure.savefig(io.BytesIO(), format="png")
+    assert {label.get_text() for label in heights.get_yticklabels()} >= {"10⁰", "10¹", "10²", "10³"}
