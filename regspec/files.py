@@ -64,3 +64,12 @@ def _finite(data: Any) -> Any:
 def read_json(path: str) -> Any:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def read_json_object(path: str) -> dict[str, Any]:
+    """A JSON object from ``path``; empty when the file is missing, torn or holds something else."""
+    try:
+        data = read_json(path)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

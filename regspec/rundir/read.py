@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regspec.diagnostics import RegspecError
-from regspec.files import read_json
+from regspec.files import read_json, read_json_object
 from regspec.rundir import backup, layout
 
 ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
@@ -41,8 +41,8 @@ def read_run(run_dir: str) -> RunSummary:
         raise RunDirError(f"{run_dir}: not a run directory ({exc})") from None
     if not isinstance(run, dict):
         raise RunDirError(f"{run_dir}: not a run directory (run.json is not an object)")
-    metrics = _object(layout.path(run_dir, layout.METRICS))
-    history = _object(layout.path(run_dir, layout.HISTORY))
+    metrics = read_json_object(layout.path(run_dir, layout.METRICS))
+    history = read_json_object(layout.path(run_dir, layout.HISTORY))
     name, status = run.get("name"), run.get("status")
     if status == "running" and not _live(run_dir, name, run.get("spec_hash")):
         status = "interrupted"  # its process died: nobody holds its lock
@@ -59,12 +59,6 @@ def _live(run_dir: str, name: Any, spec_hash: Any) -> bool:
     return isinstance(name, str) and isinstance(spec_hash, str) and backup.run_is_live(run_dir, name, spec_hash)
 
 
-def _object(path: str) -> dict[str, Any]:
-    try:
-        data = read_json(path)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _is_number(v: Any) -> bool:
@@ -89,7 +83,7 @@ def accuracy_key(metrics: dict[str, Any]) -> str | None:
 
 def read_weights(run_dir: str) -> dict[str, Any]:
     """weights.json, keeping only well-formed layers, weights and figures (see read_run)."""
-    raw = _object(layout.path(run_dir, layout.WEIGHTS))
+    raw = read_json_object(layout.path(run_dir, layout.WEIGHTS))
     figures = ("l1", "l2", "mean_abs", "zero_fraction")
     layers = []
     for layer in _list(raw.get("layers")):

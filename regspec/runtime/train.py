@@ -30,7 +30,7 @@ from typing import Any
 from regspec import faults
 from regspec.api import Spec
 from regspec.diagnostics import Diagnostic, SpecError
-from regspec.files import write_bytes, write_text
+from regspec.files import read_json_object, write_bytes, write_text
 from regspec.ir.graph import Program
 from regspec.lang.penalty import with_penalty
 from regspec.rundir import backup, layout, records
@@ -562,12 +562,7 @@ def _backup_finished(bdir: str) -> bool:
 
 
 def _backup_metadata(bdir: str) -> dict[str, Any]:
-    try:
-        with open(os.path.join(bdir, "training_metadata.json"), encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(os.path.join(bdir, "training_metadata.json"))
 
 
 def _finite(d: dict) -> dict:

@@ -13,6 +13,7 @@ from regspec.backend.keras import build
 from regspec.backend.keras.build import refusal, space_short
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import RegspecError
+from regspec.files import read_json_object
 from regspec.ir.graph import Program
 from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
 
@@ -96,7 +97,7 @@ def atomic_backup_class() -> Any:
             """The trained weights of a run whose training had ended (a resume that only writes
             the results): from the run's model file, or from the backup itself (a backup written
             before the model file was the finished backup's)."""
-            if not _read_json(self._training_metadata_path).get("model_saved") or self.final_model is None:
+            if not read_json_object(self._training_metadata_path).get("model_saved") or self.final_model is None:
                 self.on_train_begin()
                 return
             try:
@@ -168,15 +169,6 @@ def _write_fsynced(path: str, text: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _read_json(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _fsync(path: str) -> None:
