@@ -29,6 +29,15 @@ def write_bytes(path: str, data: bytes) -> None:
         raise
 
 
+def fsync_file(path: str) -> None:
+    """Flush a file another writer made (h5py, Keras' zip) to the disk before it is renamed into place."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def overwrite_in_place(path: str, text: str) -> None:
     """Not atomic: for a small file on a full disk, where a new file cannot be made but the
     existing file's block can be written over."""

@@ -59,8 +59,6 @@ def _live(run_dir: str, name: Any, spec_hash: Any) -> bool:
     return isinstance(name, str) and isinstance(spec_hash, str) and backup.run_is_live(run_dir, name, spec_hash)
 
 
-
-
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 

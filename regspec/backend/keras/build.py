@@ -20,6 +20,7 @@ from typing import Any
 from regspec.backend.keras import lower
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import SpecError
+from regspec.files import fsync_file
 from regspec.ir.graph import Program, SourceMap
 from regspec.lang.keras_form import LAYERS_MODULE, known_module
 from regspec.lang.layers import Layer
@@ -287,11 +288,7 @@ def save_model(model: Any, path: str) -> None:
         raise OSError(errno.ENOSPC, f"No space left on device {short}", path)
     try:
         model.save(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):  # a half-written file would hold the last free bytes

@@ -13,7 +13,7 @@ from regspec.backend.keras import build
 from regspec.backend.keras.build import refusal, space_short
 from regspec.backend.keras.env import keras
 from regspec.diagnostics import RegspecError
-from regspec.files import read_json_object
+from regspec.files import fsync_file, read_json_object, write_text
 from regspec.ir.graph import Program
 from regspec.lang.callbacks import BackupAndRestore, TerminateOnNaN
 
@@ -123,7 +123,7 @@ def atomic_backup_class() -> Any:
             tmp_meta = self._training_metadata_path + ".tmp"
             try:
                 self.model.save_weights(filepath=tmp_weights, overwrite=True)
-                _fsync(tmp_weights)
+                fsync_file(tmp_weights)
                 faults.reached("backup_weights_written", self.backup_dir)
                 _write_fsynced(tmp_meta, self._metadata(self._finished() if finished else {}))
                 # Both are written before either replaces the last backup: the window where a
@@ -142,14 +142,10 @@ def atomic_backup_class() -> Any:
 
         def _write_metadata(self, extra: dict[str, Any]) -> None:
             """The epoch counter alone (the weights are elsewhere), replaced atomically."""
-            tmp_meta = self._training_metadata_path + ".tmp"
             try:
                 os.makedirs(self.backup_dir, exist_ok=True)
-                _write_fsynced(tmp_meta, self._metadata(extra))
-                os.replace(tmp_meta, self._training_metadata_path)
+                write_text(self._training_metadata_path, self._metadata(extra))
             except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_meta)
                 raise BackupError(f"cannot write the backup in {self.backup_dir} ({exc.strerror or exc})") from exc
 
     _ATOMIC = AtomicBackupAndRestore
@@ -170,13 +166,6 @@ def _write_fsynced(path: str, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
 
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def build_callbacks(program: Program, run_dir: str, backup_dir: str, epoch_log: Any = None) -> list[Any]:
